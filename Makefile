@@ -1,0 +1,44 @@
+# The few commands a developer runs. `make demo` on a fresh machine sets everything up and starts the demo.
+PY ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_DB ?= sqlite:///$(CURDIR)/var/demo.sqlite3
+DEMO_STUDENTS ?= 3000
+PORT ?= 8000
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/runxin
+
+.PHONY: demo test install lint browser-deps messages bench clean-demo
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## First command: set up, migrate the embedded SQLite database, generate a demo city, start the server.
+demo: $(STAMP)
+	RUNXIN_DEMO=1 DATABASE_URL=$(DEMO_DB) $(BIN)/runxin migrate --no-input -v0
+	RUNXIN_DEMO=1 DATABASE_URL=$(DEMO_DB) $(BIN)/runxin demo_city --students $(DEMO_STUDENTS) --if-empty
+	RUNXIN_DEMO=1 DATABASE_URL=$(DEMO_DB) $(BIN)/runxin demo_logins
+	RUNXIN_DEMO=1 DEBUG=1 DATABASE_URL=$(DEMO_DB) $(BIN)/runxin runserver 127.0.0.1:$(PORT)
+
+## Second command: the whole test suite, against PostgreSQL (127.0.0.1:5432 unless TEST_DATABASE_URL says otherwise).
+test: $(STAMP)
+	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/runxin makemigrations --check --dry-run -v0
+	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest -n 2 --dist loadgroup --create-db -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check runxin bench conftest.py
+
+## Debian's chromium and a CJK font for the browser tests (root; .ci/run calls this).
+browser-deps:
+	command -v chromium >/dev/null 2>&1 && fc-list | grep -qi wqy || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null)
+
+messages: $(STAMP)
+	cd runxin && ../$(BIN)/runxin makemessages -l zh_Hans --no-obsolete && ../$(BIN)/runxin compilemessages -l zh_Hans
+
+clean-demo:
+	rm -f var/demo.sqlite3*

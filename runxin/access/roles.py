@@ -1,0 +1,114 @@
+"""The catalogue of roles and permissions. The only place that says which role may do what.
+
+A role is held at an org unit (RoleAssignment). Its *reach* says which students that unit opens:
+  subtree  – every student placed under the unit (city, district, school, grade or class);
+  paired   – the students the user mentors (师生结对);
+  child    – the student named on the assignment (a parent's own child);
+  self     – the student named on the assignment (the student themself);
+  none     – no student records at all (administrators, peer reporters, the bureau's policy staff).
+"""
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class Role:
+    code: str
+    label: object  # lazy translation
+    reach: str
+    needs_second_factor: bool
+    permissions: frozenset[str]
+
+
+# Permissions, grouped. Student detail levels rise: roster < profile < sensitive < clinical.
+STUDENT_ROSTER = "student.roster"  # name, number, class, sex: enough to find a student
+STUDENT_PROFILE = "student.profile"  # birth date, boarding, groups, guardians, masked ID number
+STUDENT_SENSITIVE = "student.sensitive"  # full ID number, guardians' phones
+STUDENT_RISK_LEVEL = "student.risk_level"  # warning level and state, no answers or notes
+STUDENT_CLINICAL = "student.clinical"  # screening answers, counseling notes, case files
+ROSTER_IMPORT = "roster.import"
+STAFF_IMPORT = "staff.import"
+STAFF_MANAGE = "staff.manage"
+ORG_BROWSE = "org.browse"
+ORG_MANAGE = "org.manage"
+ROLLOVER_RUN = "rollover.run"
+AUDIT_SEARCH = "audit.search"
+SYSTEM_SETTINGS = "system.settings"
+GROUPS_MANAGE = "groups.manage"
+AGGREGATES_VIEW = "aggregates.view"
+PEER_REPORT = "peer.report"
+
+ALL_PERMISSIONS = frozenset({
+    STUDENT_ROSTER, STUDENT_PROFILE, STUDENT_SENSITIVE, STUDENT_RISK_LEVEL, STUDENT_CLINICAL,
+    ROSTER_IMPORT, STAFF_IMPORT, STAFF_MANAGE, ORG_BROWSE, ORG_MANAGE, ROLLOVER_RUN, AUDIT_SEARCH,
+    SYSTEM_SETTINGS, GROUPS_MANAGE, AGGREGATES_VIEW, PEER_REPORT,
+})
+
+_CARE_TEAM = {STUDENT_ROSTER, STUDENT_PROFILE, STUDENT_SENSITIVE, STUDENT_RISK_LEVEL, STUDENT_CLINICAL}
+
+ROLES: dict[str, Role] = {
+    role.code: role
+    for role in [
+        Role("city_admin", _("City bureau admin (市教育局)"), "none", False,
+             frozenset({ORG_BROWSE, ORG_MANAGE, AGGREGATES_VIEW, ROLLOVER_RUN, GROUPS_MANAGE})),
+        Role("centre_staff", _("Centre staff (成长指导中心)"), "subtree", True,
+             frozenset(_CARE_TEAM | {ORG_BROWSE, AGGREGATES_VIEW, ROSTER_IMPORT})),
+        Role("school_leader", _("School leader (校长/分管校长)"), "subtree", True,
+             frozenset({STUDENT_ROSTER, STUDENT_PROFILE, STUDENT_SENSITIVE, STUDENT_RISK_LEVEL, ORG_BROWSE,
+                        AGGREGATES_VIEW, ROSTER_IMPORT, STAFF_IMPORT, STAFF_MANAGE, ROLLOVER_RUN})),
+        Role("psych_teacher", _("Psychology teacher (心理教师)"), "subtree", True,
+             frozenset(_CARE_TEAM | {ORG_BROWSE, AGGREGATES_VIEW, ROSTER_IMPORT, STAFF_IMPORT})),
+        Role("head_teacher", _("Head teacher (班主任)"), "subtree", True,
+             frozenset({STUDENT_ROSTER, STUDENT_PROFILE, STUDENT_SENSITIVE, STUDENT_RISK_LEVEL, ORG_BROWSE})),
+        Role("mentor", _("Mentor (知心导师)"), "paired", True,
+             frozenset({STUDENT_ROSTER, STUDENT_PROFILE, STUDENT_RISK_LEVEL})),
+        Role("psych_committee", _("Class psych committee member (班级心理委员)"), "none", False,
+             frozenset({PEER_REPORT})),
+        Role("hotline_operator", _("Hotline operator (热线接线员)"), "subtree", True,
+             frozenset({STUDENT_ROSTER, STUDENT_RISK_LEVEL})),
+        Role("hospital", _("Partner hospital clinician (合作医疗机构)"), "none", True, frozenset()),
+        Role("student", _("Student"), "self", False, frozenset()),
+        Role("parent", _("Parent/guardian"), "child", False, frozenset()),
+        Role("supervisor", _("Supervisor (督导)"), "none", False, frozenset({ORG_BROWSE, AGGREGATES_VIEW})),
+        # 等保2.0 three-administrator separation: none of them reads student records.
+        Role("system_admin", _("System administrator (系统管理员)"), "none", True,
+             frozenset({SYSTEM_SETTINGS, ORG_BROWSE, ORG_MANAGE, GROUPS_MANAGE})),
+        Role("security_admin", _("Security administrator (安全管理员)"), "none", True,
+             frozenset({STAFF_MANAGE, STAFF_IMPORT, ORG_BROWSE})),
+        Role("audit_admin", _("Audit administrator (审计管理员)"), "none", True, frozenset({AUDIT_SEARCH})),
+    ]
+}
+
+ROLE_CHOICES = [(code, role.label) for code, role in ROLES.items()]
+
+# Which roles a unit kind may hold (a head teacher sits at a class, a psychology teacher at a school …).
+ROLE_UNIT_KINDS: dict[str, set[str]] = {
+    "city_admin": {"city"},
+    "centre_staff": {"city", "district"},
+    "school_leader": {"school"},
+    "psych_teacher": {"school"},
+    "head_teacher": {"class", "grade"},
+    "mentor": {"school"},
+    "psych_committee": {"class"},
+    "hotline_operator": {"city", "district"},
+    "hospital": {"hospital"},
+    "student": {"class"},
+    "parent": {"class"},
+    "supervisor": {"city", "district", "school"},
+    "system_admin": {"city"},
+    "security_admin": {"city"},
+    "audit_admin": {"city"},
+}
+
+
+def roles_with(permission: str) -> set[str]:
+    if permission not in ALL_PERMISSIONS:
+        raise KeyError(f"unknown permission {permission!r}")
+    return {code for code, role in ROLES.items() if permission in role.permissions}
+
+
+def role_label(code: str) -> str:
+    role = ROLES.get(code)
+    return str(role.label) if role else code

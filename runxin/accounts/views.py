@@ -1,0 +1,98 @@
+"""Sign-in, sign-out, second-factor enrolment and verification, password change."""
+
+from base64 import b32encode
+from io import BytesIO
+
+import segno
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.shortcuts import redirect, render
+from django.utils.decorators import method_decorator
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from runxin.access.decorators import signed_in
+
+
+class TokenForm(forms.Form):
+    token = forms.RegexField(
+        label=gettext_lazy("6-digit code"), regex=r"^\d{6}$", max_length=6,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
+        error_messages={"invalid": gettext_lazy("Enter the 6 digits shown in your authenticator app.")},
+    )
+
+
+def _next_url(request) -> str:
+    target = request.GET.get("next") or request.POST.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return "/"
+    return target
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+
+LoginView.runxin_access = "public"  # type: ignore[attr-defined]
+
+
+class LogoutView(auth_views.LogoutView):
+    pass
+
+
+LogoutView.runxin_access = "public"  # type: ignore[attr-defined]
+
+
+@signed_in
+def otp_setup(request):
+    """Enrol a TOTP device: show the QR code, confirm with one code."""
+    device = TOTPDevice.objects.filter(user=request.user, confirmed=False).first()
+    if device is None:
+        if TOTPDevice.objects.filter(user=request.user, confirmed=True).exists():
+            return redirect("accounts:otp_verify")
+        device = TOTPDevice.objects.create(user=request.user, name="default", confirmed=False)
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if device.verify_token(form.cleaned_data["token"]):
+            device.confirmed = True
+            device.save(update_fields=["confirmed"])
+            otp_login(request, device)
+            messages.success(request, _("Second factor set up."))
+            return redirect(_next_url(request))
+        form.add_error("token", _("That code is not right. Check the time on your phone and try again."))
+    buffer = BytesIO()
+    segno.make(device.config_url, error="m").save(buffer, kind="svg", scale=5, xmldecl=False, svgns=True)
+    return render(request, "accounts/otp_setup.html", {
+        "form": form, "qr_svg": buffer.getvalue().decode(), "secret": b32encode(device.bin_key).decode(),
+        "next": _next_url(request),
+    })
+
+
+@signed_in
+def otp_verify(request):
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        for device in TOTPDevice.objects.filter(user=request.user, confirmed=True):
+            if device.verify_token(form.cleaned_data["token"]):
+                otp_login(request, device)
+                return redirect(_next_url(request))
+        form.add_error("token", _("That code is not right. Check the time on your phone and try again."))
+    return render(request, "accounts/otp_verify.html", {"form": form, "next": _next_url(request)})
+
+
+@method_decorator(signed_in, name="dispatch")
+class PasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "accounts/password_change.html"
+    success_url = "/"
+
+    def form_valid(self, form):
+        messages.success(self.request, _("Password changed."))
+        return super().form_valid(form)
+
+
+PasswordChangeView.runxin_access = "signed_in"  # type: ignore[attr-defined]

@@ -1,0 +1,30 @@
+"""The main navigation: each entry shows only to users holding its permission."""
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+from runxin.access import roles, scope
+
+# (url name, label, permission or None for every signed-in user)
+NAV = [
+    ("front:home", _("Home"), None),
+    ("org:tree", _("Region"), roles.ORG_BROWSE),
+    ("people:student_list", _("Students"), roles.STUDENT_ROSTER),
+    ("imports:roster_upload", _("Import"), roles.ROSTER_IMPORT),
+    ("org:rollover", _("School year"), roles.ROLLOVER_RUN),
+    ("audit:search", _("Audit"), roles.AUDIT_SEARCH),
+]
+
+
+def items_for(request) -> list[dict]:
+    items = []
+    for name, label, permission in NAV:
+        if permission is not None and not scope.has_permission(request.user, permission):
+            continue
+        try:
+            url = reverse(name)
+        except NoReverseMatch:
+            continue
+        active = request.path == url if url == "/" else request.path.startswith(url)
+        items.append({"url": url, "label": label, "active": active})
+    return items

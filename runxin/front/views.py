@@ -1,0 +1,26 @@
+from django.shortcuts import render
+
+from runxin.access import roles, scope
+from runxin.access.decorators import signed_in
+
+
+@signed_in
+def home(request):
+    """A role-aware start page: each role's assignments and the figures it may see."""
+    user = request.user
+    assignments = [
+        {"role": roles.role_label(g.role), "code": g.role, "unit_id": g.unit_id}
+        for g in scope.grants(user)
+    ]
+    units = {u.id: u for u in scope.root_units(user)} if scope.has_permission(user, roles.ORG_BROWSE) else {}
+    for item in assignments:
+        item["unit"] = units.get(item["unit_id"])
+    context = {"assignments": assignments, "can": {}}
+    for perm in (roles.STUDENT_ROSTER, roles.ROSTER_IMPORT, roles.ORG_BROWSE, roles.AUDIT_SEARCH,
+                 roles.ROLLOVER_RUN, roles.PEER_REPORT, roles.STAFF_MANAGE):
+        context["can"][perm.replace(".", "_")] = scope.has_permission(user, perm)
+    if context["can"]["student_roster"]:
+        visible = scope.students(user, roles.STUDENT_ROSTER)
+        context["student_count"] = visible.filter(status="enrolled").count()
+        context["key_student_count"] = visible.filter(status="enrolled", is_key_student=True).count()
+    return render(request, "front/home.html", context)

@@ -1,0 +1,62 @@
+"""Grade names and class-name parsing shared by import, rollover and display. No Django models here."""
+
+import re
+
+from django.utils.translation import gettext as _
+
+# Grade level 1–12; Chinese school names for each, in common variants.
+GRADE_NAMES_ZH = {
+    1: "一年级", 2: "二年级", 3: "三年级", 4: "四年级", 5: "五年级", 6: "六年级",
+    7: "七年级", 8: "八年级", 9: "九年级", 10: "高一", 11: "高二", 12: "高三",
+}
+_GRADE_ALIASES = {
+    **{name: level for level, name in GRADE_NAMES_ZH.items()},
+    "初一": 7, "初二": 8, "初三": 9, "初中一年级": 7, "初中二年级": 8, "初中三年级": 9,
+    "高中一年级": 10, "高中二年级": 11, "高中三年级": 12, "十年级": 10, "十一年级": 11, "十二年级": 12,
+    "小学一年级": 1, "小学二年级": 2, "小学三年级": 3, "小学四年级": 4, "小学五年级": 5, "小学六年级": 6,
+    "预备年级": 6, "职一": 10, "职二": 11, "职三": 12, "中职一年级": 10, "中职二年级": 11, "中职三年级": 12,
+}
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_FULLWIDTH = str.maketrans("０１２３４５６７８９（）　", "0123456789() ")
+_CLASS_RE = re.compile(r"^(?P<grade>.+?)[(]?(?P<num>[0-9一二三四五六七八九十]+)[)]?班?$")
+
+
+def grade_name(level: int) -> str:
+    return GRADE_NAMES_ZH.get(level, _("Grade %(level)s") % {"level": level})
+
+
+def class_name(level: int, number: int) -> str:
+    return f"{grade_name(level)}({number})班"
+
+
+def _cn_number(text: str) -> int | None:
+    if text.isdigit():
+        return int(text)
+    if text == "十":
+        return 10
+    if text.startswith("十") and len(text) == 2:
+        return 10 + _CN_DIGITS.get(text[1], -100)
+    if text.endswith("十") and len(text) == 2:
+        return 10 * _CN_DIGITS.get(text[0], -100)
+    if len(text) == 3 and text[1] == "十":
+        return 10 * _CN_DIGITS.get(text[0], -100) + _CN_DIGITS.get(text[2], -100)
+    if len(text) == 1 and text in _CN_DIGITS:
+        return _CN_DIGITS[text]
+    return None
+
+
+def parse_class_name(raw: str) -> tuple[int, int] | None:
+    """'七年级(3)班', '初一（3）班', '高二3班', '7年级3班' → (grade_level, class_number); None if unreadable."""
+    text = raw.translate(_FULLWIDTH).replace(" ", "").strip()
+    match = _CLASS_RE.match(text)
+    if not match:
+        return None
+    grade_text, num_text = match.group("grade").rstrip("("), match.group("num")
+    level = _GRADE_ALIASES.get(grade_text)
+    if level is None:
+        digits = re.fullmatch(r"([0-9]{1,2})年级", grade_text)
+        level = int(digits.group(1)) if digits else None
+    number = _cn_number(num_text)
+    if level is None or number is None or not (1 <= level <= 12) or not (1 <= number <= 99):
+        return None
+    return level, number

@@ -1,0 +1,90 @@
+"""The region tree: city → district/county → school → grade → class, grades and classes per school year."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class SchoolYear(models.Model):
+    """A school year such as 2026-2027 (学年). Grades and classes belong to one."""
+
+    code = models.CharField(_("code"), max_length=9, unique=True, help_text="2026-2027")
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"))
+    is_current = models.BooleanField(_("current"), default=False)
+
+    class Meta:
+        ordering = ["-starts_on"]
+        verbose_name = _("school year")
+        verbose_name_plural = _("school years")
+        constraints = [
+            models.UniqueConstraint(fields=["is_current"], condition=models.Q(is_current=True), name="one_current_year"),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def start_year(self) -> int:
+        return int(self.code[:4])
+
+
+class OrgUnit(models.Model):
+    """One node of the region tree.
+
+    `path` holds the ancestor ids ("/1/7/42/"), so "everything under this node" is one indexed
+    prefix filter; `school` and `district` are denormalised for the same reason.
+    """
+
+    class Kind(models.TextChoices):
+        CITY = "city", _("City")
+        DISTRICT = "district", _("District/county")
+        SCHOOL = "school", _("School")
+        GRADE = "grade", _("Grade")
+        CLASS = "class", _("Class")
+        HOSPITAL = "hospital", _("Partner hospital")
+
+    class SchoolType(models.TextChoices):
+        PRIMARY = "primary", _("Primary school (小学)")
+        JUNIOR = "junior", _("Junior secondary (初中)")
+        SENIOR = "senior", _("Senior secondary (高中)")
+        NINE_YEAR = "nine_year", _("Nine-year school (九年一贯制)")
+        COMPLETE = "complete", _("Complete secondary (完全中学)")
+        VOCATIONAL = "vocational", _("Secondary vocational (中职)")
+        SPECIAL = "special", _("Special education (特教)")
+
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    name = models.CharField(_("name"), max_length=100)
+    code = models.CharField(_("code"), max_length=40, blank=True, default="")
+    parent = models.ForeignKey("self", models.PROTECT, null=True, blank=True, related_name="children")
+    path = models.CharField(max_length=255, db_index=True, editable=False, default="")
+    depth = models.PositiveSmallIntegerField(default=0, editable=False)
+    district = models.ForeignKey("self", models.PROTECT, null=True, blank=True, related_name="+")
+    school = models.ForeignKey("self", models.PROTECT, null=True, blank=True, related_name="+")
+    school_type = models.CharField(_("school type"), max_length=12, choices=SchoolType.choices, blank=True)
+    school_year = models.ForeignKey(SchoolYear, models.PROTECT, null=True, blank=True, related_name="units")
+    grade_level = models.PositiveSmallIntegerField(_("grade"), null=True, blank=True, help_text="1–12")
+    class_number = models.PositiveSmallIntegerField(_("class number"), null=True, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("org unit")
+        verbose_name_plural = _("org units")
+        indexes = [
+            models.Index(fields=["parent", "kind"]),
+            models.Index(fields=["school", "school_year", "grade_level", "class_number"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["code"], condition=~models.Q(code=""), name="orgunit_code_unique_when_set"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def is_within(self, other: "OrgUnit") -> bool:
+        return self.path.startswith(other.path)
+
+    @property
+    def ancestor_ids(self) -> list[int]:
+        return [int(part) for part in self.path.strip("/").split("/") if part]

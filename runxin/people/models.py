@@ -1,0 +1,181 @@
+"""Students, guardians, special-attention groups, staff role assignments and mentor pairs."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from runxin.org.models import OrgUnit, SchoolYear
+
+
+class SpecialGroup(models.Model):
+    """A special-attention group (留守, 流动, 单亲 …). Built-in ones ship in a migration; admins may add more."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=60)
+    name_en = models.CharField(_("name (English)"), max_length=60)
+    is_builtin = models.BooleanField(default=False, editable=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    sort_order = models.PositiveSmallIntegerField(default=100)
+
+    class Meta:
+        ordering = ["sort_order", "code"]
+        verbose_name = _("special-attention group")
+
+    def __str__(self) -> str:
+        return self.name_zh
+
+    def label(self, language: str) -> str:
+        return self.name_en if language.startswith("en") else self.name_zh
+
+
+class Student(models.Model):
+    """A student (学生). `school`, `district`, `grade` and `school_class` are the current placement,
+    denormalised from `school_class` so that scoped lists are one indexed filter."""
+
+    class Sex(models.TextChoices):
+        MALE = "M", _("Male")
+        FEMALE = "F", _("Female")
+
+    class Boarding(models.TextChoices):
+        DAY = "day", _("Day student")
+        BOARDING = "boarding", _("Boarder")
+
+    class Status(models.TextChoices):
+        ENROLLED = "enrolled", _("Enrolled")
+        GRADUATED = "graduated", _("Graduated")
+        TRANSFERRED_OUT = "transferred_out", _("Transferred out of the region")
+        SUSPENDED = "suspended", _("Suspended schooling (休学)")
+        LEFT = "left", _("Left school")
+
+    student_number = models.CharField(_("national student number (学籍号)"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=60)
+    sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
+    birth_date = models.DateField(_("birth date"))
+    id_number = models.CharField(_("ID number"), max_length=18, blank=True, default="")
+    boarding = models.CharField(_("day/boarding"), max_length=8, choices=Boarding.choices, default=Boarding.DAY)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.ENROLLED)
+    is_key_student = models.BooleanField(_("key student (重点学生)"), default=False)
+    school_class = models.ForeignKey(OrgUnit, models.PROTECT, null=True, blank=True, related_name="+")
+    grade = models.ForeignKey(OrgUnit, models.PROTECT, null=True, blank=True, related_name="+")
+    school = models.ForeignKey(OrgUnit, models.PROTECT, null=True, blank=True, related_name="+")
+    district = models.ForeignKey(OrgUnit, models.PROTECT, null=True, blank=True, related_name="+")
+    city = models.ForeignKey(OrgUnit, models.PROTECT, null=True, blank=True, related_name="+")
+    groups = models.ManyToManyField(SpecialGroup, through="GroupMembership", blank=True, related_name="students")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("student")
+        verbose_name_plural = _("students")
+        indexes = [
+            models.Index(fields=["school", "name", "id"]),
+            models.Index(fields=["district", "name", "id"]),
+            models.Index(fields=["school_class", "name"]),
+            models.Index(fields=["grade"]),
+            models.Index(fields=["city"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.student_number})"
+
+    @property
+    def masked_id_number(self) -> str:
+        if not self.id_number:
+            return ""
+        return self.id_number[:6] + "*" * 8 + self.id_number[-4:]
+
+
+class GroupMembership(models.Model):
+    student = models.ForeignKey(Student, models.CASCADE, related_name="memberships")
+    group = models.ForeignKey(SpecialGroup, models.PROTECT, related_name="memberships")
+    since = models.DateField(null=True, blank=True)
+    note = models.CharField(max_length=200, blank=True, default="")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["student", "group"], name="one_membership_per_group")]
+        indexes = [models.Index(fields=["group", "student"])]
+
+
+class Guardian(models.Model):
+    """A guardian (监护人) of one student, as listed on the roster (成员1, 成员2 …)."""
+
+    student = models.ForeignKey(Student, models.CASCADE, related_name="guardians")
+    position = models.PositiveSmallIntegerField(default=1)
+    name = models.CharField(_("name"), max_length=60)
+    relation = models.CharField(_("relation"), max_length=20, blank=True, default="")
+    phone = models.CharField(_("phone"), max_length=30, blank=True, default="")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="guardianships")
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [models.UniqueConstraint(fields=["student", "position"], name="one_guardian_per_position")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.relation})"
+
+
+class Enrollment(models.Model):
+    """One stretch of a student in one class in one school year: the history that follows the student."""
+
+    class Reason(models.TextChoices):
+        ENROLLED = "enrolled", _("Enrolled")
+        PROMOTED = "promoted", _("Promoted")
+        REPEATED = "repeated", _("Repeated the year")
+        TRANSFERRED_IN = "transferred_in", _("Transferred in")
+        CLASS_CHANGED = "class_changed", _("Changed class")
+        IMPORTED = "imported", _("Imported from roster")
+
+    student = models.ForeignKey(Student, models.CASCADE, related_name="enrollments")
+    school_class = models.ForeignKey(OrgUnit, models.PROTECT, related_name="+")
+    school = models.ForeignKey(OrgUnit, models.PROTECT, related_name="+")
+    school_year = models.ForeignKey(SchoolYear, models.PROTECT, related_name="+")
+    started_on = models.DateField()
+    ended_on = models.DateField(null=True, blank=True)
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    end_reason = models.CharField(max_length=40, blank=True, default="")
+
+    class Meta:
+        ordering = ["started_on", "id"]
+        indexes = [models.Index(fields=["student", "started_on"])]
+
+
+class RoleAssignment(models.Model):
+    """A staff user's role at one org unit (a head teacher at a class, a psychology teacher at a school …).
+    The role codes and what each may do are the catalogue in runxin/access/roles.py."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="role_assignments")
+    role = models.CharField(_("role"), max_length=32)
+    org_unit = models.ForeignKey(OrgUnit, models.PROTECT, null=True, blank=True, related_name="role_assignments")
+    student = models.ForeignKey(
+        Student, models.CASCADE, null=True, blank=True, related_name="role_assignments",
+        help_text="For roles held by a student or for a child (student, class psych committee member, parent).",
+    )
+    starts_on = models.DateField(null=True, blank=True)
+    ends_on = models.DateField(null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "is_active"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "role", "org_unit", "student"], name="one_assignment_per_role_unit",
+                nulls_distinct=False,
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.role} @ {self.org_unit or self.student}"
+
+
+class MentorPair(models.Model):
+    """师生结对: a mentor (知心导师) paired with a student."""
+
+    mentor = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="mentees")
+    student = models.ForeignKey(Student, models.CASCADE, related_name="mentor_pairs")
+    since = models.DateField()
+    until = models.DateField(null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["mentor", "is_active"])]

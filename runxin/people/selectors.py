@@ -1,0 +1,93 @@
+"""Reads about students. Every function takes the acting user and goes through the scoping layer."""
+
+from dataclasses import dataclass
+
+from django.db.models import Prefetch, QuerySet
+
+from runxin.access import roles, scope
+from runxin.org.models import OrgUnit
+
+from .models import Enrollment, GroupMembership, Guardian, SpecialGroup, Student
+
+PAGE_SIZE = 50
+COUNT_CAP = 10_000
+
+
+@dataclass
+class StudentPage:
+    rows: list[Student]
+    number: int
+    has_next: bool
+    total: int
+    total_capped: bool
+
+
+def student_search(user, *, q: str = "", school_id: int | None = None, grade_level: int | None = None,
+                   class_id: int | None = None, group: str = "", flag: str = "", status: str = "enrolled",
+                   sex: str = "", boarding: str = "") -> QuerySet[Student]:
+    """The students in the user's scope matching the filters, ordered by name for a stable list."""
+    qs = scope.students(user, roles.STUDENT_ROSTER)
+    if status:
+        qs = qs.filter(status=status)
+    if q:
+        q = q.strip()
+        qs = qs.filter(student_number__startswith=q) if q[:1].isalnum() and q.isascii() else qs.filter(name__startswith=q)
+    if school_id:
+        qs = qs.filter(school_id=school_id)
+    if grade_level:
+        qs = qs.filter(school_class__grade_level=grade_level)
+    if class_id:
+        qs = qs.filter(school_class_id=class_id)
+    if group:
+        qs = qs.filter(memberships__group__code=group)
+    if flag == "key":
+        qs = qs.filter(is_key_student=True)
+    if sex:
+        qs = qs.filter(sex=sex)
+    if boarding:
+        qs = qs.filter(boarding=boarding)
+    return qs.order_by("name", "id")
+
+
+def student_page(qs: QuerySet[Student], number: int) -> StudentPage:
+    """One page without an unbounded COUNT(*): the total is exact up to COUNT_CAP, then 'more than'."""
+    number = max(1, number)
+    start = (number - 1) * PAGE_SIZE
+    rows = list(
+        qs.select_related("school_class", "school").prefetch_related(
+            Prefetch("memberships", queryset=GroupMembership.objects.select_related("group"))
+        )[start:start + PAGE_SIZE + 1]
+    )
+    has_next = len(rows) > PAGE_SIZE
+    total = qs.order_by()[: COUNT_CAP + 1].count()
+    return StudentPage(rows=rows[:PAGE_SIZE], number=number, has_next=has_next,
+                       total=min(total, COUNT_CAP), total_capped=total > COUNT_CAP)
+
+
+def filter_choices(user) -> dict:
+    """Schools and classes the user may filter by (only those inside their scope)."""
+    units = scope.units(user, roles.STUDENT_ROSTER)
+    schools = list(units.filter(kind=OrgUnit.Kind.SCHOOL).order_by("name").values("id", "name")[:500])
+    return {"schools": schools, "groups": list(SpecialGroup.objects.filter(is_active=True))}
+
+
+def classes_for_school(user, school_id: int) -> list[dict]:
+    units = scope.units(user, roles.STUDENT_ROSTER)
+    return list(
+        units.filter(kind=OrgUnit.Kind.CLASS, school_id=school_id, is_active=True)
+        .order_by("grade_level", "class_number").values("id", "name")
+    )
+
+
+def student_detail(user, student_id: int) -> tuple[Student, set[str]]:
+    """The student and the permissions the user holds for them; 404 when out of scope."""
+    student = scope.student_or_404(user, student_id, roles.STUDENT_ROSTER)
+    return student, scope.permissions_for_student(user, student)
+
+
+def student_guardians(student: Student) -> list[Guardian]:
+    return list(student.guardians.all())
+
+
+def student_history(student: Student) -> list[Enrollment]:
+    return list(student.enrollments.select_related("school_class", "school", "school_year"))

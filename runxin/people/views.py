@@ -1,0 +1,66 @@
+from django.http import HttpResponseBadRequest
+from django.shortcuts import render
+
+from runxin.access import roles
+from runxin.access.decorators import requires
+from runxin.access.read_audit import record_read
+
+from . import selectors
+from .models import Student
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+@requires(roles.STUDENT_ROSTER)
+def student_list(request):
+    params = request.GET
+    qs = selectors.student_search(
+        request.user, q=params.get("q", ""), school_id=_int(params.get("school")),
+        grade_level=_int(params.get("grade")), class_id=_int(params.get("class")),
+        group=params.get("group", ""), flag=params.get("flag", ""), status=params.get("status", "enrolled"),
+        sex=params.get("sex", ""), boarding=params.get("boarding", ""),
+    )
+    page = selectors.student_page(qs, _int(params.get("page")) or 1)
+    choices = selectors.filter_choices(request.user)
+    school_id = _int(params.get("school")) or (choices["schools"][0]["id"] if len(choices["schools"]) == 1 else None)
+    classes = selectors.classes_for_school(request.user, school_id) if school_id else []
+    query = params.copy()
+    query.pop("page", None)
+    context = {
+        "page": page, "choices": choices, "classes": classes, "params": params, "query": query.urlencode(),
+        "statuses": Student.Status.choices, "grades": range(1, 13),
+    }
+    template = "people/_student_rows.html" if request.htmx and request.htmx.target == "student-results" else "people/student_list.html"
+    return render(request, template, context)
+
+
+@requires(roles.STUDENT_ROSTER)
+def class_options(request):
+    school_id = _int(request.GET.get("school"))
+    if school_id is None and request.GET.get("school"):
+        return HttpResponseBadRequest("school must be a number")
+    classes = selectors.classes_for_school(request.user, school_id) if school_id else []
+    return render(request, "people/_class_options.html", {"classes": classes})
+
+
+@requires(roles.STUDENT_ROSTER)
+def student_detail(request, student_id: int):
+    student, perms = selectors.student_detail(request.user, student_id)
+    sees_profile = roles.STUDENT_PROFILE in perms
+    if sees_profile:
+        record_read(user=request.user, student=student, record_type="student.profile", record_id=student.pk,
+                    request=request)
+    context = {
+        "student": student,
+        "sees_profile": sees_profile,
+        "sees_sensitive": roles.STUDENT_SENSITIVE in perms,
+        "guardians": selectors.student_guardians(student) if sees_profile else [],
+        "history": selectors.student_history(student) if sees_profile else [],
+        "groups": list(student.groups.all()) if sees_profile else [],
+    }
+    return render(request, "people/student_detail.html", context)

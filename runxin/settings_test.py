@@ -1,0 +1,15 @@
+"""Test settings: PostgreSQL by default (as in CI), fast hashing, in-process tasks."""
+
+import os
+
+os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/runxin")
+
+from .settings import *  # noqa: E402,F403
+from .settings import DATABASES, MIDDLEWARE  # noqa: E402
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CELERY_TASK_ALWAYS_EAGER = True
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+DATABASES["default"]["CONN_MAX_AGE"] = 0
+DATABASES["default"].setdefault("TEST", {})["NAME"] = "test_runxin"
+MIDDLEWARE = list(MIDDLEWARE)

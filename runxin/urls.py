@@ -1,0 +1,16 @@
+from django.conf import settings
+from django.conf.urls.static import static
+from django.urls import include, path
+from django.views.i18n import set_language
+
+urlpatterns = [
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("accounts/", include("runxin.accounts.urls")),
+    path("org/", include("runxin.org.urls")),
+    path("students/", include("runxin.people.urls")),
+    path("imports/", include("runxin.imports.urls")),
+    path("audit/", include("runxin.audit.urls")),
+    path("", include("runxin.front.urls")),
+]
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
