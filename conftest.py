@@ -27,3 +27,45 @@ def client_for(db):
 def _second_factor_off_by_default(settings):
     # Tests of the second factor turn it back on; everything else signs in with force_login.
     settings.SECOND_FACTOR_WAIVED = True
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Debian chromium driven by Playwright (browsers cannot be downloaded here)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page_for(browser, live_server):
+    """page_for(user, viewport=None) → a Playwright page signed in as `user` (password sign-in, real form)."""
+    import os
+
+    from runxin.testing.factories import TEST_PASSWORD
+
+    contexts = []
+
+    def make(user, *, viewport=None, locale="zh-CN"):
+        context = browser.new_context(viewport=viewport or {"width": 1280, "height": 900}, locale=locale)
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.fill("#id_username", user.username)
+        page.fill("#id_password", TEST_PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_load_state("networkidle")
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+    os.makedirs("test-artifacts", exist_ok=True)

@@ -38,6 +38,9 @@ INSTALLED_APPS = [
     "runxin.access",
     "runxin.audit",
     "runxin.imports",
+    "runxin.screening",
+    "runxin.notify",
+    "runxin.alerts",
     "runxin.demo",
     "runxin.front",
 ]

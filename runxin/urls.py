@@ -10,6 +10,9 @@ urlpatterns = [
     path("students/", include("runxin.people.urls")),
     path("imports/", include("runxin.imports.urls")),
     path("audit/", include("runxin.audit.urls")),
+    path("screening/", include("runxin.screening.urls")),
+    path("alerts/", include("runxin.alerts.urls")),
+    path("inbox/", include("runxin.notify.urls")),
     path("", include("runxin.front.urls")),
 ]
 if settings.DEBUG:
