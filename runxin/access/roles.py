@@ -39,11 +39,17 @@ SYSTEM_SETTINGS = "system.settings"
 GROUPS_MANAGE = "groups.manage"
 AGGREGATES_VIEW = "aggregates.view"
 PEER_REPORT = "peer.report"
+SCREENING_MANAGE = "screening.manage"  # run campaigns (测评任务): targets, codes, consent links, reminders
+SCREENING_PROGRESS = "screening.progress"  # who has finished a campaign, no scores or answers
+SCREENING_RESULTS = "screening.results"  # screening scores, bands, critical items and answers (clinical)
+SCREENING_TAKE = "screening.take"  # a student taking their own open campaigns with their account
+INSTRUMENTS_MANAGE = "instruments.manage"  # upload, check and publish instrument definitions (量表)
 
 ALL_PERMISSIONS = frozenset({
     STUDENT_ROSTER, STUDENT_PROFILE, STUDENT_SENSITIVE, STUDENT_RISK_LEVEL, STUDENT_CLINICAL,
     ROSTER_IMPORT, STAFF_IMPORT, STAFF_MANAGE, ORG_BROWSE, ORG_MANAGE, ROLLOVER_RUN, AUDIT_SEARCH,
     SYSTEM_SETTINGS, GROUPS_MANAGE, AGGREGATES_VIEW, PEER_REPORT,
+    SCREENING_MANAGE, SCREENING_PROGRESS, SCREENING_RESULTS, SCREENING_TAKE, INSTRUMENTS_MANAGE,
 })
 
 _CARE_TEAM = {STUDENT_ROSTER, STUDENT_PROFILE, STUDENT_SENSITIVE, STUDENT_RISK_LEVEL, STUDENT_CLINICAL}
@@ -52,16 +58,21 @@ ROLES: dict[str, Role] = {
     role.code: role
     for role in [
         Role("city_admin", _("City bureau admin (市教育局)"), "none", False,
-             frozenset({ORG_BROWSE, ORG_MANAGE, AGGREGATES_VIEW, ROLLOVER_RUN, GROUPS_MANAGE})),
+             frozenset({ORG_BROWSE, ORG_MANAGE, AGGREGATES_VIEW, ROLLOVER_RUN, GROUPS_MANAGE,
+                        SCREENING_MANAGE, SCREENING_PROGRESS, INSTRUMENTS_MANAGE})),
         Role("centre_staff", _("Centre staff (成长指导中心)"), "subtree", True,
-             frozenset(_CARE_TEAM | {ORG_BROWSE, AGGREGATES_VIEW, ROSTER_IMPORT})),
+             frozenset(_CARE_TEAM | {ORG_BROWSE, AGGREGATES_VIEW, ROSTER_IMPORT,
+                                     SCREENING_MANAGE, SCREENING_PROGRESS, SCREENING_RESULTS})),
         Role("school_leader", _("School leader (校长/分管校长)"), "subtree", True,
              frozenset({STUDENT_ROSTER, STUDENT_PROFILE, STUDENT_SENSITIVE, STUDENT_RISK_LEVEL, ORG_BROWSE,
-                        AGGREGATES_VIEW, ROSTER_IMPORT, STAFF_IMPORT, STAFF_MANAGE, ROLLOVER_RUN})),
+                        AGGREGATES_VIEW, ROSTER_IMPORT, STAFF_IMPORT, STAFF_MANAGE, ROLLOVER_RUN,
+                        SCREENING_PROGRESS})),
         Role("psych_teacher", _("Psychology teacher (心理教师)"), "subtree", True,
-             frozenset(_CARE_TEAM | {ORG_BROWSE, AGGREGATES_VIEW, ROSTER_IMPORT, STAFF_IMPORT})),
+             frozenset(_CARE_TEAM | {ORG_BROWSE, AGGREGATES_VIEW, ROSTER_IMPORT, STAFF_IMPORT,
+                                     SCREENING_MANAGE, SCREENING_PROGRESS, SCREENING_RESULTS})),
         Role("head_teacher", _("Head teacher (班主任)"), "subtree", True,
-             frozenset({STUDENT_ROSTER, STUDENT_PROFILE, STUDENT_SENSITIVE, STUDENT_RISK_LEVEL, ORG_BROWSE})),
+             frozenset({STUDENT_ROSTER, STUDENT_PROFILE, STUDENT_SENSITIVE, STUDENT_RISK_LEVEL, ORG_BROWSE,
+                        SCREENING_PROGRESS})),
         Role("mentor", _("Mentor (知心导师)"), "paired", True,
              frozenset({STUDENT_ROSTER, STUDENT_PROFILE, STUDENT_RISK_LEVEL})),
         Role("psych_committee", _("Class psych committee member (班级心理委员)"), "none", False,
@@ -69,12 +80,12 @@ ROLES: dict[str, Role] = {
         Role("hotline_operator", _("Hotline operator (热线接线员)"), "subtree", True,
              frozenset({STUDENT_ROSTER, STUDENT_RISK_LEVEL})),
         Role("hospital", _("Partner hospital clinician (合作医疗机构)"), "none", True, frozenset()),
-        Role("student", _("Student"), "self", False, frozenset()),
+        Role("student", _("Student"), "self", False, frozenset({SCREENING_TAKE})),
         Role("parent", _("Parent/guardian"), "child", False, frozenset()),
         Role("supervisor", _("Supervisor (督导)"), "none", False, frozenset({ORG_BROWSE, AGGREGATES_VIEW})),
         # 等保2.0 three-administrator separation: none of them reads student records.
         Role("system_admin", _("System administrator (系统管理员)"), "none", True,
-             frozenset({SYSTEM_SETTINGS, ORG_BROWSE, ORG_MANAGE, GROUPS_MANAGE})),
+             frozenset({SYSTEM_SETTINGS, ORG_BROWSE, ORG_MANAGE, GROUPS_MANAGE, INSTRUMENTS_MANAGE})),
         Role("security_admin", _("Security administrator (安全管理员)"), "none", True,
              frozenset({STAFF_MANAGE, STAFF_IMPORT, ORG_BROWSE})),
         Role("audit_admin", _("Audit administrator (审计管理员)"), "none", True, frozenset({AUDIT_SEARCH})),
