@@ -110,6 +110,17 @@ def students(user, permission: str = roles.STUDENT_ROSTER) -> QuerySet[Student]:
     return Student.objects.filter(condition)
 
 
+def students_under(unit: OrgUnit) -> QuerySet[Student]:
+    """Every student placed under `unit`, for work done *for* a unit rather than shown to a user:
+    materialising a screening campaign's targets, scheduled jobs. The caller has already checked that
+    the acting user (if any) holds the right permission at the unit; never render these rows to a user
+    without going through students()."""
+    column = _UNIT_COLUMN.get(unit.kind)
+    if column is None:
+        return Student.objects.none()
+    return Student.objects.filter(**{column: unit.pk})
+
+
 def student_or_404(user, student_id: int, permission: str = roles.STUDENT_ROSTER) -> Student:
     """One student, or 404 when out of scope: the response must not reveal that the student exists."""
     try:
