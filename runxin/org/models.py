@@ -1,5 +1,6 @@
 """The region tree: city → district/county → school → grade → class, grades and classes per school year."""
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -65,6 +66,11 @@ class OrgUnit(models.Model):
     grade_level = models.PositiveSmallIntegerField(_("grade"), null=True, blank=True, help_text="1–12")
     class_number = models.PositiveSmallIntegerField(_("class number"), null=True, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    # The same grade or class one school year earlier (七年级(1)班 2026-2027 → 八年级(1)班 2027-2028), set by
+    # the school-year rollover: it lets one UPDATE move every student and class team up with their class.
+    previous = models.OneToOneField(
+        "self", models.SET_NULL, null=True, blank=True, related_name="successor", editable=False
+    )
 
     class Meta:
         verbose_name = _("org unit")
@@ -88,3 +94,69 @@ class OrgUnit(models.Model):
     @property
     def ancestor_ids(self) -> list[int]:
         return [int(part) for part in self.path.strip("/").split("/") if part]
+
+
+class RolloverRun(models.Model):
+    """One school-year rollover (学年升级) requested by a user: one school or every school in their reach.
+    Runs as a background job; the counters are its progress and, when done, its record of what happened."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    scope_unit = models.ForeignKey(OrgUnit, models.PROTECT, related_name="+",
+                                   help_text="The school, or the city/district for a run over all its schools.")
+    from_year = models.ForeignKey(SchoolYear, models.PROTECT, related_name="+")
+    to_year = models.ForeignKey(SchoolYear, models.PROTECT, related_name="+")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    schools_total = models.PositiveIntegerField(default=0)
+    schools_done = models.PositiveIntegerField(default=0)
+    schools_skipped = models.PositiveIntegerField(default=0)
+    promoted = models.PositiveIntegerField(default=0)
+    graduated = models.PositiveIntegerField(default=0)
+    classes_created = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["-requested_at"]
+        verbose_name = _("school-year rollover")
+
+    def __str__(self) -> str:
+        return f"{self.scope_unit} {self.from_year} → {self.to_year} ({self.status})"
+
+    @property
+    def percent(self) -> int:
+        if not self.schools_total:
+            return 100 if self.status == self.Status.DONE else 0
+        return int(100 * (self.schools_done + self.schools_skipped) / self.schools_total)
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in {self.Status.DONE, self.Status.FAILED}
+
+
+class SchoolRollover(models.Model):
+    """That one school has been rolled over into a school year: the claim that makes applying twice refuse."""
+
+    school = models.ForeignKey(OrgUnit, models.PROTECT, related_name="+")
+    from_year = models.ForeignKey(SchoolYear, models.PROTECT, related_name="+")
+    to_year = models.ForeignKey(SchoolYear, models.PROTECT, related_name="+")
+    run = models.ForeignKey(RolloverRun, models.SET_NULL, null=True, blank=True, related_name="schools")
+    applied_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+")
+    applied_at = models.DateTimeField(auto_now_add=True)
+    promoted = models.PositiveIntegerField(default=0)
+    graduated = models.PositiveIntegerField(default=0)
+    classes_created = models.PositiveIntegerField(default=0)
+    assignments_moved = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["school", "to_year"], name="one_rollover_per_school_year")]
+
+    def __str__(self) -> str:
+        return f"{self.school} → {self.to_year}"

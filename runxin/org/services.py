@@ -1,6 +1,6 @@
 """Writes to the region tree. Paths and denormalised ancestors are maintained here and nowhere else."""
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from . import grades
 from .models import OrgUnit, SchoolYear
@@ -46,6 +46,37 @@ def unit_create(*, kind: str, name: str, parent: OrgUnit | None = None, code: st
     unit.path = f"{parent.path if parent else '/'}{unit.id}/"
     unit.save(update_fields=["path"])
     return unit
+
+
+@transaction.atomic
+def units_bulk_create(units: list[OrgUnit], *, batch_size: int = 2000) -> list[OrgUnit]:
+    """Create many nodes at once (a school's grades, a year's classes): the same checks and ancestry as
+    unit_create, in a few statements instead of two per node. Every parent must already be saved."""
+    for unit in units:
+        parent = unit.parent
+        if parent is None or parent.pk is None or unit.kind == OrgUnit.Kind.CITY:
+            raise TreeError("bulk creation needs saved parents")
+        if parent.kind not in _PARENT_KIND[unit.kind]:
+            raise TreeError(f"a {unit.kind} cannot sit under {parent.kind}")
+        fill_ancestry(unit, parent)
+        unit.path = ""
+    created = OrgUnit.objects.bulk_create(units, batch_size=batch_size)
+    table = OrgUnit._meta.db_table
+    ids = [unit.pk for unit in created]
+    with connection.cursor() as cursor:
+        for start in range(0, len(ids), batch_size):
+            chunk = ids[start:start + batch_size]
+            marks = ", ".join(["%s"] * len(chunk))
+            # One set-based statement: path = parent's path + own id (UPDATE … FROM works on PostgreSQL
+            # and SQLite ≥ 3.33).
+            cursor.execute(
+                f"UPDATE {table} SET path = p.path || CAST({table}.id AS TEXT) || '/' "  # noqa: S608
+                f"FROM {table} AS p WHERE p.id = {table}.parent_id AND {table}.id IN ({marks})",
+                chunk,
+            )
+    for unit in created:
+        unit.path = f"{unit.parent.path}{unit.pk}/"
+    return created
 
 
 def grade_get_or_create(*, school: OrgUnit, school_year: SchoolYear, level: int) -> OrgUnit:

@@ -1,4 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "org"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.tree, name="tree"),
+    path("<int:unit_id>/", views.unit_page, name="unit"),
+    path("<int:unit_id>/children/", views.children, name="children"),
+    path("rollover/", views.rollover_page, name="rollover"),
+    path("rollover/runs/<int:run_id>/", views.rollover_run, name="rollover_run"),
+]

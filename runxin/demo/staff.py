@@ -1,0 +1,87 @@
+"""The named demo logins: one account for every role in runxin/access/roles.py, all with one password.
+
+The username says what the account is; `runxin demo_logins` prints them with where each works.
+"""
+
+import random
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from runxin.accounts.models import User
+from runxin.org.models import OrgUnit, SchoolYear
+from runxin.people.models import Guardian, MentorPair, RoleAssignment, Student
+
+from . import names
+
+# Meets the password validators (length ≥ 10, three character classes, not common, not like the username).
+DEMO_PASSWORD = "Runxin-demo-2026"  # noqa: S105 (published on purpose: synthetic demo accounts)
+MENTEES = 15
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    username: str
+    role: str
+    at: str  # city, district, school, class, hospital
+    display_name: str
+
+
+DEMO_LOGINS = [
+    DemoLogin("city_admin", "city_admin", "city", "周建国"),
+    DemoLogin("city_centre", "centre_staff", "city", "吴敏"),
+    DemoLogin("district_centre", "centre_staff", "district", "孙丽"),
+    DemoLogin("school_leader", "school_leader", "school", "郑伟"),
+    DemoLogin("psych_teacher", "psych_teacher", "school", "林静"),
+    DemoLogin("head_teacher", "head_teacher", "class", "何芳"),
+    DemoLogin("mentor", "mentor", "school", "高明"),
+    DemoLogin("psych_committee", "psych_committee", "class", ""),
+    DemoLogin("hotline", "hotline_operator", "city", "罗娟"),
+    DemoLogin("hospital", "hospital", "hospital", "梁医生"),
+    DemoLogin("student", "student", "class", ""),
+    DemoLogin("parent", "parent", "class", ""),
+    DemoLogin("supervisor", "supervisor", "city", "韩华"),
+    DemoLogin("system_admin", "system_admin", "city", "曹刚"),
+    DemoLogin("security_admin", "security_admin", "city", "彭涛"),
+    DemoLogin("audit_admin", "audit_admin", "city", "田霞"),
+]
+USERNAMES = [login.username for login in DEMO_LOGINS]
+
+
+def create_demo_logins(*, city: OrgUnit, hospital: OrgUnit, school: OrgUnit, school_class: OrgUnit,
+                       year: SchoolYear, password_hash: str, rng: random.Random) -> dict[str, User]:
+    """Create the named accounts with their role assignments, mentor pairs and the parent's guardianship.
+
+    The student, the class psych committee member and the parent are people of `school_class`; the parent
+    is the first guardian of the `student` account's own record, so the two show one family."""
+    district = OrgUnit.objects.get(pk=school.district_id)
+    units = {"city": city, "district": district, "school": school, "class": school_class, "hospital": hospital}
+    pupils = list(Student.objects.filter(school_class=school_class).order_by("id")[:2])
+    child, committee_member = pupils[0], pupils[-1]
+    guardian = Guardian.objects.filter(student=child).order_by("position").first()
+    now = timezone.now()
+    created: dict[str, User] = {}
+    for login in DEMO_LOGINS:
+        display_name = login.display_name
+        student = None
+        if login.role == "student":
+            student, display_name = child, child.name
+        elif login.role == "psych_committee":
+            student, display_name = committee_member, committee_member.name
+        elif login.role == "parent":
+            student = child
+            display_name = guardian.name if guardian else names.person_name(rng, "F", adult=True)
+        user = User.objects.create(username=login.username, password=password_hash, display_name=display_name,
+                                   password_changed_at=now, phone=names.phone(rng))
+        RoleAssignment.objects.create(user=user, role=login.role, org_unit=units[login.at], student=student,
+                                      starts_on=year.starts_on)
+        created[login.username] = user
+    if guardian is not None:
+        guardian.user = created["parent"]
+        guardian.save(update_fields=["user"])
+    # 师生结对: the mentor's ~15 students, key students of the school first.
+    mentees = Student.objects.filter(school=school, status=Student.Status.ENROLLED).order_by("-is_key_student", "id")
+    MentorPair.objects.bulk_create(
+        MentorPair(mentor=created["mentor"], student=student, since=year.starts_on) for student in mentees[:MENTEES]
+    )
+    return created
