@@ -8,7 +8,7 @@ A role is held at an org unit (RoleAssignment). Its *reach* says which students 
   none     – no student records at all (administrators, peer reporters, the bureau's policy staff).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.utils.translation import gettext_lazy as _
 
@@ -123,3 +123,46 @@ def roles_with(permission: str) -> set[str]:
 def role_label(code: str) -> str:
     role = ROLES.get(code)
     return str(role.label) if role else code
+
+
+# --- Early warning (预警) and notifications (issue 4) ---------------------------------------------------
+# Kept as one block so the warning workflow's grants can be read (and reviewed) together. What each
+# permission opens is enforced in runxin/alerts/selectors.py (visibility) and runxin/alerts/services.py.
+ALERT_QUEUE = "alert.queue"  # the warning pages (queue, one warning); what they show is scoped
+ALERT_VIEW_ALL = "alert.view_all"  # every warning about the students the role reaches (school side)
+ALERT_ESCALATED = "alert.escalated"  # centre staff: warnings escalated to their tier, and levels shown to centres
+ALERT_RAISE = "alert.raise"  # report a concern about a student in reach (observation, hotline, notices …)
+ALERT_HANDLE = "alert.handle"  # acknowledge at one's tier, record follow-up visits (回访)
+ALERT_ASSESS = "alert.assess"  # professional steps: assess, change level, intervention, monitoring, reopen
+ALERT_APPROVE_CLEAR = "alert.approve_clear"  # approve clearing (解除) at the tier the level's policy names
+ALERT_OVERVIEW = "alert.overview"  # counts by level and org unit (no names)
+ALERT_DAILY_REPORT = "alert.daily_report"  # the daily key-case report (一日一报) of one's school or district
+ALERT_EXPORT = "alert.export"  # export for the provincial crisis platform (identified)
+ALERT_LEVELS = "alert.levels"  # edit warning levels and their policies
+ALERT_PARENT_REPORT = "alert.parent_report"  # a parent reports a concern about their own child
+ALERT_SELF_HELP = "alert.self_help"  # a student's own "I need help"
+INBOX = "notify.inbox"  # the in-app inbox: every staff user
+
+_ALERT_GRANTS: dict[str, set[str]] = {
+    "city_admin": {ALERT_OVERVIEW, ALERT_LEVELS, INBOX},
+    "centre_staff": {ALERT_QUEUE, ALERT_ESCALATED, ALERT_RAISE, ALERT_HANDLE, ALERT_ASSESS, ALERT_APPROVE_CLEAR,
+                     ALERT_OVERVIEW, ALERT_DAILY_REPORT, ALERT_EXPORT, INBOX},
+    "school_leader": {ALERT_QUEUE, ALERT_VIEW_ALL, ALERT_RAISE, ALERT_HANDLE, ALERT_APPROVE_CLEAR, ALERT_OVERVIEW,
+                      ALERT_DAILY_REPORT, INBOX},
+    "psych_teacher": {ALERT_QUEUE, ALERT_VIEW_ALL, ALERT_RAISE, ALERT_HANDLE, ALERT_ASSESS, ALERT_OVERVIEW,
+                      ALERT_DAILY_REPORT, INBOX},
+    "head_teacher": {ALERT_QUEUE, ALERT_VIEW_ALL, ALERT_RAISE, ALERT_HANDLE, INBOX},
+    "mentor": {ALERT_QUEUE, ALERT_VIEW_ALL, ALERT_RAISE, INBOX},
+    "hotline_operator": {ALERT_QUEUE, ALERT_RAISE, INBOX},  # sees the warnings it reported, nothing else
+    "hospital": {INBOX},
+    "student": {ALERT_SELF_HELP},
+    "parent": {ALERT_PARENT_REPORT},
+    "supervisor": {ALERT_OVERVIEW, INBOX},
+    "system_admin": {INBOX},
+    "security_admin": {INBOX},
+    "audit_admin": {INBOX},
+    # psych_committee keeps PEER_REPORT only: the reporter sees nothing afterwards.
+}
+ALL_PERMISSIONS = ALL_PERMISSIONS | frozenset().union(*_ALERT_GRANTS.values())
+ROLES = {code: replace(role, permissions=role.permissions | _ALERT_GRANTS.get(code, set()))
+         for code, role in ROLES.items()}

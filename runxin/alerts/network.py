@@ -1,0 +1,76 @@
+"""The warning network (班级—学校—区—市): which people sit at each tier for a student, and at which tier a
+user acts. Role codes come from the catalogue in runxin/access/roles.py; the grants from the scoping layer."""
+
+from django.db.models import Q
+from django.utils import timezone
+
+from runxin.access import scope
+from runxin.people.models import MentorPair, RoleAssignment, Student
+
+from . import states
+
+# Who is told, and who acts, at each tier. Mentors of the student are told at the class tier too.
+TIER_ROLES: dict[int, tuple[str, ...]] = {
+    states.CLASS: ("head_teacher",),
+    states.SCHOOL: ("psych_teacher", "school_leader"),
+    states.DISTRICT: ("centre_staff",),
+    states.CITY: ("centre_staff",),
+}
+
+# The Student placement column holding the unit of each tier (class tier: the class and its grade).
+TIER_COLUMNS: dict[int, tuple[str, ...]] = {
+    states.CLASS: ("school_class_id", "grade_id"),
+    states.SCHOOL: ("school_id",),
+    states.DISTRICT: ("district_id",),
+    states.CITY: ("city_id",),
+}
+
+_KIND_COLUMN = {"class": "school_class_id", "grade": "grade_id", "school": "school_id", "district": "district_id",
+                "city": "city_id"}
+
+
+def _active_assignments():
+    today = timezone.localdate()
+    return (
+        RoleAssignment.objects.filter(is_active=True)
+        .filter(Q(starts_on__isnull=True) | Q(starts_on__lte=today))
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
+    )
+
+
+def people_at(student: Student, tiers) -> list[int]:
+    """User ids of the people at the given tiers of the network around this student (one or two queries)."""
+    clauses = Q()
+    any_clause = False
+    for tier in tiers:
+        units = [getattr(student, column) for column in TIER_COLUMNS.get(int(tier), ()) if getattr(student, column)]
+        if units:
+            clauses |= Q(role__in=TIER_ROLES[int(tier)], org_unit_id__in=units)
+            any_clause = True
+    ids: list[int] = []
+    if any_clause:
+        ids = list(_active_assignments().filter(clauses).values_list("user_id", flat=True).distinct())
+    if states.CLASS in {int(t) for t in tiers}:
+        ids += list(MentorPair.objects.filter(student_id=student.pk, is_active=True).values_list("mentor_id", flat=True))
+    return list(dict.fromkeys(ids))
+
+
+def acting_roles(user, student: Student, permission: str) -> list[tuple[int, str]]:
+    """(tier, role) for each of the user's grants that reaches this student with `permission`.
+    A mentor's pairing counts as the class tier."""
+    found = []
+    for grant in scope.grants(user):
+        if permission not in grant.permissions:
+            continue
+        if grant.reach == "subtree" and grant.unit_kind in _KIND_COLUMN:
+            if getattr(student, _KIND_COLUMN[grant.unit_kind]) == grant.unit_id:
+                found.append((states.TIER_OF_UNIT_KIND[grant.unit_kind], grant.role))
+        elif grant.reach == "paired":
+            if MentorPair.objects.filter(mentor_id=user.pk, student_id=student.pk, is_active=True).exists():
+                found.append((states.CLASS, grant.role))
+    return found
+
+
+def acting_tier(user, student: Student, permission: str) -> int | None:
+    tiers = [tier for tier, _role in acting_roles(user, student, permission)]
+    return max(tiers) if tiers else None

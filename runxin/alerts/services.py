@@ -1,0 +1,651 @@
+"""Writes about warnings (预警). One function per step; each validates, changes the warning with a conditional
+UPDATE (so two people acting at once cannot both win), appends a WarningEvent in the same transaction and
+records its notifications, which are delivered after commit.
+
+Entry points for other apps:
+  warning_raise_from_screening(...)  the screening app, when a scored result needs a warning
+  warning_record_referral(...)       the case/referral app, when a student with a warning is referred
+"""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from runxin.access import roles, scope
+from runxin.notify import services as notify
+from runxin.people.models import Student
+
+from . import clock, network, states
+from .models import STATE_LABELS, FollowUp, Tier, Warning, WarningEvent, WarningLevel, WarningReport
+
+Source = Warning.Source
+Kind = WarningEvent.Kind
+
+
+class WarningError(ValueError):
+    """A step the user asked for that cannot be done; the message says why, in the user's language."""
+
+
+# Which roles may enter which sources (the self-service ones have their own functions below).
+STAFF_SOURCES: dict[str, set[str]] = {
+    "head_teacher": {Source.OBSERVATION, Source.PARENT},
+    "mentor": {Source.OBSERVATION, Source.PARENT},
+    "psych_teacher": {Source.OBSERVATION, Source.PARENT, Source.SELF, Source.HOSPITAL, Source.PEER},
+    "school_leader": {Source.OBSERVATION, Source.PARENT},
+    "hotline_operator": {Source.HOTLINE},
+    # District staff enter notices from outside bodies (公安局、法院、检察院、社区) and hospitals.
+    "centre_staff": {Source.HOTLINE, Source.HOSPITAL, Source.POLICE, Source.COURT, Source.PROCURATORATE,
+                     Source.COMMUNITY, Source.OBSERVATION},
+}
+# Reports from outside bodies name who sent them.
+OUTSIDE_SOURCES = {Source.HOSPITAL, Source.POLICE, Source.COURT, Source.PROCURATORATE, Source.COMMUNITY}
+
+# The screening app's four suggestions. Which level each lands on is data (WarningLevel.screening_codes);
+# "review" lands on a level (by default yellow) and marks the warning "needs review" (待复核), so a psychology
+# teacher looks at the result before anything else happens.
+SCREENING_SUGGESTIONS = ("critical", "high", "moderate", "review")
+
+_DONE = {
+    "acknowledge": gettext_lazy("acknowledged"),
+    "assess": gettext_lazy("assessed"),
+    "dismiss": gettext_lazy("dismissed"),
+    "start_intervention": gettext_lazy("taken into intervention"),
+    "monitor": gettext_lazy("moved to monitoring"),
+    "request_clear": gettext_lazy("put forward for clearing"),
+    "approve_clear": gettext_lazy("cleared"),
+    "reject_clear": gettext_lazy("sent back to monitoring"),
+    "return_to_normal": gettext_lazy("returned to normal"),
+    "reopen": gettext_lazy("reopened"),
+    "change_level": gettext_lazy("given another level"),
+}
+MAX_TEXT = 4000
+
+
+# ---------------------------------------------------------------------------------------------------- levels
+
+def active_levels() -> list[WarningLevel]:
+    return list(WarningLevel.objects.filter(is_active=True).order_by("-severity"))
+
+
+def entry_level() -> WarningLevel:
+    """The level a lay report (peer, parent, the student) starts at: the least severe active level."""
+    level = WarningLevel.objects.filter(is_active=True).order_by("severity").first()
+    if level is None:
+        raise WarningError(_("No warning level is active. Ask the city administrator to set up the levels."))
+    return level
+
+
+def level_for_screening(suggested_level: str) -> WarningLevel:
+    """The most severe active level that receives this screening suggestion."""
+    if suggested_level not in SCREENING_SUGGESTIONS:
+        raise ValueError(f"suggested_level must be one of {SCREENING_SUGGESTIONS}, not {suggested_level!r}")
+    for level in active_levels():
+        if suggested_level in (level.screening_codes or []):
+            return level
+    # A region that configured no level for this suggestion still gets a warning rather than silence.
+    return entry_level() if suggested_level in ("moderate", "review") else active_levels()[0]
+
+
+def _minutes(value: int | None) -> timedelta | None:
+    return None if value is None else timedelta(minutes=value)
+
+
+def _due(level: WarningLevel, state: str, *, ack_pending: bool, now: datetime) -> datetime | None:
+    minutes = states.timer_minutes(state, ack_pending=ack_pending, ack=level.ack_minutes,
+                                   assess=level.assess_minutes, progress=level.progress_minutes)
+    return None if minutes is None else now + timedelta(minutes=minutes)
+
+
+# ----------------------------------------------------------------------------------------------- telling
+
+def _placement(student: Student) -> str:
+    parts = [student.school.name if student.school_id and student.school else "",
+             student.school_class.name if student.school_class_id and student.school_class else ""]
+    return " ".join(p for p in parts if p)
+
+
+def _tell(warning: Warning, *, tiers, kind: str, event: WarningEvent, exclude: set[int] | None = None,
+          text: str = "", channels=None) -> None:
+    """Notify the people at `tiers` about a step of this warning. Recipients see the level and where, not the
+    student's name: e-mail and SMS leave the platform, so they carry a link instead."""
+    level = warning.level
+    recipients = [uid for uid in network.people_at(warning.student, tiers) if uid not in (exclude or set())]
+    if not recipients:
+        return
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("%(level)s warning #%(id)s · %(where)s") % {
+            "level": level.label(settings.LANGUAGE_CODE), "id": warning.pk, "where": _placement(warning.student)}
+        body = str(text)
+    notify.notify(
+        recipient_ids=recipients, kind=f"warning.{kind}", subject=subject, body=body,
+        url=f"/alerts/{warning.pk}/", ref=f"warning:{warning.pk}",
+        channels=channels if channels is not None else (level.channels or ["inbox"]),
+        dedupe=f"warning:{warning.pk}:event:{event.pk}",
+    )
+
+
+def _record_tell(warning_id: int, **kwargs) -> None:
+    """Record the notifications of a step in the step's own transaction (so a committed step is never left
+    untold); the notify app delivers the outside channels after commit."""
+    warning = Warning.objects.select_related("level", "student__school", "student__school_class").get(pk=warning_id)
+    _tell(warning, **kwargs)
+
+
+# ----------------------------------------------------------------------------------------------- raising
+
+def _start_tier(level: WarningLevel, reporter, student: Student) -> int:
+    """Where a new warning enters the network: the level's tier, but a report by class-tier staff (the head
+    teacher, a mentor) has already gone up, so it starts at the school at least (班级上报学校)."""
+    tier = level.ack_tier
+    if reporter is not None and network.acting_tier(reporter, student, roles.ALERT_RAISE) == states.CLASS:
+        tier = max(tier, states.SCHOOL)
+    return tier
+
+
+def _lock_student(student: Student) -> None:
+    # Reports about one student are serialised, so two arriving together join one warning.
+    list(Student.objects.select_for_update().filter(pk=student.pk).values_list("pk", flat=True))
+
+
+@transaction.atomic
+def _report(*, student: Student, source: str, level: WarningLevel, reported_by=None, summary: str = "",
+            reporter_name: str = "", reported_at: datetime | None = None, screening_result_id: str = "",
+            instrument_code: str = "", reasons=(), needs_review: bool = False) -> Warning:
+    """Record a report: it raises a warning, or joins the student's open one (raising its level when the
+    report suggests a more severe one; reopening it when it was cleared and under continued attention)."""
+    now = reported_at or clock.now()
+    _lock_student(student)
+    if screening_result_id:
+        earlier = WarningReport.objects.filter(screening_result_id=screening_result_id).select_related("warning").first()
+        if earlier is not None:
+            return earlier.warning  # the same result reported again (a retry): nothing new
+    warning = (Warning.objects.select_for_update().select_related("level")
+               .filter(student=student, state__in=states.OPEN).first())
+    report = WarningReport(
+        source=source, reported_by=reported_by, reported_at=now, reporter_name=reporter_name[:100],
+        summary=summary[:MAX_TEXT], suggested_level=level, screening_result_id=screening_result_id,
+        instrument_code=instrument_code[:40], reasons=list(reasons), needs_review=needs_review,
+    )
+    if warning is None:
+        tier = _start_tier(level, reported_by, student)
+        warning = Warning.objects.create(
+            student=student, level=level, state=states.RAISED, tier=tier, ack_pending=True,
+            due_at=now + timedelta(minutes=level.ack_minutes), source=source, needs_review=needs_review,
+            raised_at=now, raised_by=reported_by, last_event_at=now,
+        )
+        report.warning = warning
+        report.save()
+        event = WarningEvent.objects.create(
+            warning=warning, at=now, actor=reported_by, kind=Kind.RAISED, to_state=states.RAISED, to_level=level,
+            to_tier=tier, reason=_source_line(source, reporter_name),
+        )
+        _record_tell(warning.pk, tiers=sorted(set(level.notify_tiers) | {tier}), kind="raised", event=event,
+                           exclude={reported_by.pk} if reported_by else None,
+                           text=_("A new warning needs acknowledgement within %(minutes)s minutes.")
+                           % {"minutes": level.ack_minutes})
+        return warning
+
+    report.warning = warning
+    report.save()
+    event = WarningEvent.objects.create(
+        warning=warning, at=now, actor=reported_by, kind=Kind.REPORT_JOINED, from_state=warning.state,
+        to_state=warning.state, reason=_source_line(source, reporter_name),
+    )
+    rises = level.severity > warning.level.severity
+    updates: dict = {"last_event_at": now}
+    if needs_review:
+        updates["needs_review"] = True
+    if warning.state == states.CLEARED:
+        # A new concern during continued attention reopens the warning.
+        target_level = level if rises else warning.level
+        tier = _start_tier(target_level, reported_by, student)
+        updates.update(state=states.RAISED, level=target_level, tier=tier, ack_pending=True,
+                       due_at=now + timedelta(minutes=target_level.ack_minutes), reopen_count=F("reopen_count") + 1,
+                       cleared_at=None)
+        Warning.objects.filter(pk=warning.pk, state=states.CLEARED).update(**updates)
+        event = WarningEvent.objects.create(
+            warning=warning, at=now, actor=reported_by, kind=Kind.REOPENED, from_state=states.CLEARED,
+            to_state=states.RAISED, from_level=warning.level, to_level=target_level, from_tier=warning.tier,
+            to_tier=tier, reason=_("A new report arrived during continued attention."),
+        )
+        _record_tell(warning.pk, tiers=sorted(set(target_level.notify_tiers) | {tier}), kind="reopened",
+                           event=event, exclude={reported_by.pk} if reported_by else None,
+                           text=_("A cleared warning was reopened by a new report and needs acknowledgement."))
+    elif rises:
+        tier = max(warning.tier, _start_tier(level, reported_by, student))
+        updates.update(level=level, tier=tier, ack_pending=True, due_at=now + timedelta(minutes=level.ack_minutes))
+        Warning.objects.filter(pk=warning.pk).update(**updates)
+        event = WarningEvent.objects.create(
+            warning=warning, at=now, actor=reported_by, kind=Kind.LEVEL_CHANGED, from_state=warning.state,
+            to_state=warning.state, from_level=warning.level, to_level=level, from_tier=warning.tier, to_tier=tier,
+            reason=_("A further report suggests a more severe level."),
+        )
+        _record_tell(warning.pk, tiers=sorted(set(level.notify_tiers) | {tier}), kind="level_raised",
+                           event=event, exclude={reported_by.pk} if reported_by else None,
+                           text=_("A further report raised this warning's level; it needs acknowledgement "
+                                  "within %(minutes)s minutes.") % {"minutes": level.ack_minutes})
+    else:
+        Warning.objects.filter(pk=warning.pk).update(**updates)
+        _record_tell(warning.pk, tiers=[warning.tier], kind="report_joined", event=event,
+                           exclude={reported_by.pk} if reported_by else None, channels=["inbox"],
+                           text=_("A further report about this student joined the open warning."))
+    warning.refresh_from_db()
+    return warning
+
+
+def _source_line(source: str, reporter_name: str) -> str:
+    label = str(Source(source).label)
+    return f"{label}: {reporter_name}" if reporter_name else label
+
+
+def warning_raise_from_screening(*, student: Student, result_id: str, suggested_level: str, reasons: list[str],
+                                 instrument_code: str, raised_at: datetime | None = None) -> Warning:
+    """Raise (or join) a warning for a scored screening result. Called by the screening app, no user acting.
+
+    `suggested_level` is "critical", "high", "moderate" or "review"; the level it lands on is data
+    (WarningLevel.screening_codes: by default critical → red, high → orange, moderate and review → yellow).
+    "review" also marks the warning "needs review". Idempotent per `result_id`: a retry returns the same
+    warning and adds nothing. Returns the student's open warning."""
+    if not result_id:
+        raise ValueError("result_id is required")
+    level = level_for_screening(suggested_level)
+    try:
+        return _report(
+            student=student, source=Source.SCREENING, level=level, reported_at=raised_at,
+            screening_result_id=str(result_id)[:64], instrument_code=instrument_code or "",
+            reasons=[str(r) for r in (reasons or [])], needs_review=suggested_level == "review",
+        )
+    except IntegrityError:
+        # Lost a race with the same result arriving twice at once: the other one recorded it.
+        report = WarningReport.objects.select_related("warning").get(screening_result_id=str(result_id)[:64])
+        return report.warning
+
+
+def _clean_text(text: str, *, required: bool, what: str) -> str:
+    text = (text or "").strip()
+    if required and not text:
+        raise WarningError(what)
+    if len(text) > MAX_TEXT:
+        raise WarningError(_("Please keep the text under %(n)s characters.") % {"n": MAX_TEXT})
+    return text
+
+
+def sources_for(user) -> list[str]:
+    """The sources this user may enter on the report form."""
+    allowed: set[str] = set()
+    for code in scope.role_codes(user):
+        allowed |= STAFF_SOURCES.get(code, set())
+    return [s for s in Source.values if s in allowed]
+
+
+def warning_report(*, actor, student: Student, source: str, summary: str, level: WarningLevel | None = None,
+                   reporter_name: str = "") -> Warning:
+    """A staff member reports a concern: a head teacher's observation, a hotline call, a hospital's or police,
+    court, prosecutors' or community notice entered by district staff. Returns the (new or joined) warning."""
+    if not scope.has_permission(actor, roles.ALERT_RAISE):
+        raise PermissionDenied(roles.ALERT_RAISE)
+    if not scope.students(actor, roles.ALERT_RAISE).filter(pk=student.pk).exists():
+        raise PermissionDenied("student out of scope")
+    if source not in sources_for(actor):
+        raise WarningError(_("You cannot enter a report of this kind. Choose one of the sources offered."))
+    summary = _clean_text(summary, required=True, what=_("Describe what was observed or reported."))
+    reporter_name = (reporter_name or "").strip()
+    if source in OUTSIDE_SOURCES and not reporter_name:
+        raise WarningError(_("Name the hospital, police station, court, procuratorate or community that sent it."))
+    if len(reporter_name) > 100:
+        raise WarningError(_("The sender's name is too long (at most 100 characters)."))
+    if level is None:
+        level = entry_level()
+    elif not level.is_active:
+        raise WarningError(_("This level is no longer in use. Choose another."))
+    return _report(student=student, source=source, level=level, reported_by=actor, summary=summary,
+                   reporter_name=reporter_name)
+
+
+def peer_report(*, actor, classmate_name: str, summary: str) -> None:
+    """A class psych committee member (班级心理委员) reports a classmate. The reporter only learns that the
+    report arrived: nothing is returned, and they see no warning afterwards."""
+    grants = [g for g in scope.grants(actor) if roles.PEER_REPORT in g.permissions and g.unit_kind == "class"]
+    if not grants:
+        raise PermissionDenied(roles.PEER_REPORT)
+    name = (classmate_name or "").strip()
+    if not name:
+        raise WarningError(_("Write your classmate's name."))
+    summary = _clean_text(summary, required=True, what=_("Write what you noticed."))
+    # A narrow lookup inside the reporter's own class; its result never reaches the reporter.
+    matches = list(Student.objects.filter(school_class_id__in=[g.unit_id for g in grants], name=name,
+                                          status=Student.Status.ENROLLED)[:2])
+    if not matches:
+        raise WarningError(_("Nobody in your class has this name. Write the full name as on the class list."))
+    if len(matches) > 1:
+        raise WarningError(_("Two classmates share this name. Please tell your head teacher in person."))
+    _report(student=matches[0], source=Source.PEER, level=entry_level(), reported_by=actor, summary=summary)
+
+
+def parent_report(*, actor, student_id: int, summary: str) -> None:
+    """A parent reports a concern about their own child."""
+    children = {g.student_id for g in scope.grants(actor) if roles.ALERT_PARENT_REPORT in g.permissions}
+    if student_id not in children:
+        raise PermissionDenied(roles.ALERT_PARENT_REPORT)
+    summary = _clean_text(summary, required=True, what=_("Describe what worries you."))
+    student = Student.objects.get(pk=student_id)
+    _report(student=student, source=Source.PARENT, level=entry_level(), reported_by=actor, summary=summary)
+
+
+def self_help_request(*, actor, message: str = "") -> None:
+    """A student's own "I need help" (求助). The message is optional: asking is enough."""
+    own = [g.student_id for g in scope.grants(actor) if roles.ALERT_SELF_HELP in g.permissions and g.student_id]
+    if not own:
+        raise PermissionDenied(roles.ALERT_SELF_HELP)
+    message = _clean_text(message, required=False, what="")
+    student = Student.objects.get(pk=own[0])
+    _report(student=student, source=Source.SELF, level=entry_level(), reported_by=actor,
+            summary=message or _("The student asked for help."))
+
+
+# ------------------------------------------------------------------------------------------- transitions
+
+def _refuse(action: str, state: str) -> WarningError:
+    return WarningError(_("This warning is “%(state)s”, so it cannot be %(done)s now.")
+                        % {"state": STATE_LABELS[state], "done": _DONE[action]})
+
+
+def _target(action: str, warning: Warning) -> str:
+    try:
+        return states.target(action, warning.state)
+    except states.TransitionRefused:
+        raise _refuse(action, warning.state) from None
+
+
+def _require(actor, warning: Warning, permission: str) -> None:
+    """The actor must see this warning and hold `permission` for its student through their own roles."""
+    from . import selectors
+
+    if actor is None or not selectors.warnings_visible(actor).filter(pk=warning.pk).exists():
+        raise PermissionDenied("warning out of scope")
+    if permission not in scope.ordinary_permissions(actor, warning.student):
+        raise PermissionDenied(permission)
+
+
+def _reason(reason: str, *, required: bool) -> str:
+    return _clean_text(reason, required=required, what=_("Give a reason: it is kept in the warning's history."))
+
+
+def _apply(warning: Warning, *, actor, kind: str, to_state: str | None = None, reason: str = "",
+           clinical_note: str = "", updates: dict | None = None, to_level: WarningLevel | None = None,
+           to_tier: int | None = None, now: datetime, guard: dict | None = None) -> WarningEvent:
+    """Move the warning with one conditional UPDATE (it must still be as the actor saw it) and append the event."""
+    to_state = to_state or warning.state
+    values = {"state": to_state, "last_event_at": now, **(updates or {})}
+    if to_level is not None:
+        values["level"] = to_level
+    if to_tier is not None:
+        values["tier"] = to_tier
+    changed = Warning.objects.filter(pk=warning.pk, state=warning.state, level_id=warning.level_id,
+                                     tier=warning.tier, **(guard or {})).update(**values)
+    if changed != 1:
+        raise WarningError(_("Someone else changed this warning a moment ago. Reload the page and try again."))
+    return WarningEvent.objects.create(
+        warning=warning, at=now, actor=actor, kind=kind, from_state=warning.state, to_state=to_state,
+        from_level=warning.level if to_level is not None and to_level.pk != warning.level_id else None,
+        to_level=to_level if to_level is not None and to_level.pk != warning.level_id else None,
+        from_tier=warning.tier if to_tier is not None and to_tier != warning.tier else None,
+        to_tier=to_tier if to_tier is not None and to_tier != warning.tier else None,
+        reason=reason, clinical_note=clinical_note,
+    )
+
+
+def _reload(warning: Warning) -> Warning:
+    return Warning.objects.select_related("level", "student__school", "student__school_class").get(pk=warning.pk)
+
+
+def may_acknowledge(actor, warning: Warning) -> bool:
+    """At the warning's tier or above; at the class or school tier only in a role the level's policy names."""
+    for tier, role in network.acting_roles(actor, warning.student, roles.ALERT_HANDLE):
+        if tier >= warning.tier and (tier >= states.DISTRICT or role in (warning.level.ack_roles or [])):
+            return True
+    return False
+
+
+@transaction.atomic
+def warning_acknowledge(*, warning: Warning, actor, reason: str = "") -> Warning:
+    """Acknowledge (接报确认) a new warning, or an escalation or level rise waiting at the actor's tier."""
+    _require(actor, warning, roles.ALERT_HANDLE)
+    if warning.state == states.RAISED:
+        to_state = _target("acknowledge", warning)
+    elif warning.ack_pending and warning.state in states.ACKNOWLEDGEABLE:
+        to_state = warning.state
+    else:
+        if warning.state in states.ACKNOWLEDGEABLE:
+            raise WarningError(_("This warning has already been acknowledged."))
+        raise _refuse("acknowledge", warning.state)
+    if not may_acknowledge(actor, warning):
+        raise WarningError(_("A %(level)s warning at the %(tier)s tier is acknowledged by the people the level's "
+                             "policy names there, or above.")
+                           % {"level": warning.level.label(translation.get_language() or "zh-hans"),
+                              "tier": Tier(warning.tier).label})
+    now = clock.now()
+    updates = {"ack_pending": False, "due_at": _due(warning.level, to_state, ack_pending=False, now=now)}
+    if warning.acknowledged_at is None:
+        updates["acknowledged_at"] = now
+    _apply(warning, actor=actor, kind=Kind.ACKNOWLEDGED, to_state=to_state, reason=_reason(reason, required=False),
+           updates=updates, now=now, guard={"ack_pending": True})
+    return _reload(warning)
+
+
+def _level_change(warning: Warning, new_level: WarningLevel | None, now: datetime) -> tuple[dict, int | None, bool]:
+    """Updates for a level change: a more severe level must be acknowledged again at its tier, on its clock."""
+    if new_level is None or new_level.pk == warning.level_id:
+        return {}, None, False
+    if not new_level.is_active:
+        raise WarningError(_("This level is no longer in use. Choose another."))
+    if new_level.severity > warning.level.severity:
+        tier = max(warning.tier, new_level.ack_tier)
+        return {"ack_pending": True, "due_at": now + timedelta(minutes=new_level.ack_minutes)}, tier, True
+    return {}, None, False
+
+
+@transaction.atomic
+def warning_assess(*, warning: Warning, actor, confirm: bool, level: WarningLevel | None = None, reason: str = "",
+                   clinical_note: str = "") -> Warning:
+    """A psychology teacher's assessment (心理研判): confirm the warning (at its level or another) or dismiss
+    it with a reason. A more severe level must then be acknowledged at its tier within its time."""
+    _require(actor, warning, roles.ALERT_ASSESS)
+    now = clock.now()
+    clinical_note = _clean_text(clinical_note, required=False, what="")
+    if not confirm:
+        to_state = _target("dismiss", warning)
+        _apply(warning, actor=actor, kind=Kind.DISMISSED, to_state=to_state, now=now, clinical_note=clinical_note,
+               reason=_reason(reason, required=True),
+               updates={"dismissed_at": now, "due_at": None, "ack_pending": False, "needs_review": False})
+        return _reload(warning)
+    to_state = _target("assess", warning)
+    changing = level is not None and level.pk != warning.level_id
+    reason = _reason(reason, required=changing)
+    updates, tier, rises = _level_change(warning, level, now)
+    if not rises:
+        updates["due_at"] = _due(level or warning.level, to_state, ack_pending=warning.ack_pending, now=now)
+    updates.update(assessed_at=now, needs_review=False)
+    event = _apply(warning, actor=actor, kind=Kind.ASSESSED, to_state=to_state, reason=reason,
+                   clinical_note=clinical_note, updates=updates, to_level=level if changing else None,
+                   to_tier=tier, now=now)
+    if rises:
+        _record_tell(warning.pk, tiers=sorted(set(level.notify_tiers) | {tier}), kind="level_raised",
+                           event=event, exclude={actor.pk},
+                           text=_("The assessment raised this warning's level; it needs acknowledgement within "
+                                  "%(minutes)s minutes.") % {"minutes": level.ack_minutes})
+    return _reload(warning)
+
+
+@transaction.atomic
+def warning_change_level(*, warning: Warning, actor, level: WarningLevel, reason: str,
+                         clinical_note: str = "") -> Warning:
+    """Re-assess the level during handling. A more severe level must be acknowledged again at its tier."""
+    _require(actor, warning, roles.ALERT_ASSESS)
+    if warning.state not in states.LEVEL_CHANGEABLE:
+        raise _refuse("change_level", warning.state)
+    if level.pk == warning.level_id:
+        raise WarningError(_("The warning already has this level."))
+    now = clock.now()
+    updates, tier, rises = _level_change(warning, level, now)
+    event = _apply(warning, actor=actor, kind=Kind.LEVEL_CHANGED, reason=_reason(reason, required=True),
+                   clinical_note=_clean_text(clinical_note, required=False, what=""), updates=updates,
+                   to_level=level, to_tier=tier, now=now)
+    if rises:
+        _record_tell(warning.pk, tiers=sorted(set(level.notify_tiers) | {tier}), kind="level_raised",
+                           event=event, exclude={actor.pk},
+                           text=_("This warning's level was raised; it needs acknowledgement within "
+                                  "%(minutes)s minutes.") % {"minutes": level.ack_minutes})
+    return _reload(warning)
+
+
+def _simple_step(action: str, kind: str, permission: str, *, reason_required: bool = False, extra=None):
+    """Build a service for a plain transition: permission, state check, conditional update, event."""
+
+    @transaction.atomic
+    def step(*, warning: Warning, actor, reason: str = "", clinical_note: str = "") -> Warning:
+        _require(actor, warning, permission)
+        to_state = _target(action, warning)
+        now = clock.now()
+        # A pending acknowledgement keeps its own clock running; otherwise the new state's clock starts.
+        updates = {} if warning.ack_pending else {"due_at": _due(warning.level, to_state, ack_pending=False, now=now)}
+        if extra:
+            updates.update(extra(warning, actor, now))
+        _apply(warning, actor=actor, kind=kind, to_state=to_state, now=now, updates=updates,
+               reason=_reason(reason, required=reason_required),
+               clinical_note=_clean_text(clinical_note, required=False, what=""))
+        return _reload(warning)
+
+    return step
+
+
+warning_start_intervention = _simple_step(
+    "start_intervention", Kind.INTERVENTION_STARTED, roles.ALERT_ASSESS,
+    extra=lambda w, actor, now: {} if w.intervention_at else {"intervention_at": now})
+warning_start_intervention.__doc__ = "Start (or resume, from monitoring) the intervention plan."
+warning_monitor = _simple_step("monitor", Kind.MONITORING_STARTED, roles.ALERT_ASSESS)
+warning_monitor.__doc__ = "The intervention has taken hold; the student is monitored."
+
+
+@transaction.atomic
+def warning_request_clear(*, warning: Warning, actor, reason: str, clinical_note: str = "") -> Warning:
+    """Put the warning forward for clearing (解除); the approvers at the level's clearing tier are told."""
+    _require(actor, warning, roles.ALERT_ASSESS)
+    to_state = _target("request_clear", warning)
+    now = clock.now()
+    event = _apply(warning, actor=actor, kind=Kind.CLEAR_REQUESTED, to_state=to_state, now=now,
+                   reason=_reason(reason, required=True),
+                   clinical_note=_clean_text(clinical_note, required=False, what=""),
+                   updates={"clear_requested_by": actor})
+    _record_tell(warning.pk, tiers=[warning.level.clear_tier], kind="clear_requested", event=event,
+                       exclude={actor.pk}, channels=["inbox"],
+                       text=_("Clearing this warning has been requested and needs your approval."))
+    return _reload(warning)
+
+
+def may_approve_clear(actor, warning: Warning) -> bool:
+    return any(tier >= warning.level.clear_tier
+               for tier, _role in network.acting_roles(actor, warning.student, roles.ALERT_APPROVE_CLEAR))
+
+
+@transaction.atomic
+def warning_approve_clear(*, warning: Warning, actor, reason: str = "") -> Warning:
+    """Approve clearing (解除) at the tier the level's policy names. The student then stays under continued
+    attention (持续关注): the level's follow-up visits are scheduled. Nobody approves their own request."""
+    _require(actor, warning, roles.ALERT_APPROVE_CLEAR)
+    to_state = _target("approve_clear", warning)
+    if not may_approve_clear(actor, warning):
+        raise WarningError(_("Clearing a %(level)s warning is approved at the %(tier)s tier.")
+                           % {"level": warning.level.label(translation.get_language() or "zh-hans"),
+                              "tier": Tier(warning.level.clear_tier).label})
+    if warning.clear_requested_by_id == actor.pk:
+        raise WarningError(_("Someone other than the person who asked must approve clearing."))
+    now = clock.now()
+    event = _apply(warning, actor=actor, kind=Kind.CLEAR_APPROVED, to_state=to_state, now=now,
+                   reason=_reason(reason, required=False),
+                   updates={"cleared_at": now, "due_at": None, "ack_pending": False})
+    today = timezone.localdate(now)
+    FollowUp.objects.bulk_create([FollowUp(warning=warning, due_on=today + timedelta(days=int(days)))
+                                  for days in sorted({int(d) for d in (warning.level.follow_up_days or [])})])
+    _record_tell(warning.pk, tiers=sorted(set(warning.level.notify_tiers) | {warning.tier}), kind="cleared",
+                       event=event, exclude={actor.pk}, channels=["inbox"],
+                       text=_("This warning was cleared (解除); the student stays under continued attention."))
+    return _reload(warning)
+
+
+warning_reject_clear = _simple_step("reject_clear", Kind.CLEAR_REJECTED, roles.ALERT_APPROVE_CLEAR,
+                                    reason_required=True)
+warning_reject_clear.__doc__ = "Refuse a clearing request with a reason; the warning goes back to monitoring."
+
+
+@transaction.atomic
+def warning_record_follow_up(*, warning: Warning, actor, follow_up_id: int, note: str) -> Warning:
+    """Record a follow-up visit (回访) during continued attention."""
+    _require(actor, warning, roles.ALERT_HANDLE)
+    note = _clean_text(note, required=True, what=_("Write what the follow-up found."))
+    now = clock.now()
+    done = FollowUp.objects.filter(pk=follow_up_id, warning=warning, done_at__isnull=True).update(
+        done_at=now, done_by=actor, note=note)
+    if not done:
+        raise WarningError(_("This follow-up has already been recorded."))
+    _apply(warning, actor=actor, kind=Kind.FOLLOW_UP_DONE, now=now, reason=note,
+           updates={} if warning.revisited_at else {"revisited_at": now})
+    return _reload(warning)
+
+
+@transaction.atomic
+def warning_return_to_normal(*, warning: Warning, actor, reason: str = "") -> Warning:
+    """End continued attention once every scheduled follow-up has been recorded."""
+    _require(actor, warning, roles.ALERT_ASSESS)
+    to_state = _target("return_to_normal", warning)
+    open_count = warning.follow_ups.filter(done_at__isnull=True).count()
+    if open_count:
+        raise WarningError(_("%(n)s follow-up visit(s) are still to be recorded before the student returns to "
+                             "normal.") % {"n": open_count})
+    now = clock.now()
+    _apply(warning, actor=actor, kind=Kind.RETURNED_TO_NORMAL, to_state=to_state, now=now,
+           reason=_reason(reason, required=False), updates={"closed_at": now})
+    return _reload(warning)
+
+
+@transaction.atomic
+def warning_reopen(*, warning: Warning, actor, reason: str) -> Warning:
+    """Reopen a cleared, closed or dismissed warning: it starts again from raised, at its level's tier."""
+    _require(actor, warning, roles.ALERT_ASSESS)
+    to_state = _target("reopen", warning)
+    reason = _reason(reason, required=True)
+    if warning.state != states.CLEARED:
+        _lock_student(warning.student)
+        other = Warning.objects.filter(student_id=warning.student_id, state__in=states.OPEN).exclude(pk=warning.pk).first()
+        if other is not None:
+            raise WarningError(_("This student already has an open warning (#%(id)s); add to that one instead.")
+                               % {"id": other.pk})
+    now = clock.now()
+    level = warning.level
+    tier = level.ack_tier
+    event = _apply(warning, actor=actor, kind=Kind.REOPENED, to_state=to_state, now=now, reason=reason, to_tier=tier,
+                   updates={"ack_pending": True, "due_at": now + timedelta(minutes=level.ack_minutes),
+                            "reopen_count": F("reopen_count") + 1, "cleared_at": None, "closed_at": None,
+                            "dismissed_at": None, "clear_requested_by": None})
+    _record_tell(warning.pk, tiers=sorted(set(level.notify_tiers) | {tier}), kind="reopened", event=event,
+                       exclude={actor.pk}, text=_("A warning was reopened and needs acknowledgement."))
+    return _reload(warning)
+
+
+@transaction.atomic
+def warning_record_referral(*, warning: Warning, actor, reason: str) -> Warning:
+    """Record that the student was referred (转介: to the district centre or a partner hospital). Counted as
+    "referred" in the provincial figures. The referral itself is managed by the referral app."""
+    _require(actor, warning, roles.ALERT_ASSESS)
+    if warning.state not in states.CURRENT:
+        raise WarningError(_("Only a warning that is being handled can record a referral."))
+    now = clock.now()
+    _apply(warning, actor=actor, kind=Kind.REFERRED, now=now, reason=_reason(reason, required=True),
+           updates={} if warning.referred_at else {"referred_at": now})
+    return _reload(warning)
