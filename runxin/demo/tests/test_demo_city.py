@@ -1,0 +1,162 @@
+"""The demo city generator and the demo logins: sizes, people that look real, every role can sign in."""
+
+import random
+import re
+from collections import Counter
+from io import StringIO
+
+import pytest
+from django.contrib.auth.password_validation import validate_password
+from django.core.management import CommandError, call_command
+
+from runxin.access import roles
+from runxin.accounts.models import User
+from runxin.demo import generator, idnumbers, staff
+from runxin.org.models import OrgUnit, SchoolYear
+from runxin.people.models import Enrollment, GroupMembership, Guardian, MentorPair, RoleAssignment, Student
+
+pytestmark = pytest.mark.django_db
+
+N = 600
+
+
+@pytest.fixture
+def city(db):
+    out = StringIO()
+    call_command("demo_city", students=N, seed=7, stdout=out)
+    return out.getvalue()
+
+
+def test_city_has_exactly_the_students_asked_for_in_every_school_type(city):
+    assert Student.objects.count() == N
+    assert f"{N:,} students" in city
+    types = set(OrgUnit.objects.filter(kind="school").values_list("school_type", flat=True))
+    assert types == set(OrgUnit.SchoolType.values)
+    assert OrgUnit.objects.filter(kind="district").count() == 2
+    assert OrgUnit.objects.filter(kind="hospital").count() == 1
+    assert SchoolYear.objects.get(is_current=True).code == "2026-2027"
+    # Every class holds students and sits in the current year with the grade its school type teaches.
+    for school in OrgUnit.objects.filter(kind="school"):
+        levels = set(OrgUnit.objects.filter(school=school, kind="class").values_list("grade_level", flat=True))
+        assert levels == set(generator.TYPES[school.school_type].levels)
+
+
+def test_placement_columns_agree_with_the_class(city):
+    student = Student.objects.select_related("school_class").order_by("?").first()
+    unit = student.school_class
+    assert (student.grade_id, student.school_id, student.district_id) == (unit.parent_id, unit.school_id, unit.district_id)
+    assert student.city_id == OrgUnit.objects.get(kind="city").pk
+    assert Enrollment.objects.filter(ended_on__isnull=True).count() == N
+
+
+def test_id_numbers_are_valid_and_match_birth_date_sex_and_grade(city):
+    year = SchoolYear.objects.get(is_current=True)
+    numbers = set()
+    for s in Student.objects.select_related("school_class", "school"):
+        assert idnumbers.is_valid(s.id_number), s.id_number
+        assert s.id_number[6:14] == s.birth_date.strftime("%Y%m%d")
+        assert idnumbers.sex_of(s.id_number) == s.sex
+        assert s.student_number == "G" + s.id_number
+        # Age on 31 August of the year's start: 6 in grade 1, 12 in grade 7 … (special schools up to 2 more).
+        age = year.start_year - s.birth_date.year - ((8, 31) < (s.birth_date.month, s.birth_date.day))
+        extra = 2 if s.school.school_type == "special" else 0
+        assert s.school_class.grade_level + 5 <= age <= s.school_class.grade_level + 5 + extra
+        numbers.add(s.id_number)
+    assert len(numbers) == N
+
+
+def test_names_look_chinese_and_guardians_have_relations_and_mobiles(city):
+    names = list(Student.objects.values_list("name", flat=True))
+    assert all(re.fullmatch(r"[\u4e00-\u9fff]{2,4}", name) for name in names)
+    surnames = Counter(name[0] for name in names)
+    assert surnames.most_common(1)[0][0] in "王李张刘陈"
+    per_student = Counter(Guardian.objects.values_list("student_id", flat=True))
+    assert set(per_student.values()) <= {1, 2} and len(per_student) == N
+    relations = set(Guardian.objects.values_list("relation", flat=True))
+    assert relations <= {"父亲", "母亲", "祖父", "祖母", "外祖父", "外祖母", "其他"} and {"父亲", "母亲"} <= relations
+    assert all(re.fullmatch(r"1[3-9]\d{9}", phone) for phone in Guardian.objects.values_list("phone", flat=True))
+
+
+def test_special_groups_and_key_students_at_plausible_rates(db):
+    call_command("demo_city", students=5000, seed=3, stdout=StringIO())
+    share = {code: n / 5000 for code, n in Counter(GroupMembership.objects.values_list("group__code", flat=True)).items()}
+    left_behind = share.get("left_behind_one", 0) + share.get("left_behind_both", 0)
+    assert 0.04 <= left_behind <= 0.13
+    assert 0.05 <= share["migrant"] <= 0.14 and 0.06 <= share["single_parent"] <= 0.10
+    assert 0.02 <= share["poor"] <= 0.08 and share["orphan"] < 0.01 and 0.01 <= share["bullied"] <= 0.04
+    assert 0.02 <= Student.objects.filter(is_key_student=True).count() / 5000 <= 0.05
+    # Left-behind children are more common in the counties than in the town districts.
+    county = Student.objects.filter(district__name__endswith="县")
+    town = Student.objects.filter(district__name__endswith="区")
+    rate = {name: qs.filter(memberships__group__code__startswith="left_behind").count() / qs.count()
+            for name, qs in (("county", county), ("town", town))}
+    assert rate["county"] > rate["town"]
+    special = Student.objects.filter(school__school_type="special")
+    assert special.exists() and not special.exclude(memberships__group__code="disabled").exists()
+
+
+def test_every_role_has_a_demo_login_that_can_sign_in(city):
+    for login in staff.DEMO_LOGINS:
+        user = User.objects.get(username=login.username)
+        assert user.check_password(staff.DEMO_PASSWORD)
+        assert RoleAssignment.objects.filter(user=user, role=login.role, is_active=True).exists()
+        assert user.display_name
+    assert {login.role for login in staff.DEMO_LOGINS} == set(roles.ROLES)
+    validate_password(staff.DEMO_PASSWORD, User.objects.get(username="psych_teacher"))
+
+
+def test_demo_people_fit_together(city):
+    student_login = RoleAssignment.objects.get(user__username="student")
+    parent_login = RoleAssignment.objects.get(user__username="parent")
+    assert parent_login.student_id == student_login.student_id
+    assert Guardian.objects.get(user__username="parent").student_id == student_login.student_id
+    head = RoleAssignment.objects.get(user__username="head_teacher")
+    assert head.org_unit.kind == "class" and student_login.student.school_class_id == head.org_unit_id
+    assert MentorPair.objects.filter(mentor__username="mentor").count() == staff.MENTEES
+    hospital = RoleAssignment.objects.get(user__username="hospital").org_unit
+    assert hospital.kind == "hospital"
+    # Every class has one head teacher; every school a leader and a psychology teacher.
+    classes = OrgUnit.objects.filter(kind="class").count()
+    assert RoleAssignment.objects.filter(role="head_teacher").count() == classes
+    assert not OrgUnit.objects.filter(kind="school").exclude(role_assignments__role="psych_teacher").exists()
+
+
+def test_if_empty_skips_a_second_city_and_plain_run_refuses(city):
+    out = StringIO()
+    call_command("demo_city", students=N, if_empty=True, stdout=out)
+    assert "already holds a city" in out.getvalue() and Student.objects.count() == N
+    with pytest.raises(CommandError, match="already holds a city"):
+        call_command("demo_city", students=N, stdout=StringIO())
+
+
+def test_demo_logins_prints_the_address_and_every_role(city, settings):
+    settings.SITE_URL = "http://127.0.0.1:8123"
+    out = StringIO()
+    call_command("demo_logins", stdout=out)
+    text = out.getvalue()
+    assert "http://127.0.0.1:8123/" in text and staff.DEMO_PASSWORD in text
+    for login in staff.DEMO_LOGINS:
+        line = next(line for line in text.splitlines() if line.strip().startswith(login.username + " "))
+        assert roles.role_label(login.role) in line
+    assert "润州市" in text and "七年级(1)班" in text and "missing" not in text
+
+
+def test_demo_logins_without_a_city_says_what_to_do(db):
+    out = StringIO()
+    call_command("demo_logins", stdout=out)
+    assert "runxin demo-city" in out.getvalue()
+
+
+def test_plan_is_deterministic_and_sums_to_the_size():
+    first = generator.plan_schools(1_500_000, 12, random.Random(1))
+    again = generator.plan_schools(1_500_000, 12, random.Random(1))
+    assert [(p.school_type, p.size, p.district_index) for p in first] == [
+        (p.school_type, p.size, p.district_index) for p in again]
+    assert sum(p.size for p in first) == 1_500_000
+    assert 1800 <= len(first) <= 2300
+    classes = [size for p in first for sizes in p.class_sizes.values() for size in sizes]
+    assert 35 <= sum(classes) / len(classes) <= 50
+
+
+def test_chinese_school_numbers():
+    assert [generator.chinese_number(n) for n in (1, 10, 12, 20, 35)] == ["一", "十", "十二", "二十", "三十五"]
