@@ -325,9 +325,10 @@ def schools_in(unit: OrgUnit):
 
 
 @transaction.atomic
-def run_request(*, user, scope_unit: OrgUnit, from_year: SchoolYear) -> RolloverRun:
-    """Record a rollover of one school or every school under a city/district and schedule it after commit.
-    A single school that was already rolled over is refused here, before anything is queued."""
+def run_request(*, user, scope_unit: OrgUnit, from_year: SchoolYear, schedule: bool = True) -> RolloverRun:
+    """Record a rollover of one school or every school under a city/district and schedule it after commit
+    (the command passes schedule=False and runs it in the foreground). A single school that was already
+    rolled over is refused here, before anything is queued."""
     if scope_unit.kind not in {OrgUnit.Kind.SCHOOL, OrgUnit.Kind.DISTRICT, OrgUnit.Kind.CITY}:
         raise RolloverError(_("Choose a school, or a city or district for all its schools."))
     if RolloverRun.objects.filter(scope_unit=scope_unit, from_year=from_year,
@@ -343,9 +344,10 @@ def run_request(*, user, scope_unit: OrgUnit, from_year: SchoolYear) -> Rollover
             raise RolloverError(preview.problem)
     run = RolloverRun.objects.create(scope_unit=scope_unit, from_year=from_year, to_year=to_year, requested_by=user,
                                      schools_total=schools_in(scope_unit).count())
-    from .tasks import rollover_run_task
+    if schedule:
+        from .tasks import rollover_run_task
 
-    transaction.on_commit(lambda: rollover_run_task.delay(run.pk))
+        transaction.on_commit(lambda: rollover_run_task.delay(run.pk))
     return run
 
 

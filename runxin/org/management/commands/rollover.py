@@ -37,14 +37,11 @@ class Command(BaseCommand):
             return
         actor = self._actor(user, unit)
         try:
-            run = rollover.run_request(user=actor, scope_unit=unit, from_year=from_year)
+            run = rollover.run_request(user=actor, scope_unit=unit, from_year=from_year, schedule=False)
         except rollover.RolloverError as refused:
             raise CommandError(str(refused)) from None
-        # With a broker the run is queued; in the embedded default it has already run (eager) by now.
+        # The command is the worker here: the run goes in the foreground, printing its progress.
         run = rollover.execute_run(run.pk, progress=self._progress) or RolloverRun.objects.get(pk=run.pk)
-        if run.status == RolloverRun.Status.QUEUED:
-            self.stdout.write(f"Queued as run {run.pk}; a worker will carry it out.")
-            return
         self.stdout.write(
             f"{run.get_status_display()}: {run.schools_done} schools rolled over, {run.schools_skipped} skipped; "
             f"{run.promoted:,} students moved up, {run.graduated:,} graduated, {run.classes_created:,} classes created."
@@ -55,8 +52,10 @@ class Command(BaseCommand):
             raise CommandError("The rollover failed.")
 
     def _progress(self, run: RolloverRun) -> None:
-        if run.schools_total and (run.schools_done + run.schools_skipped) % 50 == 0:
-            self.stdout.write(f"  {run.schools_done + run.schools_skipped} / {run.schools_total} schools")
+        handled = run.schools_done + run.schools_skipped
+        if handled % 100 == 0 or handled == run.schools_total:
+            self.stdout.write(f"  {handled:,} / {run.schools_total:,} schools, {run.promoted:,} students moved up")
+            self.stdout.flush()
 
     def _actor(self, username: str, unit: OrgUnit):
         from runxin.accounts.models import User
