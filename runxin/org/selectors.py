@@ -14,7 +14,7 @@ from django.db.models import Count
 from django.utils.translation import gettext as _
 
 from runxin.access import roles, scope
-from runxin.people.models import RoleAssignment, Student
+from runxin.people.models import Enrollment, RoleAssignment, Student
 
 from .models import OrgUnit
 
@@ -122,9 +122,10 @@ def tree_roots(user) -> list[Node]:
 
 
 def child_units(unit: OrgUnit) -> list[OrgUnit]:
-    """Active children in reading order: districts and schools by name, grades and classes by number."""
+    """Children in reading order (districts and schools by code and name, grades and classes by number):
+    the active ones, or for a unit of an earlier school year its own (inactive) ones."""
     return list(
-        OrgUnit.objects.filter(parent=unit, is_active=True)
+        OrgUnit.objects.filter(parent=unit, is_active=unit.is_active)
         .select_related("school_year")
         .order_by("kind", "grade_level", "class_number", "code", "name")
     )
@@ -140,6 +141,22 @@ def unit_detail(user, unit_id: int) -> tuple[OrgUnit, list[OrgUnit]]:
     unit = scope.unit_or_404(user, unit_id, roles.ORG_BROWSE)
     ancestors = {u.pk: u for u in OrgUnit.objects.filter(pk__in=unit.ancestor_ids[:-1])}
     return unit, [ancestors[pk] for pk in unit.ancestor_ids[:-1] if pk in ancestors]
+
+
+def past_grades(school: OrgUnit) -> list[OrgUnit]:
+    """A school's grades of earlier school years (kept, inactive, after each rollover), newest first."""
+    return list(
+        OrgUnit.objects.filter(parent=school, kind=OrgUnit.Kind.GRADE, is_active=False)
+        .select_related("school_year").order_by("-school_year__starts_on", "grade_level")
+    )
+
+
+def students_that_year(user, unit: OrgUnit) -> str:
+    """For a grade or class of an earlier year: how many students were enrolled in it (from the enrollment
+    history, as its students have moved on), suppressed like every count."""
+    column = "school_class_id" if unit.kind == OrgUnit.Kind.CLASS else "school_class__parent_id"
+    count = Enrollment.objects.filter(**{column: unit.pk}).values("student_id").distinct().count()
+    return display_count(count, sees_students_of(user, unit))
 
 
 def unit_staff(unit: OrgUnit) -> list[dict]:

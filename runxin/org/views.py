@@ -42,6 +42,9 @@ def unit_page(request, unit_id: int):
     if unit.kind == OrgUnit.Kind.SCHOOL:
         grades = [child.unit for child in kids if child.unit.kind == OrgUnit.Kind.GRADE]
         context["breakdown"] = selectors.grade_sex_breakdown(request.user, unit, grades)
+        context["past_grades"] = selectors.past_grades(unit)
+    if not unit.is_active and unit.kind in {OrgUnit.Kind.GRADE, OrgUnit.Kind.CLASS}:
+        context["students_that_year"] = selectors.students_that_year(request.user, unit)
     return render(request, "org/unit.html", context)
 
 

@@ -166,3 +166,20 @@ def test_inactive_units_drop_out_of_the_tree(world, client_for):
     OrgUnit.objects.filter(pk=world.class2.pk).update(is_active=False)
     body = text(client_for(world.psych).get(reverse("org:children", args=[world.class1.parent_id])))
     assert "七年级(1)班" in body and "七年级(2)班" not in body
+
+
+def test_after_rollover_the_school_page_keeps_earlier_years(world, client_for):
+    from runxin.org import rollover
+
+    to_year = rollover.next_year_get_or_create(world.year)
+    rollover.apply_school(school=world.school, from_year=world.year, to_year=to_year, user=world.leader)
+    client = client_for(world.psych)
+    body = text(client.get(reverse("org:unit", args=[world.school.pk])))
+    assert "八年级" in body and "Earlier school years" in body and "2026-2027: 七年级" in body
+    new_class = OrgUnit.objects.get(previous=world.class1)
+    page = client.get(reverse("org:unit", args=[new_class.pk])).content.decode()
+    assert reverse("org:unit", args=[world.class1.pk]) in page
+    old = text(client.get(reverse("org:unit", args=[world.class1.pk])))
+    assert "past school year" in old and "Students that year 2" in old
+    old_grade = text(client.get(reverse("org:unit", args=[world.class1.parent_id])))
+    assert "七年级(1)班" in old_grade and "七年级(2)班" in old_grade and "Students that year 3" in old_grade
