@@ -57,7 +57,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
-    "auditlog.middleware.AuditlogMiddleware",
+    "runxin.audit.middleware.AuditContextMiddleware",  # auditlog's, reading the client address like the rest
     "runxin.accounts.middleware.SecondFactorMiddleware",
     "runxin.access.middleware.DenyUndeclaredViewsMiddleware",
 ]
@@ -136,12 +136,19 @@ AXES_LOCKOUT_PARAMETERS = ["username"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
+# Every failure and lockout stays in the audit trail (axes would otherwise keep only the last 1,000 per username).
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_ACCESS_FAILURE_LOG_PER_USER_LIMIT = 10**9
+AXES_CLIENT_IP_CALLABLE = "runxin.audit.ip.client_ip"
 # Locking by IP would lock a whole school lab (one NAT address) out after one student's typos.
 SILENCED_SYSTEM_CHECKS = ["axes.W006", "models.W047"]  # W047: SQLite (demo only) cannot enforce NULLS NOT DISTINCT
 
 OTP_TOTP_ISSUER = "润心 runxin"
 
 AUDITLOG_INCLUDE_ALL_MODELS = False
+
+# Emergency access (break-glass) to one student outside one's scope lasts this long.
+BREAK_GLASS_HOURS = envint("BREAK_GLASS_HOURS", 4)
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]

@@ -10,6 +10,7 @@ urlpatterns = [
     path("students/", include("runxin.people.urls")),
     path("imports/", include("runxin.imports.urls")),
     path("audit/", include("runxin.audit.urls")),
+    path("access/", include("runxin.access.urls")),
     path("screening/", include("runxin.screening.urls")),
     path("alerts/", include("runxin.alerts.urls")),
     path("inbox/", include("runxin.notify.urls")),

@@ -22,6 +22,9 @@ class ReadEvent(models.Model):
         indexes = [models.Index(fields=["student", "at"]), models.Index(fields=["user", "at"])]
         verbose_name = _("read event")
 
+    def __str__(self) -> str:
+        return f"{self.record_type} #{self.record_id}"
+
 
 class BreakGlassGrant(models.Model):
     """Emergency access (紧急访问) to one student outside the user's scope, with a stated reason.
@@ -36,3 +39,7 @@ class BreakGlassGrant(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["user", "expires_at"])]
+
+    def __str__(self) -> str:
+        # Stored as the audit entry's label: the student appears by id only, never by name.
+        return f"break-glass #{self.pk} (student #{self.student_id})"

@@ -1,4 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "audit"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.search, name="search"),
+    path("export/<str:file_format>/", views.export, name="export"),
+    path("changes/<int:entry_id>/", views.change_detail, name="change_detail"),
+]

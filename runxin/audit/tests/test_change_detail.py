@@ -1,0 +1,71 @@
+"""One change in full: each field before and after, with student personal data withheld."""
+
+import pytest
+from auditlog.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.urls import reverse
+
+from runxin.people.models import Student
+from runxin.people.services import student_place
+
+pytestmark = pytest.mark.django_db
+
+
+def latest(model, pk, action=LogEntry.Action.UPDATE):
+    return LogEntry.objects.filter(content_type=ContentType.objects.get_for_model(model), object_pk=str(pk),
+                                   action=action).latest("timestamp")
+
+
+def test_placement_change_shows_before_and_after_with_unit_names(world, client_for):
+    import datetime as dt
+
+    student_place(student=world.a1, school_class=world.class2, on=dt.date(2026, 11, 1), reason="class_changed")
+    entry = latest(Student, world.a1.pk)
+    response = client_for(world.auditor).get(reverse("audit:change_detail", args=[entry.pk]))
+    assert response.status_code == 200
+    fields = {f.name: f for f in response.context["detail"].fields}
+    assert fields["school_class"].before == f"{world.class1.name} (#{world.class1.pk})"
+    assert fields["school_class"].after == f"{world.class2.name} (#{world.class2.pk})"
+    body = response.content.decode()
+    assert world.a1.student_number in body and "张一" not in body
+
+
+def test_personal_fields_are_withheld(world, client_for):
+    world.a1.name = "张一一"
+    world.a1.id_number = "320500201305030011"
+    world.a1.save()
+    entry = latest(Student, world.a1.pk)
+    response = client_for(world.auditor).get(reverse("audit:change_detail", args=[entry.pk]))
+    fields = {f.name: f for f in response.context["detail"].fields}
+    assert fields["name"].withheld and fields["id_number"].withheld
+    body = response.content.decode()
+    for secret in ("张一", "320500201305030011"):
+        assert secret not in body
+    assert (fields["name"].before, fields["name"].after) == ("", "")
+
+
+def test_role_assignment_change_shows_values(world, client_for):
+    from runxin.people.models import RoleAssignment
+
+    assignment = RoleAssignment.objects.get(user=world.head)
+    assignment.is_active = False
+    assignment.save()
+    entry = latest(RoleAssignment, assignment.pk)
+    detail = client_for(world.auditor).get(reverse("audit:change_detail", args=[entry.pk])).context["detail"]
+    assert [(f.name, f.before, f.after) for f in detail.fields] == [("is_active", "True", "False")]
+
+
+def test_import_batch_style_event_appears_with_its_details(world, client_for):
+    from runxin import audit
+
+    entry = audit.record_event(world.school, action="update", changes={"roster_import": ["", "312 rows"]},
+                               actor=world.psych, additional_data={"batch": "42", "rows": "312"})
+    client = client_for(world.auditor)
+    found = client.get("/audit/", {"action": "update"}).context["page"].rows
+    assert entry.pk in [row.entry_id for row in found]
+    body = client.get(reverse("audit:change_detail", args=[entry.pk])).content.decode()
+    assert "312 rows" in body and "batch" in body
+
+
+def test_unknown_entry_is_404(world, client_for):
+    assert client_for(world.auditor).get(reverse("audit:change_detail", args=[10**9])).status_code == 404
