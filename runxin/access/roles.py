@@ -39,6 +39,7 @@ SYSTEM_SETTINGS = "system.settings"
 GROUPS_MANAGE = "groups.manage"
 AGGREGATES_VIEW = "aggregates.view"
 PEER_REPORT = "peer.report"
+MENTOR_PAIR = "mentor.pair"  # pair mentors (知心导师) with students of their school (师生结对)
 SCREENING_MANAGE = "screening.manage"  # run campaigns (测评任务): targets, codes, consent links, reminders
 SCREENING_PROGRESS = "screening.progress"  # who has finished a campaign, no scores or answers
 SCREENING_RESULTS = "screening.results"  # screening scores, bands, critical items and answers (clinical)
@@ -49,7 +50,7 @@ ALL_PERMISSIONS = frozenset({
     STUDENT_ROSTER, STUDENT_PROFILE, STUDENT_SENSITIVE, STUDENT_RISK_LEVEL, STUDENT_CLINICAL,
     ROSTER_IMPORT, STAFF_IMPORT, STAFF_MANAGE, ORG_BROWSE, ORG_MANAGE, ROLLOVER_RUN, AUDIT_SEARCH,
     SYSTEM_SETTINGS, GROUPS_MANAGE, AGGREGATES_VIEW, PEER_REPORT,
-    SCREENING_MANAGE, SCREENING_PROGRESS, SCREENING_RESULTS, SCREENING_TAKE, INSTRUMENTS_MANAGE,
+    SCREENING_MANAGE, SCREENING_PROGRESS, SCREENING_RESULTS, SCREENING_TAKE, INSTRUMENTS_MANAGE, MENTOR_PAIR,
 })
 
 _CARE_TEAM = {STUDENT_ROSTER, STUDENT_PROFILE, STUDENT_SENSITIVE, STUDENT_RISK_LEVEL, STUDENT_CLINICAL}
@@ -66,10 +67,10 @@ ROLES: dict[str, Role] = {
         Role("school_leader", _("School leader (校长/分管校长)"), "subtree", True,
              frozenset({STUDENT_ROSTER, STUDENT_PROFILE, STUDENT_SENSITIVE, STUDENT_RISK_LEVEL, ORG_BROWSE,
                         AGGREGATES_VIEW, ROSTER_IMPORT, STAFF_IMPORT, STAFF_MANAGE, ROLLOVER_RUN,
-                        SCREENING_PROGRESS})),
+                        SCREENING_PROGRESS, MENTOR_PAIR})),
         Role("psych_teacher", _("Psychology teacher (心理教师)"), "subtree", True,
              frozenset(_CARE_TEAM | {ORG_BROWSE, AGGREGATES_VIEW, ROSTER_IMPORT, STAFF_IMPORT,
-                                     SCREENING_MANAGE, SCREENING_PROGRESS, SCREENING_RESULTS})),
+                                     SCREENING_MANAGE, SCREENING_PROGRESS, SCREENING_RESULTS, MENTOR_PAIR})),
         Role("head_teacher", _("Head teacher (班主任)"), "subtree", True,
              frozenset({STUDENT_ROSTER, STUDENT_PROFILE, STUDENT_SENSITIVE, STUDENT_RISK_LEVEL, ORG_BROWSE,
                         SCREENING_PROGRESS})),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import staff_views, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -9,4 +9,21 @@ urlpatterns = [
     path("second-factor/setup/", views.otp_setup, name="otp_setup"),
     path("second-factor/", views.otp_verify, name="otp_verify"),
     path("password/", views.PasswordChangeView.as_view(), name="password_change"),
+    # Staff and role administration
+    path("staff/", staff_views.staff_list, name="staff_list"),
+    path("staff/new/", staff_views.staff_create, name="staff_create"),
+    path("staff/unit-options/", staff_views.unit_options, name="staff_unit_options"),
+    path("staff/<int:user_id>/", staff_views.staff_detail, name="staff_detail"),
+    path("staff/<int:user_id>/roles/", staff_views.assignment_add, name="assignment_add"),
+    path("staff/<int:user_id>/roles/<int:assignment_id>/end/", staff_views.assignment_end, name="assignment_end"),
+    path("staff/<int:user_id>/deactivate/", staff_views.user_deactivate, name="user_deactivate"),
+    path("staff/<int:user_id>/reactivate/", staff_views.user_reactivate, name="user_reactivate"),
+    path("staff/<int:user_id>/unlock/", staff_views.user_unlock, name="user_unlock"),
+    path("staff/<int:user_id>/second-factor/reset/", staff_views.second_factor_reset, name="second_factor_reset"),
+    path("staff/<int:user_id>/password/reset/", staff_views.password_reset, name="password_reset"),
+    # Mentor pairing (师生结对)
+    path("staff/mentors/", staff_views.mentor_list, name="mentor_list"),
+    path("staff/mentors/<int:mentor_id>/", staff_views.mentor_detail, name="mentor_detail"),
+    path("staff/mentors/<int:mentor_id>/pairs/", staff_views.mentor_pair_add, name="mentor_pair_add"),
+    path("staff/mentors/<int:mentor_id>/pairs/<int:pair_id>/end/", staff_views.mentor_pair_end, name="mentor_pair_end"),
 ]

@@ -17,6 +17,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from runxin.access.decorators import signed_in
 
+from . import services
+from .forms import OwnPasswordChangeForm
+
 
 class TokenForm(forms.Form):
     token = forms.RegexField(
@@ -36,6 +39,13 @@ def _next_url(request) -> str:
 class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        # Django puts its Site under "site", hiding runxin's context (banner, lockout rule) on this one page.
+        context.pop("site", None)
+        context.pop("site_name", None)
+        return context
 
 
 LoginView.runxin_access = "public"  # type: ignore[attr-defined]
@@ -87,12 +97,22 @@ def otp_verify(request):
 
 @method_decorator(signed_in, name="dispatch")
 class PasswordChangeView(auth_views.PasswordChangeView):
+    """Change one's own password; a temporary password (new account, reset) must be replaced here first."""
+
     template_name = "accounts/password_change.html"
-    success_url = "/"
+    form_class = OwnPasswordChangeForm
+
+    def get_success_url(self) -> str:
+        return _next_url(self.request)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(**kwargs) | {"next": _next_url(self.request)}
 
     def form_valid(self, form):
+        response = super().form_valid(form)
+        services.password_changed(user=self.request.user)
         messages.success(self.request, _("Password changed."))
-        return super().form_valid(form)
+        return response
 
 
 PasswordChangeView.runxin_access = "signed_in"  # type: ignore[attr-defined]

@@ -13,6 +13,9 @@ NAV = [
     ("imports:roster_upload", _("Import"), roles.ROSTER_IMPORT),
     ("org:rollover", _("School year"), roles.ROLLOVER_RUN),
     ("audit:search", _("Audit"), roles.AUDIT_SEARCH),
+    ("accounts:staff_list", _("Staff"), roles.STAFF_MANAGE),
+    ("accounts:mentor_list", _("Mentors"), roles.MENTOR_PAIR),
+    ("access:break_glass", _("Emergency access"), roles.STUDENT_PROFILE),
 ]
 
 

@@ -1,0 +1,215 @@
+"""Writes about accounts: creating staff, granting and ending roles, locking, resetting, mentor pairs.
+
+Each function checks that the acting user may do it (accounts/staff.py), validates before writing, and runs in
+one transaction. Changes to users, role assignments, second-factor devices and mentor pairs are recorded by
+the audit trail's model tracking; changes without a model save (an unlock) write their own audit event.
+"""
+
+import secrets
+import string
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from runxin import audit
+from runxin.access import roles, scope
+from runxin.org.models import OrgUnit
+from runxin.people.models import MentorPair, RoleAssignment, Student
+
+from . import staff
+from .models import User
+
+# No look-alike characters (0/O, 1/l/I): the password is read off a screen and typed once.
+_ALPHABET = "".join(c for c in string.ascii_letters + string.digits if c not in "0O1lI")
+
+
+class StaffError(ValueError):
+    """A refused request; the message says why, in the user's language."""
+
+
+def temporary_password(user: User | None = None) -> str:
+    """A random password that passes every configured validator (the user must change it at first sign-in)."""
+    while True:
+        body = "".join(secrets.choice(_ALPHABET) for _ in range(12))
+        candidate = f"{body[:4]}-{body[4:8]}-{body[8:]}"
+        if not (any(c.islower() for c in body) and any(c.isupper() for c in body) and any(c.isdigit() for c in body)):
+            continue
+        try:
+            validate_password(candidate, user)
+        except ValidationError:
+            continue
+        return candidate
+
+
+def _active_assignments(user: User) -> list[RoleAssignment]:
+    today = timezone.localdate()
+    return [a for a in RoleAssignment.objects.filter(user=user, is_active=True).select_related("org_unit")
+            if (a.ends_on is None or a.ends_on >= today)]
+
+
+def _require_account_rights(actor: User, target: User) -> None:
+    if actor.pk == target.pk:
+        raise PermissionDenied("own account")
+    active = [(a.role, a.org_unit.path if a.org_unit else None) for a in _active_assignments(target)]
+    if not staff.governs_account(actor, active):
+        raise PermissionDenied("account outside your administration")
+
+
+def _check_grant(actor: User, target: User | None, role: str, unit: OrgUnit | None) -> None:
+    if role not in staff.STAFF_ROLES:
+        raise StaffError(_("Choose a staff role."))
+    if unit is None:
+        raise StaffError(_("Choose the org unit where the role is held."))
+    if unit.kind not in roles.ROLE_UNIT_KINDS.get(role, set()):
+        raise StaffError(_("A %(role)s is not held at a %(kind)s.") % {
+            "role": roles.role_label(role), "kind": unit.get_kind_display()})
+    if not staff.may_grant(actor, role, unit):
+        raise PermissionDenied("role or unit outside your administration")
+    if target is not None:
+        if target.pk == actor.pk:
+            raise StaffError(_("You cannot change your own roles; ask another administrator."))
+        held = {a.role for a in _active_assignments(target)}
+        if staff.separation_problem(role, held):
+            raise StaffError(_("Administrator roles (system, security, audit) are held alone, never with another "
+                               "role: end the other roles first."))
+
+
+@transaction.atomic
+def staff_create(*, actor: User, username: str, display_name: str, role: str, unit: OrgUnit, phone: str = "",
+                 email: str = "") -> tuple[User, str]:
+    """Create a staff account holding one role, with a temporary password it must change at first sign-in.
+    Returns the user and the password, which is shown once and never stored in clear."""
+    username = username.strip()
+    if not username:
+        raise StaffError(_("Enter a username."))
+    if User.objects.filter(username__iexact=username).exists():
+        raise StaffError(_("The username %(username)s is taken.") % {"username": username})
+    _check_grant(actor, None, role, unit)
+    user = User(username=username, display_name=display_name.strip(), phone=phone.strip(), email=email.strip(),
+                must_change_password=True)
+    password = temporary_password(user)
+    user.set_password(password)
+    user.save()
+    RoleAssignment.objects.create(user=user, role=role, org_unit=unit)
+    return user, password
+
+
+@transaction.atomic
+def assignment_add(*, actor: User, target: User, role: str, unit: OrgUnit) -> RoleAssignment:
+    """Give `target` the role at the unit from today (re-opening an earlier assignment of the same role there)."""
+    _check_grant(actor, target, role, unit)
+    existing = RoleAssignment.objects.select_for_update().filter(user=target, role=role, org_unit=unit,
+                                                                student__isnull=True).first()
+    today = timezone.localdate()
+    if existing is not None:
+        if existing.is_active and (existing.ends_on is None or existing.ends_on >= today):
+            raise StaffError(_("%(user)s already holds this role there.") % {"user": target})
+        existing.is_active, existing.starts_on, existing.ends_on = True, today, None
+        existing.save(update_fields=["is_active", "starts_on", "ends_on"])
+        assignment = existing
+    else:
+        assignment = RoleAssignment.objects.create(user=target, role=role, org_unit=unit, starts_on=today)
+    scope.forget(target)
+    return assignment
+
+
+@transaction.atomic
+def assignment_end(*, actor: User, assignment: RoleAssignment) -> None:
+    """End a role assignment today: the role stops opening anything at once."""
+    if assignment.user_id == actor.pk:
+        raise StaffError(_("You cannot change your own roles; ask another administrator."))
+    path = assignment.org_unit.path if assignment.org_unit_id else None
+    if not staff.governs_assignment(actor, assignment.role, path):
+        raise PermissionDenied("assignment outside your administration")
+    if not assignment.is_active:
+        raise StaffError(_("This role has already ended."))
+    assignment.is_active = False
+    assignment.ends_on = timezone.localdate()
+    assignment.save(update_fields=["is_active", "ends_on"])
+
+
+@transaction.atomic
+def user_set_active(*, actor: User, target: User, active: bool) -> None:
+    """Deactivate (signs the person out everywhere at their next request) or reactivate an account."""
+    _require_account_rights(actor, target)
+    if target.is_active == active:
+        raise StaffError(_("The account is already active.") if active else _("The account is already deactivated."))
+    target.is_active = active
+    target.save(update_fields=["is_active"])
+
+
+@transaction.atomic
+def user_unlock(*, actor: User, target: User) -> int:
+    """Lift a sign-in lockout before its cool-off ends. Returns the number of failure records cleared."""
+    from axes.utils import reset
+
+    from .selectors import locked_usernames
+
+    _require_account_rights(actor, target)
+    if target.username not in locked_usernames([target.username]):
+        raise StaffError(_("This account is not locked."))
+    cleared = reset(username=target.username)
+    audit.record_event(target, action="update", changes={"sign_in_lockout": ["locked", "unlocked"]}, actor=actor)
+    return cleared
+
+
+@transaction.atomic
+def second_factor_reset(*, actor: User, target: User) -> None:
+    """Remove the person's authenticator: they enrol a new one at their next sign-in (a lost phone)."""
+    _require_account_rights(actor, target)
+    devices = list(TOTPDevice.objects.filter(user=target))
+    if not devices:
+        raise StaffError(_("This person has no second factor set up."))
+    for device in devices:
+        device.delete()  # each deletion is a change event in the audit trail
+
+
+@transaction.atomic
+def password_reset(*, actor: User, target: User) -> str:
+    """Give the person a new temporary password (shown once) that they must change at their next sign-in."""
+    _require_account_rights(actor, target)
+    password = temporary_password(target)
+    target.set_password(password)
+    target.must_change_password = True
+    target.save(update_fields=["password", "must_change_password"])
+    audit.record_event(target, action="update", changes={"password": ["", "reset by an administrator"]}, actor=actor)
+    return password
+
+
+@transaction.atomic
+def password_changed(*, user: User) -> None:
+    """The person chose a new password themselves: stop asking them to."""
+    user.must_change_password = False
+    user.password_changed_at = timezone.now()
+    user.save(update_fields=["must_change_password", "password_changed_at"])
+
+
+# ---- mentor pairing (师生结对) ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def mentor_pair(*, actor: User, mentor: User, school: OrgUnit, student: Student) -> MentorPair:
+    """Pair a mentor with a student of the school where the mentor holds the mentor role."""
+    if not scope.unit_permission(actor, school, roles.MENTOR_PAIR):
+        raise PermissionDenied(roles.MENTOR_PAIR)
+    if student.school_id != school.pk or not scope.students(actor, roles.STUDENT_ROSTER).filter(pk=student.pk).exists():
+        raise StaffError(_("Only students of %(school)s can be paired with this mentor.") % {"school": school.name})
+    if MentorPair.objects.select_for_update().filter(mentor=mentor, student=student, is_active=True).exists():
+        raise StaffError(_("This student is already paired with this mentor."))
+    return MentorPair.objects.create(mentor=mentor, student=student, since=timezone.localdate())
+
+
+@transaction.atomic
+def mentor_unpair(*, actor: User, pair: MentorPair, school: OrgUnit) -> None:
+    """End a pair today; the mentor no longer sees the student."""
+    if not scope.unit_permission(actor, school, roles.MENTOR_PAIR) or pair.student.school_id != school.pk:
+        raise PermissionDenied(roles.MENTOR_PAIR)
+    if not pair.is_active:
+        raise StaffError(_("This pair has already ended."))
+    pair.is_active = False
+    pair.until = timezone.localdate()
+    pair.save(update_fields=["is_active", "until"])
