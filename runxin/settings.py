@@ -3,6 +3,7 @@
 from datetime import timedelta
 from pathlib import Path
 
+from celery.schedules import crontab
 
 from .env import database_from_url, envbool, envint, envlist, envstr
 
@@ -183,6 +184,13 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
+# Timers of the early-warning workflow (runxin/alerts/tasks.py); the embedded default runs the same jobs from
+# `runxin run_scheduler`. Every job is idempotent, so a beat restart or a second beat never double-sends.
+CELERY_BEAT_SCHEDULE = {
+    "alerts-escalation-sweep": {"task": "runxin.alerts.tasks.escalation_sweep", "schedule": 60.0},
+    "alerts-daily-reports": {"task": "runxin.alerts.tasks.daily_reports", "schedule": crontab(hour=7, minute=0)},
+    "notify-deliver": {"task": "runxin.notify.tasks.deliver_notifications", "schedule": 30.0},
+}
 
 LOGGING = {
     "version": 1,

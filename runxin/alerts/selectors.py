@@ -207,3 +207,56 @@ def export_rows(user, *, since: datetime | None = None, until: datetime | None =
     if until:
         qs = qs.filter(last_event_at__lt=until)
     return qs.select_related("level", "student__school", "student__district").order_by("id")
+
+
+# -------------------------------------------------------------------------------------- what one may do
+
+def available_actions(user, warning: Warning, held: set[str]) -> set[str]:
+    """The steps this user may take on this warning now (the services check again when they are taken)."""
+    from . import services
+
+    found: set[str] = set()
+    state = warning.state
+    allowed = set(states.allowed_actions(state))
+    if roles.ALERT_HANDLE in held:
+        if (state == states.RAISED or (warning.ack_pending and state in states.ACKNOWLEDGEABLE)) and \
+                services.may_acknowledge(user, warning):
+            found.add("acknowledge")
+        if state == states.CLEARED:
+            found.add("follow_up")
+    if roles.ALERT_ASSESS in held:
+        found |= allowed & {"assess", "dismiss", "start_intervention", "monitor", "request_clear",
+                            "return_to_normal", "reopen"}
+        if state in states.LEVEL_CHANGEABLE:
+            found.add("change_level")
+        if state in states.CURRENT:
+            found.add("referral")
+    if roles.ALERT_APPROVE_CLEAR in held and state == states.CLEAR_REQUESTED:
+        if services.may_approve_clear(user, warning):
+            found |= {"approve_clear", "reject_clear"}
+    return found
+
+
+# --------------------------------------------------------------------------------------- daily reports
+
+def daily_units(user) -> list[OrgUnit]:
+    """The schools and districts whose daily report the user receives: their own school or district; the
+    city centre gets every district's (which lists only what centres see)."""
+    ids: set[int] = set()
+    city_ids: set[int] = set()
+    for grant in scope.grants(user):
+        if roles.ALERT_DAILY_REPORT not in grant.permissions or grant.unit_id is None:
+            continue
+        if grant.unit_kind in ("school", "district"):
+            ids.add(grant.unit_id)
+        elif grant.unit_kind == "city":
+            city_ids.add(grant.unit_id)
+    qs = OrgUnit.objects.filter(Q(pk__in=ids) | Q(kind=OrgUnit.Kind.DISTRICT, parent_id__in=city_ids))
+    return list(qs.filter(is_active=True).order_by("kind", "name"))
+
+
+def daily_unit_or_404(user, unit_id: int) -> OrgUnit:
+    for unit in daily_units(user):
+        if unit.pk == unit_id:
+            return unit
+    raise Http404("No such report")

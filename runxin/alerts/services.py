@@ -649,3 +649,19 @@ def warning_record_referral(*, warning: Warning, actor, reason: str) -> Warning:
     _apply(warning, actor=actor, kind=Kind.REFERRED, now=now, reason=_reason(reason, required=True),
            updates={} if warning.referred_at else {"referred_at": now})
     return _reload(warning)
+
+
+# ---------------------------------------------------------------------------------------------- levels
+
+@transaction.atomic
+def level_save(*, actor, level: WarningLevel) -> WarningLevel:
+    """Save a warning level and its policy as edited by the city administrator (validated by LevelForm).
+    Warnings keep their level; new clocks use the new times from the next step on."""
+    if not scope.has_permission(actor, roles.ALERT_LEVELS):
+        raise PermissionDenied(roles.ALERT_LEVELS)
+    if level.pk is None and WarningLevel.objects.filter(code=level.code).exists():
+        raise WarningError(_("A level with this code exists already."))
+    if not level.is_active and level.pk and not WarningLevel.objects.filter(is_active=True).exclude(pk=level.pk).exists():
+        raise WarningError(_("At least one level must stay active."))
+    level.save()
+    return level

@@ -1,4 +1,24 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "alerts"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.queue, name="queue"),
+    path("<int:warning_id>/", views.warning_detail, name="detail"),
+    path("<int:warning_id>/act/<slug:action>/", views.warning_action, name="act"),
+    path("report/", views.report_concern, name="report"),
+    path("peer/", views.peer_report, name="peer_report"),
+    path("parent/", views.parent_report, name="parent_report"),
+    path("help/", views.self_help, name="self_help"),
+    path("overview/", views.overview_home, name="overview_home"),
+    path("overview/<int:unit_id>/", views.overview, name="overview"),
+    path("daily/", views.daily_home, name="daily_home"),
+    path("daily/<int:unit_id>/", views.daily_report, name="daily"),
+    path("daily/<int:unit_id>/pdf/", views.daily_report_pdf, name="daily_pdf"),
+    path("export/", views.export_home, name="export"),
+    path("export/provincial.<str:fmt>", views.export_file, name="export_file"),
+    path("levels/", views.level_list, name="levels"),
+    path("levels/new/", views.level_edit, name="level_new"),
+    path("levels/<int:level_id>/", views.level_edit, name="level_edit"),
+]

@@ -16,6 +16,15 @@ NAV = [
     ("accounts:staff_list", _("Staff"), roles.STAFF_MANAGE),
     ("accounts:mentor_list", _("Mentors"), roles.MENTOR_PAIR),
     ("access:break_glass", _("Emergency access"), roles.STUDENT_PROFILE),
+    # Early warning (预警) and the inbox
+    ("alerts:queue", _("Warnings"), roles.ALERT_QUEUE),
+    ("alerts:overview_home", _("Warning overview"), roles.ALERT_OVERVIEW),
+    ("alerts:daily_home", _("Daily report"), roles.ALERT_DAILY_REPORT),
+    ("alerts:levels", _("Warning levels"), roles.ALERT_LEVELS),
+    ("alerts:peer_report", _("Report a classmate"), roles.PEER_REPORT),
+    ("alerts:parent_report", _("Tell the school"), roles.ALERT_PARENT_REPORT),
+    ("alerts:self_help", _("I need help"), roles.ALERT_SELF_HELP),
+    ("notify:inbox", _("Inbox"), roles.INBOX),
 ]
 
 

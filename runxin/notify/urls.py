@@ -1,4 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "notify"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.inbox, name="inbox"),
+    path("<int:notification_id>/open/", views.open_notification, name="open"),
+    path("read-all/", views.read_all, name="read_all"),
+]

@@ -67,10 +67,9 @@ def test_unknown_suggestion_is_refused(world):
 
 def test_raised_at_sets_the_clock(world):
     import datetime as dt
+    from zoneinfo import ZoneInfo
 
-    from django.utils import timezone
-
-    at = timezone.make_aware(dt.datetime(2026, 10, 9, 8, 0))
+    at = dt.datetime(2026, 10, 9, 8, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
     warning = services.warning_raise_from_screening(
         student=world.a1, result_id="t", suggested_level="critical", reasons=[], instrument_code="phq-a", raised_at=at)
     assert warning.raised_at == at and warning.due_at == at + dt.timedelta(minutes=30)

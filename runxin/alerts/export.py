@@ -1,0 +1,92 @@
+"""The export for the provincial crisis platform (省中小学心理危机动态管理平台). One record per warning; the
+format is documented in docs/provincial-export.md and versioned there. Codes, not labels, so the platform
+can map them; times in ISO 8601 with the +08:00 offset."""
+
+from django.utils import timezone
+
+from . import states
+from .models import Warning
+
+# (field, meaning) in the order of the CSV columns. Keep in step with docs/provincial-export.md.
+FIELDS = [
+    ("warning_id", "runxin's number for the warning; stable"),
+    ("student_number", "national student number (学籍号)"),
+    ("student_name", "student's name"),
+    ("sex", "M or F"),
+    ("birth_date", "YYYY-MM-DD"),
+    ("school_code", "school code (学校代码) in the region tree"),
+    ("school_name", "school name"),
+    ("district_code", "district/county code"),
+    ("district_name", "district/county name"),
+    ("level_code", "warning level code (red, orange, yellow or a regional one)"),
+    ("level_name", "warning level name (Chinese)"),
+    ("level_severity", "number; higher is more severe"),
+    ("state", "workflow state code"),
+    ("status", "provincial status: current, cleared, closed or dismissed"),
+    ("tier", "where in the network it sits: class, school, district, city"),
+    ("source", "first source code"),
+    ("raised_at", "when it was raised"),
+    ("acknowledged_at", "first acknowledgement"),
+    ("assessed_at", "psychology teacher's assessment"),
+    ("intervention_at", "intervention started"),
+    ("escalated_at", "last escalation on the timer, if any"),
+    ("escalation_count", "how many times it escalated"),
+    ("cleared_at", "cleared (解除), if cleared"),
+    ("closed_at", "back to normal after continued attention"),
+    ("dismissed_at", "dismissed by the assessment"),
+    ("revisited", "true when at least one follow-up visit (回访) was recorded"),
+    ("revisited_at", "first follow-up visit"),
+    ("referred", "true when a referral (转介) was recorded"),
+    ("referred_at", "first referral"),
+    ("reopen_count", "how many times it was reopened"),
+    ("updated_at", "last change of any kind"),
+]
+
+TIER_CODES = {states.CLASS: "class", states.SCHOOL: "school", states.DISTRICT: "district", states.CITY: "city"}
+
+
+def provincial_status(state: str) -> str:
+    if state in states.CURRENT:
+        return "current"
+    return {states.CLEARED: "cleared", states.CLOSED: "closed", states.DISMISSED: "dismissed"}[state]
+
+
+def _time(value):
+    return timezone.localtime(value).isoformat(timespec="seconds") if value else None
+
+
+def export_record(w: Warning) -> dict:
+    student = w.student
+    return {
+        "warning_id": w.pk,
+        "student_number": student.student_number,
+        "student_name": student.name,
+        "sex": student.sex,
+        "birth_date": student.birth_date.isoformat() if student.birth_date else None,
+        "school_code": student.school.code if student.school else None,
+        "school_name": student.school.name if student.school else None,
+        "district_code": student.district.code if student.district else None,
+        "district_name": student.district.name if student.district else None,
+        "level_code": w.level.code,
+        "level_name": w.level.name_zh,
+        "level_severity": w.level.severity,
+        "state": w.state,
+        "status": provincial_status(w.state),
+        "tier": TIER_CODES[w.tier],
+        "source": w.source,
+        "raised_at": _time(w.raised_at),
+        "acknowledged_at": _time(w.acknowledged_at),
+        "assessed_at": _time(w.assessed_at),
+        "intervention_at": _time(w.intervention_at),
+        "escalated_at": _time(w.escalated_at),
+        "escalation_count": w.escalation_count,
+        "cleared_at": _time(w.cleared_at),
+        "closed_at": _time(w.closed_at),
+        "dismissed_at": _time(w.dismissed_at),
+        "revisited": w.revisited_at is not None,
+        "revisited_at": _time(w.revisited_at),
+        "referred": w.referred_at is not None,
+        "referred_at": _time(w.referred_at),
+        "reopen_count": w.reopen_count,
+        "updated_at": _time(w.last_event_at),
+    }

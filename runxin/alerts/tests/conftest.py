@@ -1,0 +1,36 @@
+"""Fixtures for the alerts tests: a frozen clock and the default levels by code."""
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from runxin.alerts import clock
+from runxin.alerts.models import WarningLevel
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+class FrozenClock:
+    def __init__(self, start: dt.datetime):
+        self.current = start
+
+    def __call__(self) -> dt.datetime:
+        return self.current
+
+    def advance(self, **delta) -> dt.datetime:
+        self.current += dt.timedelta(**delta)
+        return self.current
+
+
+@pytest.fixture
+def frozen(monkeypatch):
+    """The alerts clock stopped at Friday 2026-10-09 10:00 Shanghai time; `frozen.advance(minutes=31)`."""
+    fake = FrozenClock(dt.datetime(2026, 10, 9, 10, 0, tzinfo=SHANGHAI))
+    monkeypatch.setattr(clock, "now", fake)
+    return fake
+
+
+@pytest.fixture
+def levels(db):
+    return {lv.code: lv for lv in WarningLevel.objects.all()}

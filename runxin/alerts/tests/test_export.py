@@ -1,0 +1,61 @@
+"""The provincial export: documented fields, CSV and JSON, scope, window, and its read audit."""
+
+import csv
+import io
+import json
+
+import pytest
+from django.urls import reverse
+
+from runxin.access.models import ReadEvent
+from runxin.alerts import services
+from runxin.alerts.export import FIELDS
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def warnings(world, frozen):
+    services.warning_raise_from_screening(student=world.a1, result_id="1", suggested_level="critical", reasons=[],
+                                          instrument_code="phq-a")
+    services.warning_raise_from_screening(student=world.w1, result_id="2", suggested_level="moderate", reasons=[],
+                                          instrument_code="phq-a")
+    return world
+
+
+def _body(response) -> str:
+    return b"".join(response.streaming_content).decode("utf-8")
+
+
+def test_csv_has_the_documented_columns(warnings, client_for):
+    response = client_for(warnings.city_centre).get(reverse("alerts:export_file", args=["csv"]))
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(_body(response).lstrip("\ufeff"))))
+    assert list(rows[0]) == [name for name, _doc in FIELDS]
+    by_number = {r["student_number"]: r for r in rows}
+    red = by_number[warnings.a1.student_number]
+    assert (red["level_code"], red["state"], red["status"], red["tier"], red["school_code"], red["district_code"]) == (
+        "red", "raised", "current", "school", "S-E1", "D-E")
+    assert red["raised_at"].endswith("+08:00") and red["revisited"] == "False"
+
+
+def test_json_and_district_scope(warnings, client_for):
+    response = client_for(warnings.district_centre).get(reverse("alerts:export_file", args=["json"]))
+    data = json.loads(_body(response))
+    assert data["format"] == "runxin.provincial-warnings" and data["version"] == 1
+    assert [w["student_name"] for w in data["warnings"]] == ["张一"]  # the east district only, every level
+    assert ReadEvent.objects.filter(record_type="alerts.provincial_export", student=warnings.a1).exists()
+
+
+def test_window_filters_and_bad_window_is_explained(warnings, client_for):
+    client = client_for(warnings.city_centre)
+    data = json.loads(_body(client.get(reverse("alerts:export_file", args=["json"]), {"since": "2026-10-10"})))
+    assert data["warnings"] == []
+    response = client.get(reverse("alerts:export_file", args=["csv"]), {"since": "2026-10-10", "until": "2026-10-01"})
+    assert response.status_code == 400 and "must be before" in response.content.decode()
+
+
+def test_export_is_for_centre_staff_only(warnings, client_for):
+    for user in (warnings.psych, warnings.city_admin, warnings.head, warnings.outsider):
+        assert client_for(user).get(reverse("alerts:export_file", args=["csv"])).status_code == 403
+    assert client_for(warnings.city_centre).get(reverse("alerts:export_file", args=["xml"])).status_code == 404

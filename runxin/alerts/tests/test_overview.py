@@ -1,0 +1,110 @@
+"""Overviews with the provincial platform's figures, by level and org unit; the levels admin page."""
+
+import pytest
+from django.urls import reverse
+
+from runxin.alerts import selectors, services
+from runxin.alerts.models import WarningLevel
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def figures(world, frozen, levels):
+    """a1: red, referred; b1: yellow cleared and revisited; w1: orange."""
+    red = services.warning_raise_from_screening(student=world.a1, result_id="1", suggested_level="critical",
+                                                reasons=[], instrument_code="phq-a")
+    red = services.warning_acknowledge(warning=red, actor=world.leader)
+    red = services.warning_assess(warning=red, actor=world.psych, confirm=True)
+    services.warning_record_referral(warning=red, actor=world.psych, reason="市六院")
+    yellow = services.warning_report(actor=world.psych, student=world.b1, source="observation", summary="x")
+    for step in (lambda w: services.warning_acknowledge(warning=w, actor=world.psych),
+                 lambda w: services.warning_assess(warning=w, actor=world.psych, confirm=True),
+                 lambda w: services.warning_start_intervention(warning=w, actor=world.psych),
+                 lambda w: services.warning_monitor(warning=w, actor=world.psych),
+                 lambda w: services.warning_request_clear(warning=w, actor=world.psych, reason="ok"),
+                 lambda w: services.warning_approve_clear(warning=w, actor=world.leader)):
+        yellow = step(yellow)
+    services.warning_record_follow_up(warning=yellow, actor=world.psych,
+                                      follow_up_id=yellow.follow_ups.first().pk, note="Fine.")
+    services.warning_raise_from_screening(student=world.w1, result_id="3", suggested_level="high", reasons=[],
+                                          instrument_code="phq-a")
+    return world
+
+
+def test_city_figures_by_level_and_district(figures, levels):
+    data = selectors.overview(figures.city)
+    totals = data["totals"]
+    assert (totals.current, totals.cleared, totals.revisited, totals.referred, totals.total) == (2, 1, 1, 1, 3)
+    by_level = {lv.code: f for lv, f in data["levels"]}
+    assert (by_level["red"].current, by_level["red"].referred) == (1, 1)
+    assert (by_level["yellow"].cleared, by_level["yellow"].revisited) == (1, 1)
+    by_district = {c["name"]: c["total"] for c in data["children"]}
+    assert (by_district["东区"].current, by_district["东区"].cleared, by_district["西区"].current) == (1, 1, 1)
+
+
+def test_school_overview_by_class(figures):
+    data = selectors.overview(figures.school)
+    by_class = {c["name"]: c["total"].total for c in data["children"]}
+    assert by_class == {"七年级(1)班": 1, "七年级(2)班": 1}
+
+
+def test_city_admin_sees_counts_not_names(figures, client_for):
+    client = client_for(figures.city_admin)
+    response = client.get(reverse("alerts:overview_home"))
+    assert response.status_code == 302
+    body = client.get(response["Location"]).content.decode()
+    assert 'id="fig-current">2<' in body and "东区" in body and "张一" not in body
+    assert "chart.umd.min.js" in body
+
+
+def test_overview_scope(figures, client_for):
+    assert client_for(figures.psych).get(reverse("alerts:overview", args=[figures.city.pk])).status_code == 404
+    assert client_for(figures.psych).get(reverse("alerts:overview", args=[figures.school.pk])).status_code == 200
+    assert client_for(figures.other_psych).get(
+        reverse("alerts:overview", args=[figures.school.pk])).status_code == 404
+    assert client_for(figures.head).get(reverse("alerts:overview", args=[figures.school.pk])).status_code == 403
+
+
+def test_overview_query_count(figures, client_for, django_assert_max_num_queries):
+    client = client_for(figures.city_admin)
+    with django_assert_max_num_queries(12):
+        assert client.get(reverse("alerts:overview", args=[figures.city.pk])).status_code == 200
+
+
+def test_city_admin_renames_a_level_and_adds_one(world, client_for, levels):
+    client = client_for(world.city_admin)
+    assert "红色预警" in client.get(reverse("alerts:levels")).content.decode()
+    red = levels["red"]
+    form = {
+        "code": "red", "name_zh": "一级预警", "name_en": "Level 1", "colour": "red", "severity": red.severity,
+        "description": "", "is_active": "on", "ack_tier": 2, "ack_roles": ["school_leader"], "ack_minutes": 20,
+        "assess_minutes": 60, "progress_minutes": 120, "clear_tier": 3, "notify_tiers": [1, 2, 3, 4],
+        "channels": ["inbox", "sms"], "follow_up_days": "7，30", "screening_codes": ["critical"],
+        "visible_to_centres": "on",
+    }
+    assert client.post(reverse("alerts:level_edit", args=[red.pk]), form).status_code == 302
+    red.refresh_from_db()
+    assert (red.name_zh, red.ack_minutes, red.follow_up_days, red.channels) == ("一级预警", 20, [7, 30],
+                                                                                ["inbox", "sms"])
+    new = dict(form, code="blue", name_zh="蓝色关注", name_en="Blue", colour="", severity=5, follow_up_days="",
+               screening_codes=[], ack_tier=1, clear_tier=2, ack_roles=["head_teacher"], visible_to_centres="")
+    assert client.post(reverse("alerts:level_new"), new).status_code == 302
+    assert WarningLevel.objects.get(code="blue").severity == 5
+
+
+def test_level_form_refuses_bad_input_and_keeps_it(world, client_for, levels):
+    client = client_for(world.city_admin)
+    response = client.post(reverse("alerts:level_edit", args=[levels["yellow"].pk]), {
+        "code": "yellow", "name_zh": "黄色", "name_en": "Yellow", "severity": 10, "ack_tier": 1, "ack_minutes": 0,
+        "assess_minutes": 10, "progress_minutes": 10, "clear_tier": 2, "notify_tiers": [1], "channels": ["email"],
+        "follow_up_days": "7, soon"})
+    body = response.content.decode()
+    assert response.status_code == 400
+    assert "soon" in body and "is not a number of days" in body and "keep it ticked" in body
+    assert WarningLevel.objects.get(code="yellow").name_zh == "黄色预警"
+
+
+def test_only_the_city_admin_edits_levels(world, client_for, levels):
+    for user in (world.psych, world.district_centre, world.sysadmin):
+        assert client_for(user).get(reverse("alerts:levels")).status_code == 403

@@ -1,0 +1,452 @@
+"""Early-warning pages. Thin: parse, call a selector or service, render. Access is declared on every view;
+what each page shows comes from alerts.selectors (which builds on the scoping layer)."""
+
+import csv
+import json
+from datetime import date, datetime, time
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from runxin.access import roles, scope
+from runxin.access.decorators import requires
+from runxin.access.models import ReadEvent
+from runxin.access.read_audit import client_ip, record_read
+from runxin.notify import selectors as notify_selectors
+from runxin.people.models import Student
+
+from . import clock, daily, forms, selectors, services, states
+from .export import FIELDS, export_record
+from .models import STATE_LABELS, Tier, Warning, WarningLevel
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _language() -> str:
+    return translation.get_language() or "zh-hans"
+
+
+# ------------------------------------------------------------------------------------------------- queue
+
+@requires(roles.ALERT_QUEUE)
+def queue(request):
+    """My warnings to handle, by level, state and age, overdue ones first and marked."""
+    params = request.GET
+    state = params.get("state", "")
+    qs = selectors.queue(
+        request.user, level=params.get("level", ""), state=state if state in states.ALL else "",
+        age=params.get("age", ""), overdue=params.get("overdue") == "1", mine=params.get("mine") == "1",
+    )
+    page = selectors.queue_page(qs, _int(params.get("page")) or 1)
+    query = params.copy()
+    query.pop("page", None)
+    context = {
+        "page": page, "params": params, "query": query.urlencode(), "levels": services.active_levels(),
+        "states": [(s, STATE_LABELS[s]) for s in states.ALL], "ages": selectors.AGE_CHOICES,
+        "can_raise": scope.has_permission(request.user, roles.ALERT_RAISE),
+    }
+    template = "alerts/_queue_rows.html" if request.htmx and request.htmx.target == "queue-results" \
+        else "alerts/queue.html"
+    return render(request, template, context)
+
+
+# ------------------------------------------------------------------------------------------ one warning
+
+ACTIONS = {
+    "acknowledge", "assess", "change_level", "start_intervention", "monitor", "request_clear", "approve_clear",
+    "reject_clear", "follow_up", "return_to_normal", "reopen", "referral",
+}
+
+
+def _detail_context(request, warning: Warning) -> dict:
+    held = scope.permissions_for_student(request.user, warning.student)
+    clinical = roles.STUDENT_CLINICAL in held
+    return {
+        "warning": warning, "student": warning.student, "clinical": clinical, "now": clock.now(),
+        "events": selectors.history(warning), "reports": selectors.reports(warning),
+        "follow_ups": selectors.follow_ups(warning), "actions": selectors.available_actions(request.user, warning, held),
+        "levels": services.active_levels(), "told": notify_selectors.sent_for(f"warning:{warning.pk}"),
+        "earlier": [w for w in selectors.student_warnings(request.user, warning.student_id) if w.pk != warning.pk],
+        "tier_label": Tier(warning.tier).label, "user_id": request.user.pk,
+    }
+
+
+@requires(roles.ALERT_QUEUE)
+def warning_detail(request, warning_id: int):
+    warning = selectors.warning_or_404(request.user, warning_id)
+    record_read(user=request.user, student=warning.student, record_type="alerts.warning", record_id=warning.pk,
+                request=request)
+    return render(request, "alerts/warning_detail.html", _detail_context(request, warning))
+
+
+def _level_from(post, field: str = "level") -> WarningLevel | None:
+    level_id = _int(post.get(field))
+    if not level_id:
+        return None
+    level = WarningLevel.objects.filter(pk=level_id, is_active=True).first()
+    if level is None:
+        raise services.WarningError(_("Choose one of the levels offered."))
+    return level
+
+
+def _run_action(action: str, *, warning: Warning, actor, post) -> tuple[Warning, str]:
+    reason = post.get("reason", "")
+    note = post.get("clinical_note", "")
+    if action == "acknowledge":
+        return services.warning_acknowledge(warning=warning, actor=actor, reason=reason), _("Acknowledged.")
+    if action == "assess":
+        outcome = post.get("outcome", "")
+        if outcome not in ("confirm", "dismiss"):
+            raise services.WarningError(_("Choose whether the assessment confirms or dismisses the warning."))
+        done = services.warning_assess(warning=warning, actor=actor, confirm=outcome == "confirm",
+                                       level=_level_from(post), reason=reason, clinical_note=note)
+        return done, _("Assessment recorded.")
+    if action == "change_level":
+        level = _level_from(post)
+        if level is None:
+            raise services.WarningError(_("Choose the new level."))
+        return services.warning_change_level(warning=warning, actor=actor, level=level, reason=reason,
+                                             clinical_note=note), _("Level changed.")
+    if action == "start_intervention":
+        return services.warning_start_intervention(warning=warning, actor=actor, reason=reason,
+                                                   clinical_note=note), _("Intervention started.")
+    if action == "monitor":
+        return services.warning_monitor(warning=warning, actor=actor, reason=reason, clinical_note=note), \
+            _("The student is now monitored.")
+    if action == "request_clear":
+        return services.warning_request_clear(warning=warning, actor=actor, reason=reason, clinical_note=note), \
+            _("Clearing requested; the approvers have been told.")
+    if action == "approve_clear":
+        return services.warning_approve_clear(warning=warning, actor=actor, reason=reason), \
+            _("Cleared (解除). Follow-up visits are scheduled.")
+    if action == "reject_clear":
+        return services.warning_reject_clear(warning=warning, actor=actor, reason=reason), \
+            _("Clearing refused; the warning is back in monitoring.")
+    if action == "follow_up":
+        follow_up_id = _int(post.get("follow_up"))
+        if follow_up_id is None:
+            raise services.WarningError(_("Choose the follow-up visit to record."))
+        return services.warning_record_follow_up(warning=warning, actor=actor, follow_up_id=follow_up_id,
+                                                 note=post.get("note", "")), _("Follow-up recorded.")
+    if action == "return_to_normal":
+        return services.warning_return_to_normal(warning=warning, actor=actor, reason=reason), \
+            _("Continued attention ended: back to normal.")
+    if action == "reopen":
+        return services.warning_reopen(warning=warning, actor=actor, reason=reason), _("Warning reopened.")
+    if action == "referral":
+        return services.warning_record_referral(warning=warning, actor=actor, reason=reason), \
+            _("Referral recorded.")
+    raise Http404("No such action")
+
+
+@require_POST
+@requires(roles.ALERT_QUEUE)
+def warning_action(request, warning_id: int, action: str):
+    if action not in ACTIONS:
+        raise Http404("No such action")
+    warning = selectors.warning_or_404(request.user, warning_id)
+    try:
+        _done, message = _run_action(action, warning=warning, actor=request.user, post=request.POST)
+    except services.WarningError as exc:
+        # Nothing was saved: show the page again with the message and what was typed.
+        record_read(user=request.user, student=warning.student, record_type="alerts.warning",
+                    record_id=warning.pk, request=request)
+        context = _detail_context(request, selectors.warning_or_404(request.user, warning_id))
+        context.update(error=str(exc), failed_action=action, posted=request.POST)
+        return render(request, "alerts/warning_detail.html", context, status=400)
+    messages.success(request, message)
+    return redirect("alerts:detail", warning_id=warning.pk)
+
+
+# ------------------------------------------------------------------------------------------- reporting
+
+def _student_for_report(user, *, student_id=None, student_number: str = "") -> Student | None:
+    visible = scope.students(user, roles.ALERT_RAISE)
+    if student_id:
+        return visible.filter(pk=student_id).select_related("school", "school_class").first()
+    number = (student_number or "").strip()
+    if number:
+        return visible.filter(student_number=number).select_related("school", "school_class").first()
+    return None
+
+
+@require_http_methods(["GET", "POST"])
+@requires(roles.ALERT_RAISE)
+def report_concern(request):
+    """A staff member reports a concern (observation, hotline call, hospital or outside notice)."""
+    user = request.user
+    student_id = _int(request.POST.get("student") or request.GET.get("student"))
+    fixed = _student_for_report(user, student_id=student_id) if student_id else None
+    if student_id and fixed is None:
+        raise Http404("No such student")
+    sources = services.sources_for(user)
+    if not sources:
+        raise PermissionDenied("no sources")
+    levels = services.active_levels()
+    form = forms.ReportForm(request.POST or None, sources=sources, levels=levels, language=_language(),
+                            needs_student=fixed is None)
+    choices = []
+    if fixed is None:
+        choices = list(scope.students(user, roles.ALERT_RAISE).filter(status=Student.Status.ENROLLED)
+                       .order_by("name").values("id", "name", "student_number")[:61])
+    if request.method == "POST" and form.is_valid():
+        student = fixed or _student_for_report(user, student_number=form.cleaned_data["student_number"])
+        if student is None:
+            form.add_error("student_number", _("No student with this number in your scope."))
+        else:
+            try:
+                warning = services.warning_report(
+                    actor=user, student=student, source=form.cleaned_data["source"], level=form.chosen_level(),
+                    summary=form.cleaned_data["summary"], reporter_name=form.cleaned_data["reporter_name"])
+            except services.WarningError as exc:
+                form.add_error(None, str(exc))
+            else:
+                joined = warning.reports.count() > 1
+                messages.success(request, _("Your report joined the open warning #%(id)s.") % {"id": warning.pk}
+                                 if joined else _("Warning #%(id)s raised.") % {"id": warning.pk})
+                return redirect("alerts:detail", warning_id=warning.pk)
+    return render(request, "alerts/report.html", {
+        "form": form, "student": fixed, "choices": choices if len(choices) <= 60 else [],
+    }, status=400 if request.method == "POST" else 200)
+
+
+@require_http_methods(["GET", "POST"])
+@requires(roles.PEER_REPORT)
+def peer_report(request):
+    """The class psych committee member's minimal form. Afterwards the reporter sees only a thank-you."""
+    form = forms.PeerReportForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.peer_report(actor=request.user, classmate_name=form.cleaned_data["classmate_name"],
+                                 summary=form.cleaned_data["summary"])
+        except services.WarningError as exc:
+            form.add_error(None, str(exc))
+        else:
+            return render(request, "alerts/thanks.html", {"kind": "peer"})
+    return render(request, "alerts/peer_report.html", {"form": form},
+                  status=400 if request.method == "POST" else 200)
+
+
+@require_http_methods(["GET", "POST"])
+@requires(roles.ALERT_PARENT_REPORT)
+def parent_report(request):
+    children_ids = [g.student_id for g in scope.grants(request.user)
+                    if roles.ALERT_PARENT_REPORT in g.permissions and g.student_id]
+    children = list(Student.objects.filter(pk__in=children_ids).values_list("id", "name"))
+    form = forms.ParentReportForm(request.POST or None, children=children)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.parent_report(actor=request.user, student_id=form.cleaned_data["student"],
+                                   summary=form.cleaned_data["summary"])
+        except services.WarningError as exc:
+            form.add_error(None, str(exc))
+        else:
+            return render(request, "alerts/thanks.html", {"kind": "parent"})
+    return render(request, "alerts/parent_report.html", {"form": form},
+                  status=400 if request.method == "POST" else 200)
+
+
+@require_http_methods(["GET", "POST"])
+@requires(roles.ALERT_SELF_HELP)
+def self_help(request):
+    """A student's own "I need help". Help resources are shown before and after asking."""
+    form = forms.SelfHelpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.self_help_request(actor=request.user, message=form.cleaned_data["message"])
+        return render(request, "alerts/thanks.html", {"kind": "self"})
+    return render(request, "alerts/self_help.html", {"form": form},
+                  status=400 if request.method == "POST" else 200)
+
+
+# -------------------------------------------------------------------------------------------- overviews
+
+@requires(roles.ALERT_OVERVIEW)
+def overview_home(request):
+    units = selectors.overview_units(request.user)
+    if len(units) == 1:
+        return redirect("alerts:overview", unit_id=units[0].pk)
+    return render(request, "alerts/overview_home.html", {"units": units})
+
+
+@requires(roles.ALERT_OVERVIEW)
+def overview(request, unit_id: int):
+    unit = selectors.overview_unit_or_404(request.user, unit_id)
+    data = selectors.overview(unit)
+    lang = _language()
+    browsable = set(scope.units(request.user, roles.ALERT_OVERVIEW).filter(
+        pk__in=[c["id"] for c in data["children"]]).values_list("pk", flat=True)) \
+        if data["child_kind"] in ("district", "school") else set()
+    chart = {
+        "labels": [c["name"] for c in data["children"]],
+        "datasets": [{"label": lv.label(lang), "colour": lv.colour,
+                      "data": [c["levels"][i].current for c in data["children"]]}
+                     for i, (lv, _f) in enumerate(data["levels"])],
+    }
+    return render(request, "alerts/overview.html", {
+        **data, "lang": lang, "chart": chart, "browsable": browsable,
+        "parent": unit.parent if unit.parent_id and scope.unit_permission(request.user, unit.parent,
+                                                                          roles.ALERT_OVERVIEW) else None,
+    })
+
+
+# ---------------------------------------------------------------------------------------- daily reports
+
+def _report_day(request) -> date:
+    raw = request.GET.get("day", "")
+    if not raw:
+        return daily.report_day(clock.now())
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise Http404("bad day") from None
+
+
+def _audit_rows(request, student_ids, record_type: str, purpose: str) -> None:
+    """One read-audit row per student listed (bulk: reports and exports list many students at once). The
+    lists come from the user's ordinary scope, so none of these reads is a break-glass read."""
+    path = request.get_full_path()[:300]
+    ReadEvent.objects.bulk_create([
+        ReadEvent(user=request.user, student_id=sid, record_type=record_type, purpose=purpose[:200],
+                  via_break_glass=False, remote_addr=client_ip(request), path=path)
+        for sid in dict.fromkeys(student_ids)
+    ], batch_size=2000)
+
+
+def _daily_report(request, unit_id: int):
+    unit = selectors.daily_unit_or_404(request.user, unit_id)
+    day = _report_day(request)
+    report = daily.build_one(unit, day)
+    student_ids = Warning.objects.filter(
+        pk__in=[r.id for rows in report.sections.values() for r in rows]).values_list("student_id", flat=True)
+    _audit_rows(request, list(student_ids), "alerts.daily_report", f"daily report {unit.pk} {day}")
+    return unit, day, report
+
+
+@requires(roles.ALERT_DAILY_REPORT)
+def daily_home(request):
+    units = selectors.daily_units(request.user)
+    if len(units) == 1:
+        return redirect("alerts:daily", unit_id=units[0].pk)
+    return render(request, "alerts/daily_home.html", {"units": units})
+
+
+@requires(roles.ALERT_DAILY_REPORT)
+def daily_report(request, unit_id: int):
+    unit, day, report = _daily_report(request, unit_id)
+    levels = daily.levels_by_id()
+    sections = [(c, daily._section_label(c), report.sections[c]) for c in daily.CATEGORIES]
+    return render(request, "alerts/daily.html", {
+        "unit": unit, "day": day, "report": report, "levels": levels, "sections": sections,
+        "by_school": sorted(((name, report.by_school[sid]) for sid, name in daily._school_names(report).items()),
+                            key=lambda pair: pair[0]),
+        "previous": day.fromordinal(day.toordinal() - 1), "next": day.fromordinal(day.toordinal() + 1),
+        "state_labels": STATE_LABELS, "lang": _language(), "now": clock.now(),
+    })
+
+
+@requires(roles.ALERT_DAILY_REPORT)
+def daily_report_pdf(request, unit_id: int):
+    unit, day, report = _daily_report(request, unit_id)
+    response = HttpResponse(daily.pdf(report, daily.levels_by_id()), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="daily-{unit.code or unit.pk}-{day.isoformat()}.pdf"'
+    return response
+
+
+# ----------------------------------------------------------------------------------------------- export
+
+def _export_window(form) -> tuple[datetime | None, datetime | None]:
+    zone = daily.report_zone()
+    since = form.cleaned_data.get("since")
+    until = form.cleaned_data.get("until")
+    return (datetime.combine(since, time.min, tzinfo=zone) if since else None,
+            datetime.combine(until, time.min, tzinfo=zone) if until else None)
+
+
+@requires(roles.ALERT_EXPORT)
+def export_home(request):
+    form = forms.ExportForm(request.GET or None)
+    return render(request, "alerts/export.html", {"form": form, "fields": FIELDS})
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+@requires(roles.ALERT_EXPORT)
+def export_file(request, fmt: str):
+    """Warnings for the provincial crisis platform as CSV or JSON (format: docs/provincial-export.md)."""
+    if fmt not in ("csv", "json"):
+        raise Http404("No such format")
+    form = forms.ExportForm(request.GET)
+    if not form.is_valid():
+        return render(request, "alerts/export.html", {"form": form, "fields": FIELDS}, status=400)
+    since, until = _export_window(form)
+    rows = selectors.export_rows(request.user, since=since, until=until)
+    _audit_rows(request, rows.values_list("student_id", flat=True), "alerts.provincial_export", "provincial export")
+    stamp = timezone.localtime(clock.now()).strftime("%Y%m%d-%H%M")
+    records = (export_record(w) for w in rows.iterator(chunk_size=2000))
+    if fmt == "csv":
+        writer = csv.writer(_Echo())
+        header = [name for name, _doc in FIELDS]
+        lines = (writer.writerow([rec[name] if rec[name] is not None else "" for name in header]) for rec in records)
+        response = StreamingHttpResponse(
+            _prepend("\ufeff" + writer.writerow(header), lines), content_type="text/csv; charset=utf-8")
+    else:
+        response = StreamingHttpResponse(_json_stream(records, stamp), content_type="application/json")
+    response["Content-Disposition"] = f'attachment; filename="runxin-warnings-{stamp}.{fmt}"'
+    return response
+
+
+def _prepend(first, rest):
+    yield first
+    yield from rest
+
+
+def _json_stream(records, stamp: str):
+    yield json.dumps({"format": "runxin.provincial-warnings", "version": 1,
+                      "generated_at": timezone.localtime(clock.now()).isoformat()}, ensure_ascii=False)[:-1]
+    yield ', "warnings": ['
+    first = True
+    for rec in records:
+        yield ("" if first else ",") + json.dumps(rec, ensure_ascii=False)
+        first = False
+    yield "]}"
+
+
+# ----------------------------------------------------------------------------------------------- levels
+
+@requires(roles.ALERT_LEVELS)
+def level_list(request):
+    return render(request, "alerts/levels.html", {"levels": WarningLevel.objects.order_by("-severity"),
+                                                  "lang": _language()})
+
+
+@require_http_methods(["GET", "POST"])
+@requires(roles.ALERT_LEVELS)
+def level_edit(request, level_id: int | None = None):
+    level = get_object_or_404(WarningLevel, pk=level_id) if level_id else None
+    form = forms.LevelForm(request.POST or None, instance=level)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = services.level_save(actor=request.user, level=form.save(commit=False))
+        except services.WarningError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("Level “%(name)s” saved.") % {"name": saved.label(_language())})
+            return redirect(reverse("alerts:levels"))
+    return render(request, "alerts/level_edit.html", {"form": form, "level": level},
+                  status=400 if request.method == "POST" else 200)
+
+
