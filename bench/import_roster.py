@@ -166,9 +166,11 @@ def show(result: dict) -> None:
           f"   peak RSS {first['peak_mb']:6.0f} MB")
     print(f"                created {s['created']:,}  updated {s['updated']:,}  unchanged {s['unchanged']:,}  "
           f"rejected {s['rejected']:,}")
+    print("                phases: " + ", ".join(f"{k} {v:.1f} s" for k, v in s.get("timings", {}).items()))
     a = again["summary"]
     print(f"re-import       {a['seconds']:7.1f} s   peak RSS {again['peak_mb']:6.0f} MB   created {a['created']:,}  "
           f"updated {a['updated']:,}  unchanged {a['unchanged']:,}")
+    print("                phases: " + ", ".join(f"{k} {v:.1f} s" for k, v in a.get("timings", {}).items()))
     print(f"raw COPY        {result['copy']:7.1f} s   ({result['copied']:,} rows into a bare table of text columns)")
     print(f"ratio           {s['seconds'] / result['copy']:7.1f} × raw COPY (wall: {first['wall'] / result['copy']:.1f} ×)")
 

@@ -1,4 +1,13 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "imports"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.roster_upload, name="roster_upload"),
+    path("staff/", views.staff_upload, name="staff_upload"),
+    path("template/<str:kind>.xlsx", views.template_download, name="template"),
+    path("<int:batch_id>/", views.batch_detail, name="batch_detail"),
+    path("<int:batch_id>/import/", views.batch_commit, name="batch_commit"),
+    path("<int:batch_id>/rejected.<str:fmt>", views.batch_rejected, name="batch_rejected"),
+]

@@ -1,0 +1,210 @@
+"""Writes of the import app: create a batch from an upload, preview it, import it.
+
+`batch_create` checks the user may import into the school and stores the file; `batch_preview` runs the
+import as a dry run (everything, then rolled back) and keeps the problems and counts; `batch_commit`
+runs it for real in the chosen mode, with one audit entry. The heavy work runs in a background job
+(tasks.py); these functions are what the job calls.
+"""
+
+import hashlib
+import shutil
+from pathlib import Path
+
+from auditlog.models import LogEntry
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+
+from runxin.access import roles, scope
+from runxin.org.models import OrgUnit
+
+from . import roster, staff
+from .columns import HeaderNotFound
+from .models import ImportBatch
+from .reading import Unreadable, file_kind
+from .values import Bad, gettext_noop
+
+MAX_UPLOAD_BYTES = 512 * 1024 * 1024
+
+
+class ImportRefused(ValueError):
+    """The request cannot be carried out (wrong file type, batch in the wrong state …); the message says why."""
+
+
+def permission_for(kind: str) -> str:
+    return roles.STAFF_IMPORT if kind == ImportBatch.Kind.STAFF else roles.ROSTER_IMPORT
+
+
+def may_import(user, school: OrgUnit, kind: str) -> bool:
+    """None (the command line without --as) stands for the server's operator."""
+    if user is None:
+        return True
+    return school.kind == OrgUnit.Kind.SCHOOL and scope.unit_permission(user, school, permission_for(kind))
+
+
+def batch_create(*, user, school: OrgUnit, kind: str, upload, original_name: str, remote_addr: str | None = None,
+                 via: str = "web") -> ImportBatch:
+    """Store the uploaded file (a Django UploadedFile or a path) as a new batch owned by `user`."""
+    if not may_import(user, school, kind):
+        raise PermissionDenied(permission_for(kind))
+    if kind not in ImportBatch.Kind.values:
+        raise ImportRefused(gettext_noop("unknown import kind"))
+    try:
+        file_kind(Path(original_name))
+    except Unreadable as error:
+        raise ImportRefused(error.render()) from None
+    now = timezone.now()
+    batch = ImportBatch(kind=kind, school=school, created_by=user, created_at=now, remote_addr=remote_addr, via=via,
+                        original_name=Path(original_name).name[:255])
+    # Hash and copy in one pass; the stored name carries the hash, so the file is written under a temp name first.
+    staging = Path(settings.MEDIA_ROOT) / "imports" / "incoming" / f"{now:%Y%m%d%H%M%S%f}-{Path(original_name).suffix}"
+    staging.parent.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    size = 0
+    with open(staging, "wb") as out:
+        chunks = upload.chunks() if hasattr(upload, "chunks") else _file_chunks(upload)
+        for chunk in chunks:
+            size += len(chunk)
+            if size > MAX_UPLOAD_BYTES:
+                out.close()
+                staging.unlink()
+                raise ImportRefused(gettext_noop("the file is larger than 512 MB: split it by grade"))
+            digest.update(chunk)
+            out.write(chunk)
+    if size == 0:
+        staging.unlink()
+        raise ImportRefused(gettext_noop("the file is empty"))
+    batch.sha256, batch.size = digest.hexdigest(), size
+    name = batch.file.field.generate_filename(batch, batch.original_name)
+    target = Path(settings.MEDIA_ROOT) / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(staging, target)
+    batch.file.name = name
+    batch.save()
+    return batch
+
+
+def _file_chunks(path, size: int = 1 << 20):
+    with open(path, "rb") as source:
+        while chunk := source.read(size):
+            yield chunk
+
+
+def problems_path(batch: ImportBatch) -> Path:
+    return Path(settings.MEDIA_ROOT) / "imports" / "problems" / f"batch-{batch.pk}.jsonl"
+
+
+def _progress(batch: ImportBatch):
+    def report(phase: str, share: float, rows: int) -> None:
+        batch.phase, batch.progress, batch.rows_done = phase, share, rows
+        ImportBatch.objects.filter(pk=batch.pk).update(phase=phase, progress=share, rows_done=rows)
+
+    return report
+
+
+def _run(batch: ImportBatch, *, mode: str, dry_run: bool, user, engine: str = "auto") -> roster.Report:
+    path = Path(batch.file.path)
+    target = problems_path(batch)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if batch.kind == ImportBatch.Kind.STAFF:
+        return staff.import_staff(path=path, school=batch.school, user=user, mode=mode, dry_run=dry_run,
+                                  problems_path=target, progress=_progress(batch))
+    return roster.import_students(path=path, school=batch.school, user=user, mode=mode, dry_run=dry_run,
+                                  problems_path=target, progress=_progress(batch), engine=engine)
+
+
+def _store(batch: ImportBatch, report: roster.Report) -> None:
+    batch.rows_read, batch.rejected = report.rows_read, report.rejected
+    batch.created, batch.updated, batch.unchanged = report.created, report.updated, report.unchanged
+    batch.header_line, batch.columns, batch.sample = report.header_line, report.columns, report.sample
+    batch.problems = [p._asdict() for p in report.problems]
+    batch.problems_file.name = str(problems_path(batch).relative_to(settings.MEDIA_ROOT))
+    batch.duration_seconds = round(report.seconds, 3)
+    batch.progress = 1.0
+
+
+def batch_preview(*, batch: ImportBatch, engine: str = "auto") -> ImportBatch:
+    """Check the whole file by running the import in 'valid rows' mode and rolling it back."""
+    updated = ImportBatch.objects.filter(pk=batch.pk, status__in=[ImportBatch.Status.UPLOADED,
+                                                                 ImportBatch.Status.PREVIEWING])
+    updated.update(status=ImportBatch.Status.PREVIEWING, phase="reading", progress=0.0)
+    batch.refresh_from_db()
+    try:
+        report = _run(batch, mode=roster.VALID, dry_run=True, user=batch.created_by, engine=engine)
+    except Bad as error:  # Unreadable, HeaderNotFound: the file cannot be used at all
+        batch.status, batch.error, batch.phase = ImportBatch.Status.FAILED, _stored_error(error), ""
+        batch.save()
+        return batch
+    _store(batch, report)
+    batch.status, batch.phase, batch.previewed_at = ImportBatch.Status.PREVIEWED, "", timezone.now()
+    batch.save()
+    return batch
+
+
+def _stored_error(error: Bad) -> str:
+    import json
+
+    return json.dumps({"message": error.message, "params": error.params}, ensure_ascii=False)
+
+
+def batch_claim_commit(*, batch: ImportBatch, user, mode: str) -> bool:
+    """Mark the batch as importing, once: a second click or a retried job finds it claimed."""
+    if mode not in ImportBatch.Mode.values:
+        raise ImportRefused(gettext_noop("choose how to import: all rows or the valid rows"))
+    if user is not None and not may_import(user, batch.school, batch.kind):
+        raise PermissionDenied(permission_for(batch.kind))
+    claimed = ImportBatch.objects.filter(pk=batch.pk, status__in=[ImportBatch.Status.PREVIEWED,
+                                                                 ImportBatch.Status.REFUSED]).update(
+        status=ImportBatch.Status.IMPORTING, mode=mode, phase="reading", progress=0.0)
+    return bool(claimed)
+
+
+def batch_commit(*, batch: ImportBatch, user, mode: str, engine: str = "auto") -> ImportBatch:
+    """Import the batch's file (claimed with batch_claim_commit). In mode 'all' nothing is written unless
+    every row is valid. Writes one audit entry (auditlog LogEntry on the batch) with the counts."""
+    batch.refresh_from_db()
+    if batch.status != ImportBatch.Status.IMPORTING:
+        raise ImportRefused(gettext_noop("this file is not waiting to be imported"))
+    try:
+        report = _run(batch, mode=mode, dry_run=False, user=user, engine=engine)
+    except (Unreadable, HeaderNotFound) as error:
+        batch.status, batch.error, batch.phase = ImportBatch.Status.FAILED, _stored_error(error), ""
+        batch.save()
+        return batch
+    with transaction.atomic():
+        _store(batch, report)
+        batch.mode = mode
+        batch.status = ImportBatch.Status.REFUSED if report.refused else ImportBatch.Status.IMPORTED
+        batch.phase = ""
+        batch.one_time_secrets = report.secrets
+        if report.written:
+            batch.imported_at = timezone.now()
+        batch.save()
+        LogEntry.objects.log_create(
+            batch, action=LogEntry.Action.CREATE if report.written else LogEntry.Action.ACCESS, actor=user,
+            remote_addr=batch.remote_addr, changes_text="", force_log=True,
+            changes={
+                "import": [batch.kind, f"{batch.original_name} (sha256 {batch.sha256[:12]})"],
+                "school": ["", batch.school.name],
+                "mode": ["", mode],
+                "result": ["", "imported" if report.written else "refused"],
+                "rows_read": ["", str(report.rows_read)],
+                "created": ["", str(report.created)],
+                "updated": ["", str(report.updated)],
+                "unchanged": ["", str(report.unchanged)],
+                "rejected": ["", str(report.rejected)],
+            },
+        )
+    return batch
+
+
+def batch_take_secrets(*, batch: ImportBatch, user) -> list[dict]:
+    """The initial passwords of a staff import, handed out once to the batch's owner and then erased."""
+    if batch.created_by_id != getattr(user, "pk", None) or not batch.one_time_secrets:
+        return []
+    with transaction.atomic():
+        locked = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+        secrets, locked.one_time_secrets = locked.one_time_secrets, []
+        locked.save(update_fields=["one_time_secrets"])
+    return secrets

@@ -1,0 +1,115 @@
+"""Import pages: upload, preview (polled while the check runs), import, result, downloads."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from runxin.access import roles
+from runxin.access.decorators import requires, signed_in
+from runxin.access.read_audit import client_ip
+
+from . import exports, selectors, services, tasks
+from .columns import STAFF, STUDENTS
+from .forms import CommitForm, UploadForm
+from .models import ImportBatch
+
+
+def _upload(request, kind: str):
+    schools = selectors.schools_for_import(request.user, kind)
+    form = UploadForm(request.POST or None, request.FILES or None, schools=schools)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            batch = services.batch_create(user=request.user, school=form.cleaned_data["school"], kind=kind,
+                                          upload=upload, original_name=upload.name, remote_addr=client_ip(request))
+        except services.ImportRefused as error:
+            form.add_error("file", _(str(error)))
+        else:
+            tasks.preview_batch.delay(batch.pk)
+            return redirect("imports:batch_detail", batch_id=batch.pk)
+    context = {"form": form, "kind": kind, "schools": schools, "batches": selectors.recent_batches(request.user)}
+    return render(request, "imports/upload.html", context, status=400 if form.errors else 200)
+
+
+@requires(roles.ROSTER_IMPORT)
+def roster_upload(request):
+    return _upload(request, STUDENTS)
+
+
+@requires(roles.STAFF_IMPORT)
+def staff_upload(request):
+    return _upload(request, STAFF)
+
+
+@signed_in
+@require_GET
+def batch_detail(request, batch_id: int):
+    batch = selectors.batch_or_404(request.user, batch_id)
+    context = {
+        "batch": batch,
+        "problems": selectors.problems_for_page(batch),
+        "error": selectors.error_text(batch),
+        "form": CommitForm(),
+        "secrets": services.batch_take_secrets(batch=batch, user=request.user)
+        if batch.status == ImportBatch.Status.IMPORTED else [],
+    }
+    if request.htmx:
+        return render(request, "imports/_batch_body.html", context)
+    return render(request, "imports/batch.html", context)
+
+
+@signed_in
+@require_POST
+def batch_commit(request, batch_id: int):
+    batch = selectors.batch_or_404(request.user, batch_id)
+    form = CommitForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose how to import: all rows or nothing, or the valid rows."))
+        return redirect("imports:batch_detail", batch_id=batch.pk)
+    try:
+        claimed = services.batch_claim_commit(batch=batch, user=request.user, mode=form.cleaned_data["mode"])
+    except PermissionDenied:
+        raise Http404("No such import") from None
+    if claimed:
+        tasks.commit_batch.delay(batch.pk, form.cleaned_data["mode"], request.user.pk)
+    else:
+        messages.warning(request, _("This file is already being imported or has been imported."))
+    return redirect("imports:batch_detail", batch_id=batch.pk)
+
+
+@signed_in
+@require_GET
+def batch_rejected(request, batch_id: int, fmt: str):
+    batch = selectors.batch_or_404(request.user, batch_id)
+    if fmt not in ("csv", "xlsx") or not batch.rejected or not batch.problems_file:
+        raise Http404("Nothing was rejected")
+    stem = batch.original_name.rsplit(".", 1)[0]
+    if fmt == "csv":
+        response = StreamingHttpResponse(exports.rejected_csv(batch), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = _attachment(f"{stem}-rejected.csv")
+        return response
+    path = exports.rejected_xlsx(batch)
+    handle = open(path, "rb")  # noqa: SIM115 - FileResponse closes it
+    path.unlink()  # the open handle keeps the data until the response is sent
+    return FileResponse(handle, as_attachment=True, filename=f"{stem}-rejected.xlsx")
+
+
+def _attachment(filename: str) -> str:
+    from urllib.parse import quote
+
+    return f"attachment; filename=\"rejected.csv\"; filename*=UTF-8''{quote(filename)}"
+
+
+@signed_in
+@require_GET
+def template_download(request, kind: str):
+    if kind not in (STUDENTS, STAFF):
+        raise Http404("No such template")
+    content = exports.template_workbook(kind)
+    response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    name = "student-roster-template.xlsx" if kind == STUDENTS else "staff-template.xlsx"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
