@@ -8,7 +8,9 @@ import pytest
 # takes the test's own (synchronous) ORM calls, and the database flush after it, for async ones.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
+# serialized_rollback: the flush after a transactional test would otherwise wipe the rows that data
+# migrations made (the built-in special-attention groups) for the tests that follow in this process.
+pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True), pytest.mark.browser]
 
 
 def test_expanding_a_district_and_opening_a_school(world, page_for, live_server):
