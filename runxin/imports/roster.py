@@ -20,6 +20,7 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from runxin.access import roles, scope
+from runxin.org import grades
 from runxin.org import services as org_services
 from runxin.org.models import OrgUnit, SchoolYear
 from runxin.people.models import Enrollment, GroupMembership, Guardian, SpecialGroup, Student
@@ -181,7 +182,7 @@ def _write(path: Path, found: list[Problem]) -> None:
 def _sample(record: StudentRecord) -> dict:
     return {
         "line": record.line, "student_number": record.student_number, "name": record.name, "sex": record.sex,
-        "birth_date": record.birth_date.isoformat(), "class": f"{record.grade_level}-{record.class_number}",
+        "birth_date": record.birth_date.isoformat(), "class": grades.class_name(record.grade_level, record.class_number),
         "boarding": record.boarding, "groups": sorted(record.groups), "guardians": len(record.guardians),
     }
 

@@ -219,7 +219,7 @@ class StaffRecord:
     unit: tuple[int, int] | tuple[int] | tuple[()]  # (level, number) a class, (level,) a grade, () the school
 
 
-_USERNAME = re.compile(r"^[A-Za-z0-9_.@+-]{3,150}$")
+_USERNAME = re.compile(r"^[A-Za-z0-9_.@+-]{2,150}$")
 _SCHOOL_WORDS = {"本校", "学校", "全校", "校级"}
 
 
@@ -247,7 +247,7 @@ class StaffRowValidator:
         if raw_username.endswith(".0") and raw_username[:-2].isdigit():
             raw_username = raw_username[:-2]
         if not _USERNAME.match(raw_username):
-            add("username", Bad(gettext_noop("%(value)s is not a usable user name: 3–150 letters, digits or . _ - @"),
+            add("username", Bad(gettext_noop("%(value)s is not a usable user name: 2–150 letters, digits or . _ - @"),
                                 value=raw_username[:40] or "—"))
         else:
             username = raw_username.lower()
