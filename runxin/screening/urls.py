@@ -1,4 +1,52 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views_campaigns, views_instruments, views_results, views_student
 
 app_name = "screening"
-urlpatterns: list = []
+urlpatterns = [
+    # Staff: campaigns (测评任务)
+    path("", views_campaigns.campaign_list, name="campaign_list"),
+    path("campaigns/new/", views_campaigns.campaign_new, name="campaign_new"),
+    path("campaigns/<int:campaign_id>/", views_campaigns.campaign_detail, name="campaign_detail"),
+    path("campaigns/<int:campaign_id>/edit/", views_campaigns.campaign_edit, name="campaign_edit"),
+    path("campaigns/<int:campaign_id>/open/", views_campaigns.campaign_open, name="campaign_open"),
+    path("campaigns/<int:campaign_id>/close/", views_campaigns.campaign_close, name="campaign_close"),
+    path("campaigns/<int:campaign_id>/progress/", views_campaigns.campaign_progress, name="campaign_progress"),
+    path("campaigns/<int:campaign_id>/classes/<int:class_id>/", views_campaigns.class_progress, name="class_progress"),
+    path("campaigns/<int:campaign_id>/classes/<int:class_id>/codes.pdf", views_campaigns.class_codes_pdf,
+         name="class_codes"),
+    path("campaigns/<int:campaign_id>/classes/<int:class_id>/consent/", views_campaigns.class_consent,
+         name="class_consent"),
+    path("campaigns/<int:campaign_id>/classes/<int:class_id>/remind/", views_campaigns.class_remind,
+         name="class_remind"),
+    # Staff: results (clinical)
+    path("campaigns/<int:campaign_id>/results/", views_results.results_list, name="results_list"),
+    path("campaigns/<int:campaign_id>/summary/", views_results.summary, name="summary"),
+    path("campaigns/<int:campaign_id>/export.xlsx", views_results.export_xlsx, name="export_xlsx"),
+    path("results/<int:submission_id>/", views_results.result_detail, name="result_detail"),
+    path("results/<int:submission_id>/fhir/<int:result_id>.json", views_results.result_fhir, name="result_fhir"),
+    # Staff: instruments (量表)
+    path("instruments/", views_instruments.instrument_list, name="instrument_list"),
+    path("instruments/upload/", views_instruments.instrument_upload, name="instrument_upload"),
+    path("instruments/<int:version_id>/", views_instruments.instrument_version, name="instrument_version"),
+    path("instruments/<int:version_id>/publish/", views_instruments.instrument_publish, name="instrument_publish"),
+    path("instruments/<int:version_id>/delete/", views_instruments.instrument_delete, name="instrument_delete"),
+    path("instruments/<int:version_id>/download/<str:fmt>/", views_instruments.instrument_download,
+         name="instrument_download"),
+    # Students: sign in with a code or an account, then answer
+    path("c/", views_student.code_entry, name="code_entry"),
+    path("c/<str:code>/", views_student.code_landing, name="code_landing"),
+    path("mine/", views_student.mine, name="mine"),
+    path("mine/<int:target_id>/start/", views_student.mine_start, name="mine_start"),
+    path("take/", views_student.take, name="take"),
+    path("take/consent/", views_student.take_consent, name="take_consent"),
+    path("take/review/", views_student.take_review, name="take_review"),
+    path("take/submit/", views_student.take_submit, name="take_submit"),
+    path("take/done/", views_student.take_done, name="take_done"),
+    path("take/leave/", views_student.leave, name="take_leave"),
+    path("take/<int:position>/", views_student.take_intro, name="take_intro"),
+    path("take/<int:position>/all/", views_student.take_page, name="take_page"),
+    path("take/<int:position>/<str:item_id>/", views_student.take_item, name="take_item"),
+    # Guardians (监护人): the consent link
+    path("consent/<str:token>/", views_student.guardian_consent, name="guardian_consent"),
+]

@@ -6,7 +6,9 @@ from django.urls import URLPattern, URLResolver, get_resolver
 pytestmark = pytest.mark.django_db
 
 # Pages that are meant for everyone, or for every signed-in user whatever their role.
-PUBLIC = {"accounts:login", "accounts:logout", "set_language"}
+PUBLIC = {"accounts:login", "accounts:logout", "set_language",
+          # A student's one-time code is typed here, or arrives here from the printed QR code.
+          "screening:code_entry", "screening:code_landing"}
 ANY_SIGNED_IN = {"front:home", "accounts:otp_setup", "accounts:otp_verify", "accounts:password_change"}
 
 

@@ -1,0 +1,936 @@
+"""Writes for screening: instruments, campaigns, consent, answers, submissions and the warning hand-over.
+
+Every function here validates before it writes, writes in one transaction, and schedules what follows a
+write (handing a flagged result to the warnings app) with `transaction.on_commit`. Reads live in
+selectors.py; scoring itself is the pure core in core/.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import secrets
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from runxin.access import roles, scope
+from runxin.org.models import OrgUnit
+from runxin.people.models import GroupMembership, SpecialGroup, Student
+
+from . import consent
+from .core.definition import InstrumentDefinition
+from .core.fhir import FhirError, questionnaire_to_definition
+from .core.loader import SHIPPED_DIR, list_shipped
+from .core.risk import risk_signal
+from .core.scoring import AnswerError, check_answers, score
+from .core.validation import DefinitionError, parse_definition
+from .models import (
+    Campaign,
+    CampaignEvent,
+    CampaignInstrument,
+    CampaignTarget,
+    ConsentRecord,
+    Instrument,
+    InstrumentVersion,
+    Reminder,
+    ResponseDraft,
+    Result,
+    ScreeningFlag,
+    Submission,
+)
+
+logger = logging.getLogger("runxin.screening")
+
+# Levels of risk_signal() that are handed to the warnings app. "review" is included on purpose: an
+# implausible answer pattern is never silently treated as "no risk"; a person has to look at it.
+WARN_LEVELS = frozenset(getattr(settings, "SCREENING_WARN_LEVELS", ("critical", "high", "review", "moderate")))
+RISK_RANK = {"none": 0, "moderate": 1, "review": 2, "high": 3, "critical": 4}
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud and typed on phones
+CODE_LENGTH = 8
+
+
+class ScreeningError(ValueError):
+    """A request the rules refuse, with a message fit to show to the person who made it."""
+
+    def __init__(self, message: str, problems: Iterable[str] = ()) -> None:
+        super().__init__(message)
+        self.message = message
+        self.problems = list(problems)
+
+
+def _now() -> datetime:
+    return timezone.now()
+
+
+def _event(campaign: Campaign, kind: str, actor=None, **detail) -> None:
+    CampaignEvent.objects.create(campaign=campaign, at=_now(), actor=actor, kind=kind, detail=detail)
+
+
+# --- instruments ---------------------------------------------------------------------------------------
+
+_DEFINITIONS: dict[tuple[int, str], InstrumentDefinition] = {}
+
+
+def definition_of(version: InstrumentVersion) -> InstrumentDefinition:
+    """The checked definition of a stored version, parsed once per process (versions never change)."""
+    key = (version.pk, version.sha256)
+    found = _DEFINITIONS.get(key)
+    if found is None:
+        found = parse_definition(version.definition)
+        if len(_DEFINITIONS) > 500:
+            _DEFINITIONS.clear()
+        _DEFINITIONS[key] = found
+    return found
+
+
+def definition_sha256(data: Mapping) -> str:
+    canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+@transaction.atomic
+def instrument_version_add(*, definition: InstrumentDefinition, source: str, user=None) -> tuple[InstrumentVersion, bool]:
+    """Store a checked definition as a new (unpublished unless shipped) version; (version, created).
+
+    The same definition again is no change; a different definition under an existing version number is
+    refused, because results already scored must keep pointing at exactly what scored them."""
+    data = definition.to_dict()
+    digest = definition_sha256(data)
+    instrument, _created = Instrument.objects.get_or_create(code=definition.code, defaults={"title": dict(definition.title)})
+    existing = InstrumentVersion.objects.filter(instrument=instrument, version=definition.version).first()
+    if existing is not None:
+        if existing.sha256 == digest:
+            return existing, False
+        raise ScreeningError(_("%(code)s version %(version)s already exists with a different definition. "
+                               "Give the changed definition a new version number.")
+                             % {"code": definition.code, "version": definition.version})
+    shipped = source == InstrumentVersion.Source.SHIPPED
+    version = InstrumentVersion.objects.create(
+        instrument=instrument, version=definition.version, definition=data, sha256=digest, source=source,
+        respondent=definition.respondent, grades=list(definition.grades), uploaded_by=user,
+        is_published=shipped, published_at=_now() if shipped else None,
+    )
+    if not shipped:
+        Instrument.objects.filter(pk=instrument.pk).update(title=dict(definition.title))
+    return version, True
+
+
+@dataclass(frozen=True)
+class Upload:
+    version: InstrumentVersion
+    created: bool
+    notes: tuple[str, ...]
+
+
+def instrument_upload(*, user, text: str, scoring_text: str = "", code: str = "", version: str = "") -> Upload:
+    """Check and store an uploaded definition: our JSON format, or a FHIR R4 Questionnaire (alone or in a
+    Bundle with the ValueSets it references; `scoring_text` may add our scoring rules to a foreign one, and
+    `code`/`version` name it when the Questionnaire does not).
+    Raises ScreeningError listing every problem; nothing is stored then."""
+    data = _json_or_error(text, _("The file"))
+    if isinstance(data, dict) and data.get("resourceType") in {"Questionnaire", "Bundle"}:
+        scoring = _json_or_error(scoring_text, _("The scoring rules")) if scoring_text.strip() else None
+        questionnaire, value_sets = data, []
+        if data["resourceType"] == "Bundle":
+            resources = [e.get("resource", {}) for e in data.get("entry", []) if isinstance(e, dict)]
+            found = [r for r in resources if r.get("resourceType") == "Questionnaire"]
+            if not found:
+                raise ScreeningError(_("The Bundle holds no Questionnaire."))
+            questionnaire = found[0]
+            value_sets = [r for r in resources if r.get("resourceType") == "ValueSet"]
+        if not (version or questionnaire.get("version")):
+            raise ScreeningError(_("The Questionnaire has no version. Enter the version to store it under."))
+        try:
+            imported = questionnaire_to_definition(questionnaire, value_sets=value_sets, scoring=scoring,
+                                                   code=code or None, version=version or None)
+        except (FhirError, DefinitionError) as exc:
+            raise ScreeningError(_("The FHIR Questionnaire could not be imported."), exc.problems) from exc
+        version, created = instrument_version_add(definition=imported.definition, source=InstrumentVersion.Source.FHIR,
+                                                  user=user)
+        return Upload(version, created, tuple(imported.notes))
+    try:
+        definition = parse_definition(data)
+    except DefinitionError as exc:
+        raise ScreeningError(_("The definition has problems; nothing was saved."), exc.problems) from exc
+    version, created = instrument_version_add(definition=definition, source=InstrumentVersion.Source.UPLOAD, user=user)
+    return Upload(version, created, ())
+
+
+def _json_or_error(text: str, what: str):
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ScreeningError(_("%(what)s is not valid JSON: %(error)s (line %(line)s, column %(column)s).")
+                             % {"what": what, "error": exc.msg, "line": exc.lineno, "column": exc.colno}) from exc
+
+
+@transaction.atomic
+def instrument_publish(*, user, version: InstrumentVersion) -> InstrumentVersion:
+    """Make a version available to campaigns. Publishing twice changes nothing."""
+    updated = InstrumentVersion.objects.filter(pk=version.pk, is_published=False).update(
+        is_published=True, published_at=_now(), published_by=user)
+    version.refresh_from_db()
+    if updated:
+        logger.info("instrument %s published by %s", version, user)
+    return version
+
+
+@transaction.atomic
+def instrument_version_delete(*, user, version: InstrumentVersion) -> None:
+    """Delete a version nobody used. A version that scored a result, or that a campaign names, stays."""
+    if Result.objects.filter(instrument_version=version).exists():
+        raise ScreeningError(_("This version scored results, so it is kept for as long as they are."))
+    if CampaignInstrument.objects.filter(version=version).exists():
+        raise ScreeningError(_("A campaign uses this version, so it cannot be deleted."))
+    instrument = version.instrument
+    version.delete()
+    if not instrument.versions.exists():
+        instrument.delete()
+
+
+def instruments_load_shipped() -> list[tuple[str, str, str]]:
+    """Store every shipped definition that is not in the database yet (run after each migrate).
+    Returns (code, version, "added" | "present" | "conflict: …") per shipped file."""
+    report = []
+    for code in list_shipped():
+        try:
+            definition = parse_definition(json.loads((SHIPPED_DIR / f"{code}.json").read_text(encoding="utf-8")))
+            _version, created = instrument_version_add(definition=definition, source=InstrumentVersion.Source.SHIPPED)
+            report.append((code, definition.version, "added" if created else "present"))
+        except (DefinitionError, ScreeningError, ValueError) as exc:
+            report.append((code, "?", f"conflict: {exc}"))
+    return report
+
+
+def score_preview(version: InstrumentVersion, answers_text: str) -> dict:
+    """Score answers typed on the instrument's admin page without storing anything (the `runxin score`
+    check in the browser). Raises ScreeningError with the problems."""
+    data = _json_or_error(answers_text, _("The answers"))
+    if not isinstance(data, dict):
+        raise ScreeningError(_("The answers must be a JSON object mapping item ids to option values."))
+    elapsed = None
+    if isinstance(data.get("answers"), dict):
+        elapsed = data.get("elapsed_seconds")
+        data = data["answers"]
+    definition = definition_of(version)
+    try:
+        result = score(definition, data, elapsed_seconds=elapsed)
+    except AnswerError as exc:
+        raise ScreeningError(_("The answers do not fit this instrument."), exc.problems) from exc
+    return result.to_dict() | {"risk_signal": risk_signal(result).to_dict()}
+
+
+# --- campaigns -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class CampaignSpec:
+    """What a campaign form says; the services check it before anything is written."""
+
+    name: str
+    kind: str
+    owner: OrgUnit
+    window_start: date
+    window_end: date
+    consent_mode: str
+    versions: list[InstrumentVersion]
+    grades: list[int]
+    groups: list[SpecialGroup]
+    key_students: bool
+    student_numbers: list[str]
+    interval_days: int | None = None
+    round_days: int | None = None
+
+
+def _check_spec(user, spec: CampaignSpec) -> list[Student]:
+    if spec.owner.kind not in {OrgUnit.Kind.CITY, OrgUnit.Kind.DISTRICT, OrgUnit.Kind.SCHOOL}:
+        raise ScreeningError(_("A campaign is run by a city, a district or a school."))
+    if not scope.unit_permission(user, spec.owner, roles.SCREENING_MANAGE):
+        raise ScreeningError(_("You cannot run campaigns for %(unit)s.") % {"unit": spec.owner.name})
+    if spec.window_end < spec.window_start:
+        raise ScreeningError(_("The window closes before it opens."))
+    if not spec.versions:
+        raise ScreeningError(_("Choose at least one instrument."))
+    for version in spec.versions:
+        if not version.is_published or version.respondent != "student":
+            raise ScreeningError(_("%(version)s is not a published student questionnaire.") % {"version": version})
+    if len({v.instrument_id for v in spec.versions}) != len(spec.versions):
+        raise ScreeningError(_("Each instrument can be in a campaign once."))
+    if any(not 1 <= g <= 12 for g in spec.grades):
+        raise ScreeningError(_("Grades run from 1 to 12."))
+    listed = _listed_students(user, spec)
+    if spec.kind == Campaign.Kind.UNIVERSAL and not spec.grades:
+        raise ScreeningError(_("Choose the grades a universal screening covers."))
+    if spec.kind == Campaign.Kind.TARGETED and not (spec.groups or listed):
+        raise ScreeningError(_("A targeted screening needs a group or a list of students."))
+    if spec.kind == Campaign.Kind.MONITORING:
+        if not (spec.key_students or listed):
+            raise ScreeningError(_("Monitoring needs the key students or a list of students."))
+        if not spec.interval_days or not spec.round_days:
+            raise ScreeningError(_("Monitoring needs how often it repeats and how long each round stays open."))
+        if spec.round_days > spec.interval_days:
+            raise ScreeningError(_("A round cannot stay open longer than the time between rounds."))
+    return listed
+
+
+def _listed_students(user, spec: CampaignSpec) -> list[Student]:
+    """The students named by number, each checked to be placed under the campaign's unit and visible."""
+    numbers = list(dict.fromkeys(n.strip() for n in spec.student_numbers if n.strip()))
+    if not numbers:
+        return []
+    found = {
+        s.student_number: s
+        for s in scope.students(user, roles.STUDENT_ROSTER).filter(student_number__in=numbers)
+        & scope.students_under(spec.owner)
+    }
+    unknown = [n for n in numbers if n not in found]
+    if unknown:
+        raise ScreeningError(_("These student numbers are not students of %(unit)s you can see: %(numbers)s")
+                             % {"unit": spec.owner.name, "numbers": ", ".join(unknown[:20])})
+    return [found[n] for n in numbers]
+
+
+def _write_spec(campaign: Campaign, spec: CampaignSpec, listed: list[Student]) -> None:
+    for field in ("name", "kind", "owner", "window_start", "window_end", "consent_mode", "interval_days", "round_days"):
+        setattr(campaign, field, getattr(spec, field))
+    campaign.target_grades = sorted(set(spec.grades))
+    campaign.target_key_students = spec.key_students
+    if spec.kind != Campaign.Kind.MONITORING:
+        campaign.interval_days = campaign.round_days = None
+    campaign.save()
+    campaign.target_groups.set(spec.groups)
+    campaign.listed_students.set(listed)
+    campaign.instruments.all().delete()
+    CampaignInstrument.objects.bulk_create(
+        CampaignInstrument(campaign=campaign, version=v, position=n) for n, v in enumerate(spec.versions, start=1))
+
+
+@transaction.atomic
+def campaign_create(*, user, spec: CampaignSpec) -> Campaign:
+    """A draft campaign. Nobody is targeted until it is opened."""
+    listed = _check_spec(user, spec)
+    campaign = Campaign(created_by=user)
+    _write_spec(campaign, spec, listed)
+    _event(campaign, "created", user)
+    return campaign
+
+
+@transaction.atomic
+def campaign_update(*, user, campaign: Campaign, spec: CampaignSpec) -> Campaign:
+    """Change a draft. An open campaign's instruments and targets are fixed: results depend on them."""
+    campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
+    if campaign.status != Campaign.Status.DRAFT:
+        raise ScreeningError(_("Only a draft campaign can be changed."))
+    _check_manage(user, campaign)
+    listed = _check_spec(user, spec)
+    _write_spec(campaign, spec, listed)
+    _event(campaign, "changed", user)
+    return campaign
+
+
+def _check_manage(user, campaign: Campaign) -> None:
+    if user is not None and not scope.unit_permission(user, campaign.owner, roles.SCREENING_MANAGE):
+        raise ScreeningError(_("You cannot run campaigns for %(unit)s.") % {"unit": campaign.owner.name})
+
+
+def _versions_of(campaign: Campaign) -> list[InstrumentVersion]:
+    return [ci.version for ci in campaign.instruments.select_related("version__instrument")]
+
+
+def target_students(campaign: Campaign):
+    """The students a campaign (or a round of a series) is for, right now, as a queryset."""
+    qs = scope.students_under(campaign.owner).filter(status=Student.Status.ENROLLED, school_class__isnull=False)
+    grades = set(campaign.target_grades)
+    applicable = set()
+    for version in _versions_of(campaign):
+        applicable |= set(version.grades or range(1, 13))
+    grades = grades & applicable if grades else applicable
+    qs = qs.filter(school_class__grade_level__in=sorted(grades))
+    listed = Q(id__in=campaign.listed_students.values("id"))
+    if campaign.kind == Campaign.Kind.UNIVERSAL:
+        return qs
+    if campaign.kind == Campaign.Kind.TARGETED:
+        in_groups = Q(id__in=GroupMembership.objects.filter(group__in=campaign.target_groups.all()).values("student_id"))
+        return qs.filter(in_groups | listed)
+    key = Q(is_key_student=True) if campaign.target_key_students else Q(pk__in=[])
+    return qs.filter(key | listed)
+
+
+def _materialise_targets(campaign: Campaign) -> int:
+    """Insert one target per student in one set-based INSERT … SELECT (no row-by-row loop)."""
+    students = target_students(campaign).order_by().values(
+        sid=F("id"), cid=F("school_class_id"), gid=F("grade_id"), scid=F("school_id"), did=F("district_id"),
+        level=F("school_class__grade_level"),
+    )
+    select_sql, params = students.query.sql_with_params()
+    table = CampaignTarget._meta.db_table
+    # Table and column names come from the models, values are parameters: nothing from a request.
+    sql = (
+        f"INSERT INTO {table} (campaign_id, student_id, school_class_id, grade_id, school_id, district_id, "  # noqa: S608
+        f"grade_level, student_decision) "
+        f"SELECT %s, sub.sid, sub.cid, sub.gid, sub.scid, sub.did, sub.level, '' FROM ({select_sql}) sub "
+        f"WHERE true ON CONFLICT DO NOTHING"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [campaign.pk, *params])
+        return cursor.rowcount
+
+
+@transaction.atomic
+def campaign_open(*, user, campaign: Campaign, today: date | None = None) -> Campaign:
+    """Open a draft: target its students (set-based), so codes can be printed and answers taken.
+    A monitoring series opens its first round instead of being targeted itself."""
+    campaign = Campaign.objects.select_for_update().select_related("owner").get(pk=campaign.pk)
+    _check_manage(user, campaign)
+    if campaign.status != Campaign.Status.DRAFT:
+        raise ScreeningError(_("This campaign is already %(status)s.") % {"status": campaign.get_status_display()})
+    today = today or timezone.localdate()
+    if campaign.window_end < today:
+        raise ScreeningError(_("The window has already passed; change the dates first."))
+    if not campaign.instruments.exists():
+        raise ScreeningError(_("Choose at least one instrument."))
+    campaign.status = Campaign.Status.OPEN
+    campaign.opened_at = _now()
+    if campaign.is_series:
+        campaign.next_run = max(campaign.window_start, today)
+        campaign.save(update_fields=["status", "opened_at", "next_run"])
+        _event(campaign, "opened", user)
+        _open_due_rounds(campaign, today)
+        return campaign
+    campaign.save(update_fields=["status", "opened_at"])
+    count = _materialise_targets(campaign)
+    _event(campaign, "opened", user, targets=count)
+    return campaign
+
+
+@transaction.atomic
+def campaign_close(*, user, campaign: Campaign) -> Campaign:
+    """Close a campaign (and a series' schedule): codes stop working; what was submitted stays."""
+    campaign = Campaign.objects.select_for_update().select_related("owner").get(pk=campaign.pk)
+    _check_manage(user, campaign)
+    if campaign.status == Campaign.Status.CLOSED:
+        return campaign
+    campaign.status = Campaign.Status.CLOSED
+    campaign.closed_at = _now()
+    campaign.next_run = None
+    campaign.save(update_fields=["status", "closed_at", "next_run"])
+    _event(campaign, "closed", user)
+    return campaign
+
+
+def _open_due_rounds(series: Campaign, today: date) -> list[Campaign]:
+    opened = []
+    while series.next_run is not None and series.next_run <= today and series.next_run <= series.window_end:
+        number = (series.rounds.count() or 0) + 1
+        start = series.next_run
+        round_ = Campaign.objects.create(
+            name=f"{series.name} · {_('round')} {number}", kind=series.kind, owner=series.owner,
+            status=Campaign.Status.OPEN, window_start=start,
+            window_end=min(start + timedelta(days=(series.round_days or 1) - 1), series.window_end),
+            consent_mode=series.consent_mode, target_grades=series.target_grades,
+            target_key_students=series.target_key_students, series=series, round_number=number,
+            created_by=series.created_by, opened_at=_now(),
+        )
+        round_.listed_students.set(series.listed_students.all())
+        CampaignInstrument.objects.bulk_create(
+            CampaignInstrument(campaign=round_, version_id=ci.version_id, position=ci.position)
+            for ci in series.instruments.all())
+        count = _materialise_targets(round_)
+        _event(round_, "opened", None, targets=count, round=number)
+        series.next_run = start + timedelta(days=series.interval_days or 1)
+        opened.append(round_)
+    if series.next_run is not None and series.next_run > series.window_end:
+        series.next_run = None
+    series.save(update_fields=["next_run"])
+    return opened
+
+
+def monitoring_run(*, today: date | None = None) -> dict[str, int]:
+    """The scheduled sweep (`runxin screening_monitor`, Celery beat): open the monitoring rounds that are
+    due and close campaigns whose window has passed. Safe to run twice: each series row is locked."""
+    today = today or timezone.localdate()
+    opened = 0
+    for series_id in Campaign.objects.filter(status=Campaign.Status.OPEN, series__isnull=True,
+                                             kind=Campaign.Kind.MONITORING, next_run__lte=today).values_list("id", flat=True):
+        with transaction.atomic():
+            series = Campaign.objects.select_for_update(skip_locked=True).filter(pk=series_id).first()
+            if series is not None and series.status == Campaign.Status.OPEN:
+                opened += len(_open_due_rounds(series, today))
+    closed = Campaign.objects.filter(status=Campaign.Status.OPEN, window_end__lt=today).update(
+        status=Campaign.Status.CLOSED, closed_at=_now(), next_run=None)
+    return {"rounds_opened": opened, "campaigns_closed": closed}
+
+
+# --- codes and consent links ---------------------------------------------------------------------------
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def normalise_code(raw: str) -> str:
+    return "".join(ch for ch in raw.upper() if ch.isalnum())
+
+
+def codes_for_class(*, user, campaign: Campaign, school_class: OrgUnit) -> list[CampaignTarget]:
+    """The class's targets with a one-time code each, creating the missing codes (printing a sheet again
+    shows the same codes). Unique codes are drawn at random and retried on the rare collision."""
+    _check_class_manage(user, campaign, school_class)
+    targets = _class_targets(user, campaign, school_class)
+    missing = [t for t in targets if not t.access_code]
+    for target in missing:
+        for _attempt in range(10):
+            target.access_code = new_code()
+            try:
+                with transaction.atomic():
+                    updated = CampaignTarget.objects.filter(pk=target.pk, access_code__isnull=True).update(
+                        access_code=target.access_code)
+                if not updated:
+                    target.refresh_from_db(fields=["access_code"])
+                break
+            except IntegrityError:
+                continue
+    if missing:
+        _event(campaign, "codes_created", user, school_class=school_class.pk, count=len(missing))
+    return targets
+
+
+def _check_class_manage(user, campaign: Campaign, school_class: OrgUnit) -> None:
+    if campaign.status != Campaign.Status.OPEN:
+        raise ScreeningError(_("Codes and consent links exist only while the campaign is open."))
+    if not scope.unit_permission(user, school_class, roles.SCREENING_MANAGE):
+        raise ScreeningError(_("You do not run screenings for %(unit)s.") % {"unit": school_class.name})
+
+
+def _class_targets(user, campaign: Campaign, school_class: OrgUnit) -> list[CampaignTarget]:
+    return list(
+        CampaignTarget.objects.filter(campaign=campaign, school_class=school_class,
+                                      student__in=scope.students(user, roles.STUDENT_ROSTER))
+        .select_related("student", "consent").order_by("student__name", "student_id"))
+
+
+def consent_links_for_class(*, user, campaign: Campaign, school_class: OrgUnit) -> list[CampaignTarget]:
+    """The class's targets, each with a guardian consent record and its token link (created when missing)."""
+    _check_class_manage(user, campaign, school_class)
+    targets = _class_targets(user, campaign, school_class)
+    missing = [ConsentRecord(target=t, token=secrets.token_urlsafe(32)) for t in targets if not hasattr(t, "consent")]
+    if missing:
+        ConsentRecord.objects.bulk_create(missing, ignore_conflicts=True)
+        targets = _class_targets(user, campaign, school_class)
+    return targets
+
+
+@transaction.atomic
+def consent_mark_notified(*, user, campaign: Campaign, school_class: OrgUnit) -> int:
+    """The links of a class were sent to the guardians (class WeChat group, SMS, paper): mark them notified."""
+    targets = consent_links_for_class(user=user, campaign=campaign, school_class=school_class)
+    count = ConsentRecord.objects.filter(target__in=[t.pk for t in targets], state=ConsentRecord.State.PENDING).update(
+        state=ConsentRecord.State.NOTIFIED, notified_at=_now())
+    _event(campaign, "consent_notified", user, school_class=school_class.pk, count=count)
+    return count
+
+
+def consent_open(*, token: str) -> ConsentRecord:
+    """A guardian opened their link: that proves the notice reached them."""
+    record = ConsentRecord.objects.select_related("target__student", "target__campaign").filter(token=token).first()
+    if record is None:
+        raise ScreeningError(_("This consent link is not valid."))
+    if record.state == ConsentRecord.State.PENDING:
+        ConsentRecord.objects.filter(pk=record.pk, state=ConsentRecord.State.PENDING).update(
+            state=ConsentRecord.State.NOTIFIED, notified_at=_now())
+        record.refresh_from_db()
+    return record
+
+
+@transaction.atomic
+def consent_decide(*, token: str | None = None, target: CampaignTarget | None = None, decision: str,
+                   guardian_name: str = "", channel: str = ConsentRecord.Channel.LINK, user=None) -> ConsentRecord:
+    """Record a guardian's consent or refusal (through the link, or by staff from a slip or a call).
+    A guardian may change their mind until the student has submitted; a refusal then stops the student."""
+    if decision not in {ConsentRecord.State.CONSENTED, ConsentRecord.State.DECLINED}:
+        raise ScreeningError(_("Choose to consent or to decline."))
+    records = ConsentRecord.objects.select_for_update().select_related("target__campaign")
+    if token is not None:
+        record = records.filter(token=token).first()
+    else:
+        ConsentRecord.objects.get_or_create(target=target, defaults={"token": secrets.token_urlsafe(32)})
+        record = records.filter(target=target).first()
+    if record is None:
+        raise ScreeningError(_("This consent link is not valid."))
+    campaign = record.target.campaign
+    if campaign.status == Campaign.Status.CLOSED:
+        raise ScreeningError(_("This screening has closed; nothing needs to be decided any more."))
+    if Submission.objects.filter(target_id=record.target_id).exists():
+        raise ScreeningError(_("Your child has already taken this screening. Please contact the school's "
+                               "psychology teacher about the answers."))
+    now = _now()
+    record.state = decision
+    record.decided_at = now
+    record.notified_at = record.notified_at or now
+    record.channel = channel
+    record.guardian_name = guardian_name.strip()[:60]
+    record.recorded_by = user
+    record.save()
+    _event(campaign, f"guardian_{decision}", user, target=record.target_id, channel=channel)
+    return record
+
+
+@transaction.atomic
+def student_decide(*, target: CampaignTarget, decision: str) -> CampaignTarget:
+    """The student agrees to take part, or declines (a refusal is respected and counted)."""
+    if decision not in {CampaignTarget.Decision.CONSENTED, CampaignTarget.Decision.DECLINED}:
+        raise ScreeningError(_("Choose to take part or not."))
+    if Submission.objects.filter(target=target).exists():
+        raise ScreeningError(_("You have already handed in this questionnaire."))
+    CampaignTarget.objects.filter(pk=target.pk).update(student_decision=decision, student_decided_at=_now())
+    target.student_decision = decision
+    return target
+
+
+def gate_for(target: CampaignTarget, today: date | None = None) -> consent.Gate:
+    """What the consent rule (consent.py) says for this target today. Load `consent` with the target."""
+    try:
+        guardian_state = target.consent.state
+    except ConsentRecord.DoesNotExist:
+        guardian_state = consent.PENDING
+    return consent.gate(
+        mode=target.campaign.consent_mode, birth_date=target.student.birth_date, today=today or timezone.localdate(),
+        guardian_state=guardian_state, student_decision=target.student_decision,
+    )
+
+
+# --- taking a questionnaire ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Step:
+    """One instrument of a campaign as the student meets it."""
+
+    position: int  # 1-based among the instruments that apply to this student
+    version_id: int
+    code: str
+    definition: InstrumentDefinition
+
+
+_PLANS: dict[tuple[int, str], list[tuple[int, str, frozenset[int], int, str]]] = {}
+
+
+def steps_for(target: CampaignTarget) -> list[Step]:
+    """The instruments this student answers, in campaign order (an instrument outside the student's grade
+    is left out). Cached per process: an open campaign's instruments never change."""
+    campaign = target.campaign
+    key = (campaign.pk, campaign.opened_at.isoformat() if campaign.opened_at else "")
+    plan = _PLANS.get(key)
+    if plan is None:
+        plan = [
+            (ci.version_id, ci.version.instrument.code, frozenset(ci.version.grades or ()), ci.version.pk,
+             ci.version.sha256)
+            for ci in CampaignInstrument.objects.filter(campaign_id=campaign.pk).select_related("version__instrument")
+        ]
+        if campaign.opened_at:
+            if len(_PLANS) > 1000:
+                _PLANS.clear()
+            _PLANS[key] = plan
+    steps = []
+    for version_id, code, grades, pk, sha in plan:
+        if grades and target.grade_level is not None and target.grade_level not in grades:
+            continue
+        definition = _DEFINITIONS.get((pk, sha))
+        if definition is None:
+            definition = definition_of(InstrumentVersion.objects.get(pk=pk))
+        steps.append(Step(len(steps) + 1, version_id, code, definition))
+    return steps
+
+
+def code_redeem(raw: str, today: date | None = None) -> CampaignTarget:
+    """The target a one-time code opens, or ScreeningError saying why not (in words a student understands)."""
+    code = normalise_code(raw)
+    if len(code) != CODE_LENGTH:
+        raise ScreeningError(_("A code has 8 letters and digits. Please check it and try again."))
+    target = (CampaignTarget.objects.select_related("campaign", "student", "consent")
+              .filter(access_code=code).first())
+    if target is None:
+        raise ScreeningError(_("This code is not known. Please check it and try again."))
+    today = today or timezone.localdate()
+    campaign = target.campaign
+    if campaign.status == Campaign.Status.DRAFT or today < campaign.window_start:
+        raise ScreeningError(_("This screening has not opened yet."))
+    if not campaign.is_open_on(today):
+        raise ScreeningError(_("This screening has closed. Thank you."))
+    return target
+
+
+def answer_save(*, target: CampaignTarget, step: Step, answers: Mapping[str, object]) -> ResponseDraft:
+    """Save answers as they are given (one or a page of them) into the draft for this instrument.
+    A blank value clears an answer. Refused once the questionnaire was handed in or the window closed."""
+    _check_may_answer(target)
+    try:
+        given = check_answers(step.definition, answers)
+    except AnswerError as exc:
+        raise ScreeningError(_("That answer does not fit this question."), exc.problems) from exc
+    cleared = [k for k, v in answers.items() if v in (None, "")]
+    now = _now()
+    with transaction.atomic():
+        draft, created = ResponseDraft.objects.select_for_update().get_or_create(
+            target=target, version_id=step.version_id,
+            defaults={"answers": given, "started_at": now, "updated_at": now})
+        if not created:
+            merged = {k: v for k, v in draft.answers.items() if k not in cleared} | given
+            draft.answers = merged
+            draft.updated_at = now
+            draft.save(update_fields=["answers", "updated_at"])
+        if target.started_at is None:
+            CampaignTarget.objects.filter(pk=target.pk, started_at__isnull=True).update(started_at=now)
+            target.started_at = now
+    return draft
+
+
+def _check_may_answer(target: CampaignTarget) -> None:
+    if target.finished_at is not None:
+        raise ScreeningError(_("You have already handed in this questionnaire."))
+    if not target.campaign.is_open_on(timezone.localdate()):
+        raise ScreeningError(_("This screening has closed. Thank you."))
+    if not gate_for(target).may_answer:
+        raise ScreeningError(_("This questionnaire cannot be answered yet."))
+
+
+@dataclass(frozen=True)
+class Accepted:
+    submission_id: int
+    created: bool
+    critical: bool
+
+
+def submission_accept(*, target: CampaignTarget, client_id: uuid.UUID | str, answers: Mapping | None = None,
+                      elapsed: Mapping | None = None, via: str = "code", user=None,
+                      remote_addr: str | None = None) -> Accepted:
+    """Hand in a questionnaire: every instrument is scored by the exact version the campaign names, and the
+    submission, its results and any warning flag are written in one short transaction.
+
+    Guarantees: the same `client_id` (a retry, a double tap) or a second device for the same target
+    returns the first submission and writes nothing; answers given earlier and saved in the drafts are
+    kept, `answers` sent now win over them; a result that needs a warning has its flag row before commit
+    and is handed to the warnings app after commit (a sweep retries); a critical item is flagged
+    whatever the totals."""
+    try:
+        client_uuid = uuid.UUID(str(client_id))
+    except ValueError:
+        raise ScreeningError(_("The submission id is not valid.")) from None
+    if target.finished_at is not None:  # a retry after the first one went through
+        existing = _existing_submission(target, client_uuid)
+        if existing is not None:
+            return existing
+    _check_may_answer(target)
+    steps = steps_for(target)
+    answers = answers or {}
+    if not isinstance(answers, Mapping) or any(not isinstance(v, Mapping) for v in answers.values()):
+        raise ScreeningError(_("Answers must be grouped by instrument."))
+    unknown = set(answers) - {s.code for s in steps}
+    if unknown:
+        raise ScreeningError(_("This questionnaire has no instrument %(codes)s.") % {"codes": ", ".join(sorted(unknown))})
+    drafts = {d.version_id: d for d in ResponseDraft.objects.filter(target_id=target.pk)} if target.started_at else {}
+    now = _now()
+    merged: dict[str, dict] = {}
+    seconds: dict[str, float] = {}
+    scored = []
+    problems: list[str] = []
+    for step in steps:
+        draft = drafts.get(step.version_id)
+        given = dict(draft.answers) if draft else {}
+        given.update(answers.get(step.code, {}))
+        merged[step.code] = given
+        took = (draft.updated_at - draft.started_at).total_seconds() if draft else _client_seconds(elapsed, step.code)
+        if took is not None:
+            seconds[step.code] = took
+        try:
+            result = score(step.definition, given, elapsed_seconds=took)
+        except AnswerError as exc:
+            problems += [f"{step.code}: {p}" for p in exc.problems]
+            continue
+        scored.append((step, result, risk_signal(result)))
+    if problems:
+        raise ScreeningError(_("Some answers do not fit the questionnaire."), problems)
+    rank = max((RISK_RANK[signal.level] for _s, _r, signal in scored), default=0)
+    critical = any(result.critical_flags for _s, result, _sig in scored)
+
+    with transaction.atomic():
+        submission_id = _insert_submission(
+            client_id=client_uuid, target_id=target.pk, answers=merged, elapsed=seconds, received_at=now, via=via,
+            user_id=getattr(user, "pk", None), remote_addr=remote_addr, risk_rank=rank, critical=critical)
+        if submission_id is None:  # a concurrent twin committed first
+            found = _existing_submission(target, client_uuid)
+            if found is None:
+                raise ScreeningError(_("The submission could not be saved. Please try again."))
+            return found
+        results = Result.objects.bulk_create([
+            Result(
+                submission_id=submission_id, target_id=target.pk, campaign_id=target.campaign_id,
+                student_id=target.student_id, instrument_version_id=step.version_id, instrument_code=step.code,
+                score=result.to_dict(), total=_total(result), band_code=_band(result, "code"),
+                band_level=_band(result, "level"), validity=result.validity, risk_level=signal.level,
+                risk_reasons=[m.to_dict() for m in signal.reasons], critical=bool(result.critical_flags), scored_at=now,
+            )
+            for step, result, signal in scored
+        ])
+        flags = ScreeningFlag.objects.bulk_create([
+            ScreeningFlag(result_id=row.pk, student_id=target.student_id, level=row.risk_level,
+                          reasons=row.risk_reasons, instrument_code=row.instrument_code, created_at=now)
+            for row in results if row.risk_level in WARN_LEVELS
+        ])
+        CampaignTarget.objects.filter(pk=target.pk).update(finished_at=now, started_at=target.started_at or now)
+        if flags:
+            flag_ids = [f.pk for f in flags]
+            transaction.on_commit(lambda: _schedule_hand_over(flag_ids))
+    return Accepted(submission_id, True, critical)
+
+
+def _client_seconds(elapsed: Mapping | None, code: str) -> float | None:
+    value = (elapsed or {}).get(code)
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value < 86_400:
+        return float(value)
+    return None
+
+
+def _total(result) -> Decimal | None:
+    total = result.total
+    return None if total is None or total.value is None else Decimal(str(total.value))
+
+
+def _band(result, key: str) -> str:
+    total = result.total
+    if total is None or total.band is None:
+        return ""
+    return getattr(total.band, key)
+
+
+def _existing_submission(target: CampaignTarget, client_uuid: uuid.UUID) -> Accepted | None:
+    row = (Submission.objects.filter(Q(client_id=client_uuid) | Q(target_id=target.pk))
+           .values("id", "target_id", "critical").first())
+    if row is None:
+        return None
+    if row["target_id"] != target.pk:
+        raise ScreeningError(_("This submission id belongs to another questionnaire."))
+    return Accepted(row["id"], False, row["critical"])
+
+
+def _insert_submission(*, client_id: uuid.UUID, target_id: int, answers: dict, elapsed: dict, received_at: datetime,
+                       via: str, user_id: int | None, remote_addr: str | None, risk_rank: int,
+                       critical: bool) -> int | None:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING id: the id, or None when the client id or the target
+    already has a submission. One statement, no read-before-write (PostgreSQL and SQLite ≥ 3.35)."""
+    fields = {f.name: f for f in Submission._meta.concrete_fields}
+    values = {
+        "client_id": client_id, "target": target_id, "answers": answers, "elapsed": elapsed,
+        "received_at": received_at, "via": via, "user": user_id, "remote_addr": remote_addr,
+        "risk_rank": risk_rank, "critical": critical,
+    }
+    columns = [fields[name].column for name in values]
+    params = [fields[name].get_db_prep_save(value, connection) for name, value in values.items()]
+    sql = (f"INSERT INTO {Submission._meta.db_table} ({', '.join(columns)}) "  # noqa: S608
+           f"VALUES ({', '.join(['%s'] * len(columns))}) ON CONFLICT DO NOTHING RETURNING id")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+# --- handing flagged results to the warnings app -------------------------------------------------------
+
+
+def _warning_raiser():
+    try:
+        from runxin.alerts.services import warning_raise_from_screening
+    except ImportError:
+        return None
+    return warning_raise_from_screening
+
+
+def _schedule_hand_over(flag_ids: list[int]) -> None:
+    from . import tasks
+
+    tasks.hand_over_flags.delay(flag_ids)
+
+
+def _reason_texts(reasons: list[dict]) -> list[str]:
+    key = "en" if settings.LANGUAGE_CODE.startswith("en") else "zh-Hans"
+    return [r.get(key) or r.get("en") or "" for r in reasons]
+
+
+def flag_hand_over(flag_id: int) -> bool:
+    """Hand one flag to the warnings app and mark it, in one transaction, so it is handed over exactly once
+    (a locked row is skipped by a concurrent sweep). False when there is nothing to do, or the warnings app
+    is missing or failed (the error is kept on the flag and the sweep retries)."""
+    raise_warning = _warning_raiser()
+    if raise_warning is None:
+        return False
+    try:
+        with transaction.atomic():
+            flag = (ScreeningFlag.objects.select_for_update(skip_locked=True).select_related("student")
+                    .filter(pk=flag_id, handed_over_at__isnull=True).first())
+            if flag is None:
+                return False
+            raise_warning(student=flag.student, result_id=str(flag.result_id), suggested_level=flag.level,
+                          reasons=_reason_texts(flag.reasons), instrument_code=flag.instrument_code,
+                          raised_at=flag.created_at)
+            ScreeningFlag.objects.filter(pk=flag.pk).update(handed_over_at=_now(), attempts=F("attempts") + 1,
+                                                            last_error="")
+        return True
+    except Exception as exc:
+        logger.exception("handing screening flag %s to the warnings app failed", flag_id)
+        ScreeningFlag.objects.filter(pk=flag_id).update(attempts=F("attempts") + 1, last_error=str(exc)[:2000])
+        return False
+
+
+def flags_hand_over_pending(*, limit: int = 500) -> int:
+    """The retry sweep: hand over every flag not handed over yet, oldest first. Returns how many went."""
+    ids = list(ScreeningFlag.objects.filter(handed_over_at__isnull=True).order_by("created_at")
+               .values_list("id", flat=True)[:limit])
+    return sum(1 for flag_id in ids if flag_hand_over(flag_id))
+
+
+# --- reminders -----------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def reminder_send(*, user, campaign: Campaign, school_class: OrgUnit) -> Reminder:
+    """Remind a class's head teachers that students have not finished: an inbox notification to each
+    (when the notify app is there) and a Reminder row either way."""
+    _check_class_manage(user, campaign, school_class)
+    unfinished = CampaignTarget.objects.filter(campaign=campaign, school_class=school_class, finished_at__isnull=True).count()
+    if unfinished == 0:
+        raise ScreeningError(_("Everyone in %(unit)s has finished.") % {"unit": school_class.name})
+    now = _now()
+    reminder = Reminder.objects.create(campaign=campaign, school_class=school_class, sent_by=user, sent_at=now,
+                                       unfinished=unfinished)
+    from runxin.people.models import RoleAssignment
+
+    head_ids = list(RoleAssignment.objects.filter(org_unit=school_class, role="head_teacher", is_active=True)
+                    .values_list("user_id", flat=True))
+    try:
+        from runxin.notify.services import notify
+    except ImportError:
+        notify = None
+    if notify is not None and head_ids:
+        from django.urls import reverse
+
+        reminder.notified = notify(
+            recipient_ids=head_ids, kind="screening.reminder",
+            subject=_("%(count)s students of %(unit)s have not finished “%(campaign)s”")
+            % {"count": unfinished, "unit": school_class.name, "campaign": campaign.name},
+            body=_("Please give them time in class to finish before %(date)s.") % {"date": campaign.window_end},
+            url=reverse("screening:class_progress", args=[campaign.pk, school_class.pk]),
+            ref=f"campaign:{campaign.pk}", dedupe=f"screening-reminder:{reminder.pk}",
+        )
+        reminder.save(update_fields=["notified"])
+    _event(campaign, "reminded", user, school_class=school_class.pk, unfinished=unfinished)
+    return reminder

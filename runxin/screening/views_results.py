@@ -1,0 +1,112 @@
+"""Results (clinical): per student scores, bands, critical items and answers; class and grade summaries;
+Excel and FHIR exports. Every view of an identified result is written to the read audit first."""
+
+import json
+
+from django.http import Http404, HttpResponse
+from django.shortcuts import render
+
+from runxin.access import roles
+from runxin.access.decorators import requires
+from runxin.access.models import ReadEvent
+from runxin.access.read_audit import client_ip, record_read
+
+from . import excel, selectors
+from .core.fhir import result_to_questionnaire_response
+from .core.scoring import score
+from .i18n import lang
+from .services import definition_of
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+@requires(roles.SCREENING_RESULTS)
+def results_list(request, campaign_id: int):
+    campaign = selectors.campaign_or_404(request.user, campaign_id, roles.SCREENING_RESULTS)
+    class_id = _int(request.GET.get("class"))
+    attention = request.GET.get("attention") == "1"
+    page = selectors.results_page(request.user, campaign, class_id=class_id, attention=attention,
+                                  number=_int(request.GET.get("page")) or 1)
+    rows = []
+    for submission in page.rows:
+        by_code = {r.instrument_code: r for r in submission.results.all()}
+        cells = [(by_code.get(code), selectors.band_label(by_code[code], lang()) if code in by_code else "")
+                 for code in page.codes]
+        rows.append({"submission": submission, "cells": cells})
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "screening/results_list.html", {
+        "campaign": campaign, "page": page, "rows": rows, "class_id": class_id, "attention": attention,
+        "query": query.urlencode(),
+    })
+
+
+@requires(roles.SCREENING_RESULTS)
+def result_detail(request, submission_id: int):
+    submission = selectors.submission_or_404(request.user, submission_id)
+    student = submission.target.student
+    record_read(user=request.user, student=student, record_type="screening.result", record_id=submission.pk,
+                request=request)
+    return render(request, "screening/result_detail.html", {
+        "submission": submission, "student": student, "campaign": submission.target.campaign,
+        "views": selectors.result_views(submission, lang()), "lang": lang(),
+    })
+
+
+@requires(roles.SCREENING_RESULTS)
+def result_fhir(request, submission_id: int, result_id: int):
+    """One result as a FHIR R4 QuestionnaireResponse (answers plus scores in runxin extensions)."""
+    submission = selectors.submission_or_404(request.user, submission_id)
+    result = next((r for r in submission.results.all() if r.pk == result_id), None)
+    if result is None:
+        raise Http404("No such result")
+    record_read(user=request.user, student=submission.target.student, record_type="screening.result.fhir",
+                record_id=result.pk, request=request)
+    definition = definition_of(result.instrument_version)
+    answers = (submission.answers or {}).get(result.instrument_code, {})
+    elapsed = (submission.elapsed or {}).get(result.instrument_code)
+    scored = score(definition, answers, elapsed_seconds=elapsed)  # pure and deterministic: the stored result again
+    resource = result_to_questionnaire_response(
+        definition, answers, f"Patient/runxin-student-{submission.target.student_id}", submission.received_at, scored)
+    resource["id"] = f"runxin-result-{result.pk}"
+    response = HttpResponse(json.dumps(resource, ensure_ascii=False, indent=2), content_type="application/fhir+json")
+    response["Content-Disposition"] = f'attachment; filename="questionnaire-response-{result.pk}.json"'
+    return response
+
+
+@requires(roles.SCREENING_RESULTS)
+def summary(request, campaign_id: int):
+    campaign = selectors.campaign_or_404(request.user, campaign_id, roles.SCREENING_RESULTS)
+    by = "grade" if request.GET.get("by") == "grade" else "class"
+    distributions = selectors.summary(request.user, campaign, by=by, language=lang())
+    charts = [
+        {"id": f"chart-{d.code}", "labels": [g[0] for g in d.groups],
+         "series": [{"label": band[1], "level": band[2], "data": [g[1][n] for g in d.groups]}
+                    for n, band in enumerate(d.bands)]}
+        for d in distributions
+    ]
+    return render(request, "screening/summary.html", {
+        "campaign": campaign, "by": by, "distributions": distributions, "charts": charts,
+    })
+
+
+@requires(roles.SCREENING_RESULTS)
+def export_xlsx(request, campaign_id: int):
+    campaign = selectors.campaign_or_404(request.user, campaign_id, roles.SCREENING_RESULTS)
+    rows = list(selectors.export_rows(request.user, campaign))
+    # An export reads every student in it: one read-audit row each (in one INSERT), as record_read would write.
+    ReadEvent.objects.bulk_create([
+        ReadEvent(user=request.user, student_id=s.target.student_id, record_type="screening.export",
+                  record_id=str(s.pk), remote_addr=client_ip(request), path=request.get_full_path()[:300])
+        for s in rows
+    ])
+    body = excel.results_workbook(campaign, rows, language=lang())
+    response = HttpResponse(body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="screening-{campaign.pk}.xlsx"'
+    return response
+
