@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, F, OuterRef, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -265,6 +265,11 @@ def apply_school(*, school: OrgUnit, from_year: SchoolYear, to_year: SchoolYear,
     for level in {c.grade_level + 1 for c in up_classes} - set(grade_of):
         grade_of[level] = services.grade_get_or_create(school=school, school_year=to_year, level=level)
     new_classes = _successor_units(school, up_classes, to_year, grade_of)
+    if OrgUnit.objects.filter(previous_id__in=up_ids).count() != len(up_ids):
+        # Only possible with inconsistent data (a unit of the new year already following another one);
+        # stop rather than leave a student without a class. The transaction rolls everything back.
+        raise RolloverError(_("%(school)s: some classes of %(year)s have no successor; nothing was changed.") % {
+            "school": school.name, "year": to_year.code})
 
     last_day, first_day = from_year.ends_on, to_year.starts_on
     now = timezone.now()
@@ -294,6 +299,14 @@ def apply_school(*, school: OrgUnit, from_year: SchoolYear, to_year: SchoolYear,
              to_year.pk, OrgUnit.Kind.CLASS],
         )
 
+    # A class team member already assigned to the successor (ahead of the rollover) keeps that assignment;
+    # the old one ends instead of moving onto it.
+    at_successor = RoleAssignment.objects.filter(user_id=OuterRef("user_id"), role=OuterRef("role"),
+                                                 org_unit__previous_id=OuterRef("org_unit_id"))
+    RoleAssignment.objects.filter(org_unit_id__in=up_ids, is_active=True).filter(
+        Q(Exists(at_successor.filter(student__isnull=True)), student__isnull=True)
+        | Q(Exists(at_successor.filter(student_id=OuterRef("student_id"))))
+    ).update(is_active=False, ends_on=last_day)
     moved = RoleAssignment.objects.filter(org_unit_id__in=up_ids, is_active=True).update(
         org_unit_id=_successor("org_unit_id"))
     RoleAssignment.objects.filter(org_unit_id__in=top_ids, is_active=True).exclude(role__in=_STUDENT_ROLES).update(

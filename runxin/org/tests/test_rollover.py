@@ -285,3 +285,12 @@ def test_command_refuses_the_wrong_year(world):
 
     with pytest.raises(CommandError, match="rolls over into 2027-2028"):
         call_command("rollover", school="S-E1", to="2028-2029")
+
+
+def test_a_head_teacher_assigned_early_to_the_new_class_keeps_that_one(world):
+    to_year = rollover.next_year_get_or_create(world.year)
+    early = f.school_class(world.school, 8, 1, to_year)
+    f.assign(world.head, "head_teacher", early)
+    rollover.apply_school(school=world.school, from_year=world.year, to_year=to_year, user=world.leader)
+    rows = RoleAssignment.objects.filter(user=world.head).order_by("pk")
+    assert [(r.org_unit_id, r.is_active) for r in rows] == [(world.class1.pk, False), (early.pk, True)]
