@@ -95,8 +95,9 @@ def rollover_page(request):
         return redirect("org:rollover_run", run_id=run.pk)
     context = {"choices": choices, "unit": unit, "from_year": from_year,
                "runs": rollover.recent_runs([c.pk for c in choices])}
-    if unit is not None and from_year is not None:
+    if from_year is not None:
         context["to_year_code"] = rollover.next_year_code(from_year)
+    if unit is not None and from_year is not None:
         if unit.kind == OrgUnit.Kind.SCHOOL:
             context["school_preview"] = rollover.preview_school(unit, from_year)
         else:
