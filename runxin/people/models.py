@@ -95,6 +95,9 @@ class GroupMembership(models.Model):
         constraints = [models.UniqueConstraint(fields=["student", "group"], name="one_membership_per_group")]
         indexes = [models.Index(fields=["group", "student"])]
 
+    def __str__(self) -> str:
+        return f"{self.student_id} ∈ {self.group_id}"
+
 
 class Guardian(models.Model):
     """A guardian (监护人) of one student, as listed on the roster (成员1, 成员2 …)."""
@@ -138,6 +141,9 @@ class Enrollment(models.Model):
         ordering = ["started_on", "id"]
         indexes = [models.Index(fields=["student", "started_on"])]
 
+    def __str__(self) -> str:
+        return f"{self.student_id} @ {self.school_class_id} from {self.started_on}"
+
 
 class RoleAssignment(models.Model):
     """A staff user's role at one org unit (a head teacher at a class, a psychology teacher at a school …).
@@ -179,3 +185,6 @@ class MentorPair(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["mentor", "is_active"])]
+
+    def __str__(self) -> str:
+        return f"{self.mentor_id} ↔ {self.student_id}"

@@ -10,7 +10,7 @@ from runxin.org.models import OrgUnit, SchoolYear
 from runxin.people.models import Guardian, RoleAssignment, Student
 from runxin.people.services import placement_fields
 
-TEST_PASSWORD = "Runxin-test-2026!"
+TEST_PASSWORD = "Runxin-test-2026!"  # noqa: S105 (test accounts only)
 
 
 def school_year(code: str = "2026-2027", current: bool = True) -> SchoolYear:
