@@ -45,7 +45,7 @@ ACTION_CHOICES = [
     ("sign_in_failure", _("Sign-in failed")),
     ("lockout", _("Locked out")),
 ]
-KIND_LABELS = dict(ACTION_CHOICES) | {"access": _("Viewed"), "break_glass_read": _("Read under break-glass")}
+KIND_LABELS = dict(ACTION_CHOICES) | {"access": _("Recorded"), "break_glass_read": _("Read under break-glass")}
 _LOG_ACTIONS = {CREATE: "create", UPDATE: "update", DELETE: "delete"}
 
 
