@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class Config(AppConfig):
     name = "runxin.alerts"
     label = "alerts"
+
+    def ready(self) -> None:
+        from runxin import audit
+
+        # Level and policy edits by the city admin are tracked field by field. Warnings need no registration:
+        # their append-only WarningEvent history is their audit trail.
+        audit.register(self.get_model("WarningLevel"))

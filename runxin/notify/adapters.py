@@ -11,6 +11,7 @@ from typing import Protocol
 from django.conf import settings
 from django.core.mail import send_mail
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
 
 logger = logging.getLogger("runxin.notify")
 
@@ -33,14 +34,14 @@ class EmailAdapter:
     def send(self, notification) -> None:
         address = (notification.recipient.email or "").strip()
         if not address:
-            raise DeliveryError("recipient has no e-mail address", final=True)
+            raise DeliveryError(_("recipient has no e-mail address"), final=True)
         body = notification.body
         if notification.url:
             body = f"{body}\n\n{settings.SITE_URL.rstrip('/')}{notification.url}"
         try:
             send_mail(notification.subject, body, settings.DEFAULT_FROM_EMAIL, [address])
         except OSError as exc:  # SMTP refusals and connection errors: worth a retry
-            raise DeliveryError(f"mail server: {exc}") from exc
+            raise DeliveryError(_("mail server: %(error)s") % {"error": exc}) from exc
 
 
 class LoggingAdapter:
@@ -53,7 +54,7 @@ class LoggingAdapter:
         recipient = notification.recipient
         address = recipient.phone if notification.channel == "sms" else recipient.username
         if notification.channel == "sms" and not address:
-            raise DeliveryError("recipient has no phone number", final=True)
+            raise DeliveryError(_("recipient has no phone number"), final=True)
         logger.info("%s to %s (user %s): %s %s", notification.channel, address, recipient.pk,
                     notification.subject, notification.url)
 
@@ -68,6 +69,6 @@ DEFAULT_ADAPTERS = {
 def adapter_for(channel: str) -> Adapter:
     paths = {**DEFAULT_ADAPTERS, **getattr(settings, "NOTIFY_ADAPTERS", {})}
     if channel not in paths:
-        raise DeliveryError(f"no adapter for channel {channel!r}", final=True)
+        raise DeliveryError(_("no adapter for channel %(channel)s") % {"channel": channel}, final=True)
     cls = import_string(paths[channel])
     return cls(channel) if cls is LoggingAdapter else cls()

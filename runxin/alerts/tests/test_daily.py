@@ -136,3 +136,10 @@ def test_scheduler_survives_a_failing_tick(monkeypatch, world):
     monkeypatch.setattr(scheduler, "tick", broken)
     scheduler.run(ticks=2, sleep=lambda s: None)
     assert len(calls) == 2
+
+
+def test_scheduler_and_delivery_commands_run_once(day_of_events, capsys):
+    call_command("run_scheduler", "--once")
+    assert "'daily'" in capsys.readouterr().out and DailyReport.objects.count() == 4
+    call_command("deliver_notifications")
+    assert "'sent': 0" in capsys.readouterr().out  # everything was delivered in the tick already
