@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from django.conf import settings
-from django.db import DatabaseError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from runxin.access import roles, scope
@@ -33,7 +32,6 @@ from .validation import (
     Problem,
     StudentRecord,
     StudentRowValidator,
-    duplicate_problem,
     is_blank,
 )
 from .values import gettext_noop
@@ -105,10 +103,15 @@ class Placement:
 
 
 def import_students(*, path: str | Path, school: OrgUnit, user, mode: str = VALID, dry_run: bool = False,
-                    problems_path: Path, progress: Progress | None = None, engine: str = "auto") -> Report:
+                    problems_path: Path, progress: Progress | None = None, engine: str = "auto",
+                    parallel: bool | None = None) -> Report:
     """Import a student roster into `school`. Rows with problems are never written; in mode ALL nothing is
     written unless every row is valid. Problems go to `problems_path` (JSON lines, in file order).
-    Raises reading.Unreadable / columns.HeaderNotFound when the file cannot be used at all."""
+    Raises reading.Unreadable / columns.HeaderNotFound when the file cannot be used at all.
+
+    `engine` "sql" (PostgreSQL, the default there) streams batches through COPY and set-based SQL, with the
+    reading and validating in a forked worker process when `parallel` (the default outside daemonic
+    worker processes); "orm" is the portable writer the SQLite demo uses."""
     started = time.monotonic()
     progress = progress or (lambda phase, share, rows: None)
     today = timezone.localdate()
@@ -119,67 +122,66 @@ def import_students(*, path: str | Path, school: OrgUnit, user, mode: str = VALI
     header = locate_header(rows, kind=STUDENTS, group_names=group_header_names(group_rows))
     validator = StudentRowValidator(header, today=today, active_groups={code for code, _ in group_rows})
     report = Report(header_line=header.line, columns=describe_columns(header, validator.managed_groups))
-
-    use_sql = engine == "sql" or (engine == "auto" and connection.vendor == "postgresql")
-    writer = (SqlWriter if use_sql else OrmWriter)(placement=placement, user=user, validator=validator, header=header)
     row_spill = problem_files.ProblemSpill(problems_path.with_suffix(".rows.jsonl"))
-    set_spill_path = problems_path.with_suffix(".sets.jsonl")
+    set_spill = problem_files.ProblemSpill(problems_path.with_suffix(".sets.jsonl"))
+    use_sql = engine == "sql" or (engine == "auto" and connection.vendor == "postgresql")
     try:
-        writer.start()
-        progress("reading", 0.0, 0)
-        validate = validator.validate
-        for line, cells in rows:
-            if is_blank(cells):
-                continue
-            report.rows_read += 1
-            record, found = validate(line, cells)
-            if found:
-                row_spill.extend(found)
-                report.rejected += 1
-            else:
-                writer.add(record)
-                if len(report.sample) < SAMPLE_ROWS:
-                    report.sample.append(_sample(record))
-            if report.rows_read % BATCH_ROWS == 0:
-                writer.flush()
-                progress("reading", source.progress, report.rows_read)
-        writer.flush()
-        row_spill.close()
-        progress("writing", 1.0, report.rows_read)
-        report.timings["read_validate_stage"] = time.monotonic() - started
-        with transaction.atomic():
-            set_problems = writer.find_set_problems()
-            report.timings["duplicates_conflicts"] = time.monotonic() - started - report.timings["read_validate_stage"]
-            _write(set_spill_path, sorted(set_problems, key=lambda p: p.line))
-            report.rejected += len({p.line for p in set_problems})
-            if mode == ALL and report.rejected:
-                report.refused = True
-            else:
-                report.created, report.updated, staged = writer.write()
-                report.timings.update({f"write.{k}": v for k, v in getattr(writer, "steps", {}).items()})
-                report.unchanged = staged - report.created - report.updated
-                report.written = not dry_run
-            if dry_run or report.refused:
-                transaction.set_rollback(True)
-            mark = time.monotonic()
-        report.timings["write"] = mark - started - sum(v for k, v in report.timings.items() if "." not in k)
-        report.timings["commit"] = time.monotonic() - mark
+        if use_sql:
+            from .bulk import import_streaming
+
+            import_streaming(path=Path(path), header=header, validator=validator, placement=placement, user=user,
+                             mode=mode, dry_run=dry_run, report=report, row_spill=row_spill, set_spill=set_spill,
+                             progress=progress, parallel=parallel)
+        else:
+            _import_orm(rows=rows, source=source, validator=validator, placement=placement, user=user, mode=mode,
+                        dry_run=dry_run, report=report, row_spill=row_spill, set_spill=set_spill, progress=progress,
+                        header=header)
     finally:
         row_spill.close()
-        writer.cleanup()
+        set_spill.close()
     report.problem_count, _lines, report.problems = problem_files.merge(
-        problems_path, problems_path.with_suffix(".rows.jsonl"), set_spill_path)
+        problems_path, row_spill.path, set_spill.path)
     report.seconds = time.monotonic() - started
     return report
 
 
-def _write(path: Path, found: list[Problem]) -> None:
-    spill = problem_files.ProblemSpill(path)
-    spill.extend(found)
-    spill.close()
+def _import_orm(*, rows, source, validator, placement, user, mode, dry_run, report, row_spill, set_spill, progress,
+                header) -> None:
+    started = time.monotonic()
+    writer = OrmWriter(placement=placement, user=user, validator=validator, header=header)
+    progress("reading", 0.0, 0)
+    for line, cells in rows:
+        if is_blank(cells):
+            continue
+        report.rows_read += 1
+        record, found = validator.validate(line, cells)
+        if found:
+            row_spill.extend(found)
+            report.rejected += 1
+        else:
+            writer.add(record)
+            if len(report.sample) < SAMPLE_ROWS:
+                report.sample.append(sample_of(record))
+        if report.rows_read % BATCH_ROWS == 0:
+            progress("reading", source.progress, report.rows_read)
+    progress("writing", 1.0, report.rows_read)
+    report.timings["read_validate"] = time.monotonic() - started
+    with transaction.atomic():
+        set_problems = sorted(writer.find_set_problems(), key=lambda p: p.line)
+        set_spill.extend(set_problems)
+        report.rejected += len({p.line for p in set_problems})
+        if mode == ALL and report.rejected:
+            report.refused = True
+        else:
+            report.created, report.updated, staged = writer.write()
+            report.unchanged = staged - report.created - report.updated
+            report.written = not dry_run
+        if dry_run or report.refused:
+            transaction.set_rollback(True)
+    report.timings["write"] = time.monotonic() - started - report.timings["read_validate"]
 
 
-def _sample(record: StudentRecord) -> dict:
+def sample_of(record: StudentRecord) -> dict:
     return {
         "line": record.line, "student_number": record.student_number, "name": record.name, "sex": record.sex,
         "birth_date": record.birth_date.isoformat(), "class": grades.class_name(record.grade_level, record.class_number),
@@ -187,261 +189,10 @@ def _sample(record: StudentRecord) -> dict:
     }
 
 
-def _other_school_problem(line: int, column: str, number: str, school_name: str) -> Problem:
+def other_school_problem(line: int, column: str, number: str, school_name: str) -> Problem:
     return Problem(line, column, gettext_noop("student number (学籍号) %(number)s is registered at %(school)s; "
                                               "a move between schools goes through a transfer"),
                    {"number": number, "school": school_name})
-
-
-# ---------------------------------------------------------------- PostgreSQL: COPY + set-based SQL
-
-class SqlWriter:
-    def __init__(self, *, placement: Placement, user, validator: StudentRowValidator, header: HeaderMap) -> None:
-        self.placement = placement
-        self.user = user
-        self.header = header
-        self.positions = [position for position, _parts in validator.guardian_columns]
-        self.managed_groups = sorted(validator.managed_groups)
-        self.buffer: list[str] = []
-        self.moves: list[str] = []
-
-    def start(self) -> None:
-        guardian_columns = "".join(f", g{p}_name text, g{p}_relation text, g{p}_phone text" for p in self.positions)
-        with connection.cursor() as cursor:
-            cursor.execute("DROP TABLE IF EXISTS import_staging")
-            cursor.execute(
-                "CREATE TEMP TABLE import_staging (line integer, student_number text, name text, sex text, "
-                "birth_date date, id_number text, grade_level smallint, class_number smallint, boarding text, "
-                f"groups text[]{guardian_columns})")
-
-    def add(self, r: StudentRecord) -> None:
-        text = (f"{r.line}\t{r.student_number}\t{r.name}\t{r.sex}\t{r.birth_date.isoformat()}\t{r.id_number}\t"
-                f"{r.grade_level}\t{r.class_number}\t{r.boarding}\t{{{','.join(r.groups)}}}")
-        if self.positions:
-            by_position = {g[0]: g for g in r.guardians}
-            for position in self.positions:
-                g = by_position.get(position)
-                text += f"\t{g[1]}\t{g[2]}\t{g[3]}" if g else "\t\t\t"
-        if "\\" in text:
-            text = text.replace("\\", "\\\\")
-        self.buffer.append(text)
-
-    def flush(self) -> None:
-        if not self.buffer:
-            return
-        payload = "\n".join(self.buffer) + "\n"
-        self.buffer = []
-        with connection.cursor() as cursor, cursor.copy("COPY import_staging FROM STDIN") as copy:
-            copy.write(payload)
-
-    def find_set_problems(self) -> list[Problem]:
-        """Duplicates within the file and numbers registered at another school; removes those rows."""
-        column = self.header.field_label("student_number")
-        found: list[Problem] = []
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE import_staging")
-            cursor.execute(
-                "DELETE FROM import_staging s USING (SELECT student_number, min(line) AS first FROM import_staging "
-                "GROUP BY student_number HAVING count(*) > 1) d "
-                "WHERE s.student_number = d.student_number AND s.line <> d.first RETURNING s.line, s.student_number, d.first")
-            found += [duplicate_problem(line, column, number, first) for line, number, first in cursor.fetchall()]
-            cursor.execute(
-                "SELECT s.line, s.student_number, u.id, u.name, u.path FROM import_staging s "
-                "JOIN people_student st ON st.student_number = s.student_number "
-                "JOIN org_orgunit u ON u.id = st.school_id WHERE st.school_id <> %s", [self.placement.school.id])
-            elsewhere = cursor.fetchall()
-            allowed = {
-                unit_id for unit_id, path in {(row[2], row[4]) for row in elsewhere}
-                if scope.unit_permission(self.user, OrgUnit(id=unit_id, path=path), roles.ROSTER_IMPORT)
-            }
-            refused_lines = []
-            for line, number, unit_id, unit_name, _path in elsewhere:
-                if unit_id in allowed:
-                    self.moves.append(number)
-                else:
-                    refused_lines.append(line)
-                    found.append(_other_school_problem(line, column, number, unit_name))
-            if refused_lines:
-                cursor.execute("DELETE FROM import_staging WHERE line = ANY(%s)", [refused_lines])
-        return found
-
-    def write(self) -> tuple[int, int, int]:
-        """Upsert the staged rows. Returns (created, updated, staged)."""
-        p = self.placement
-        self.steps: dict[str, float] = {}
-        mark = time.monotonic()
-
-        def step(name: str) -> None:
-            nonlocal mark
-            now = time.monotonic()
-            self.steps[name] = now - mark
-            mark = now
-
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT DISTINCT grade_level, class_number FROM import_staging")
-            classes = [p.school_class(level, number) for level, number in cursor.fetchall()]
-            self.row_triggers_skipped = _skip_foreign_key_triggers(
-                cursor, units=[p.school.id, p.school.district_id, p.city_id, *(c.id for c in classes),
-                               *(c.parent_id for c in classes)],
-                year_id=p.year.id, groups=self.managed_groups)
-            cursor.execute("DROP TABLE IF EXISTS import_classes")
-            cursor.execute("CREATE TEMP TABLE import_classes (grade_level smallint, class_number smallint, "
-                           "class_id bigint, grade_id bigint)")
-            if classes:
-                cursor.executemany("INSERT INTO import_classes VALUES (%s, %s, %s, %s)",
-                                   [(c.grade_level, c.class_number, c.id, c.parent_id) for c in classes])
-            step("classes")
-            cursor.execute("DROP TABLE IF EXISTS import_touched")
-            cursor.execute("CREATE TEMP TABLE import_touched (student_id bigint PRIMARY KEY, inserted boolean, "
-                           "class_id bigint, moved boolean DEFAULT false)")
-            cursor.execute("DROP TABLE IF EXISTS import_touched_more")
-            cursor.execute("CREATE TEMP TABLE import_touched_more (student_id bigint)")
-            params = {"school": p.school.id, "district": p.school.district_id, "city": p.city_id,
-                      "now": timezone.now(), "today": p.today, "year": p.year.id}
-            cursor.execute(
-                """
-                WITH up AS (
-                  INSERT INTO people_student AS st (student_number, name, sex, birth_date, id_number, boarding,
-                      status, is_key_student, school_class_id, grade_id, school_id, district_id, city_id,
-                      created_at, updated_at)
-                  SELECT s.student_number, s.name, s.sex, s.birth_date, s.id_number, s.boarding, 'enrolled', false,
-                      c.class_id, c.grade_id, %(school)s, %(district)s, %(city)s, %(now)s, %(now)s
-                  FROM import_staging s
-                  JOIN import_classes c ON c.grade_level = s.grade_level AND c.class_number = s.class_number
-                  ON CONFLICT (student_number) DO UPDATE SET
-                      name = EXCLUDED.name, sex = EXCLUDED.sex, birth_date = EXCLUDED.birth_date,
-                      id_number = COALESCE(NULLIF(EXCLUDED.id_number, ''), st.id_number),
-                      boarding = EXCLUDED.boarding, status = 'enrolled', school_class_id = EXCLUDED.school_class_id,
-                      grade_id = EXCLUDED.grade_id, school_id = EXCLUDED.school_id,
-                      district_id = EXCLUDED.district_id, city_id = EXCLUDED.city_id, updated_at = EXCLUDED.updated_at
-                  WHERE (st.name, st.sex, st.birth_date, st.id_number, st.boarding, st.status, st.school_class_id,
-                         st.grade_id, st.school_id, st.district_id, st.city_id)
-                    IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.sex, EXCLUDED.birth_date,
-                         COALESCE(NULLIF(EXCLUDED.id_number, ''), st.id_number), EXCLUDED.boarding, 'enrolled',
-                         EXCLUDED.school_class_id, EXCLUDED.grade_id, EXCLUDED.school_id, EXCLUDED.district_id,
-                         EXCLUDED.city_id)
-                  RETURNING st.id, (st.xmax = 0) AS inserted, st.school_class_id
-                )
-                INSERT INTO import_touched (student_id, inserted, class_id) SELECT * FROM up
-                """, params)
-            step("students")
-            if self.moves:
-                cursor.execute("UPDATE import_touched t SET moved = true FROM people_student st "
-                               "WHERE st.id = t.student_id AND st.student_number = ANY(%s)", [self.moves])
-            cursor.execute(
-                """
-                UPDATE people_enrollment e
-                SET ended_on = %(today)s, end_reason = CASE WHEN t.moved THEN 'transferred_in' ELSE 'class_changed' END
-                FROM import_touched t
-                WHERE e.student_id = t.student_id AND NOT t.inserted AND e.ended_on IS NULL
-                  AND e.school_class_id <> t.class_id
-                """, params)
-            cursor.execute(
-                """
-                INSERT INTO people_enrollment (student_id, school_class_id, school_id, school_year_id, started_on,
-                    reason, end_reason)
-                SELECT t.student_id, t.class_id, %(school)s, %(year)s, %(today)s,
-                    CASE WHEN t.inserted THEN 'imported' WHEN t.moved THEN 'transferred_in' ELSE 'class_changed' END, ''
-                FROM import_touched t
-                WHERE t.inserted OR NOT EXISTS (
-                    SELECT 1 FROM people_enrollment e WHERE e.student_id = t.student_id AND e.ended_on IS NULL)
-                """, params)
-            step("enrollments")
-            if self.positions:
-                values = ", ".join(f"({p_}, s.g{p_}_name, s.g{p_}_relation, s.g{p_}_phone)" for p_ in self.positions)
-                cursor.execute(
-                    f"""
-                    WITH up AS (
-                      INSERT INTO people_guardian AS g (student_id, position, name, relation, phone)
-                      SELECT st.id, v.position, v.name, v.relation, v.phone
-                      FROM import_staging s JOIN people_student st ON st.student_number = s.student_number
-                      CROSS JOIN LATERAL (VALUES {values}) AS v(position, name, relation, phone)
-                      WHERE v.name <> ''
-                      ON CONFLICT (student_id, position) DO UPDATE SET name = EXCLUDED.name,
-                          relation = COALESCE(NULLIF(EXCLUDED.relation, ''), g.relation),
-                          phone = COALESCE(NULLIF(EXCLUDED.phone, ''), g.phone)
-                      WHERE (g.name, g.relation, g.phone) IS DISTINCT FROM (EXCLUDED.name,
-                          COALESCE(NULLIF(EXCLUDED.relation, ''), g.relation), COALESCE(NULLIF(EXCLUDED.phone, ''), g.phone))
-                      RETURNING g.student_id
-                    )
-                    INSERT INTO import_touched_more SELECT student_id FROM up
-                    """)  # noqa: S608 - {values} is built from integer guardian positions only
-            step("guardians")
-            if self.managed_groups:
-                cursor.execute(
-                    """
-                    WITH added AS (
-                      INSERT INTO people_groupmembership (student_id, group_id, note)
-                      SELECT st.id, gr.id, ''
-                      FROM import_staging s JOIN people_student st ON st.student_number = s.student_number
-                      CROSS JOIN LATERAL unnest(s.groups) AS wanted(code) JOIN people_specialgroup gr ON gr.code = wanted.code
-                      WHERE cardinality(s.groups) > 0
-                      ON CONFLICT (student_id, group_id) DO NOTHING
-                      RETURNING student_id
-                    ), removed AS (
-                      DELETE FROM people_groupmembership m
-                      USING import_staging s, people_student st, people_specialgroup gr
-                      WHERE st.student_number = s.student_number AND m.student_id = st.id AND gr.id = m.group_id
-                        AND gr.code = ANY(%(managed)s) AND NOT gr.code = ANY(s.groups)
-                      RETURNING m.student_id
-                    )
-                    INSERT INTO import_touched_more SELECT student_id FROM added UNION ALL SELECT student_id FROM removed
-                    """, {"managed": self.managed_groups})
-            step("groups")
-            cursor.execute("SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) "
-                           "FROM import_touched")
-            created, updated = cursor.fetchone()
-            cursor.execute(
-                "UPDATE people_student SET updated_at = %(now)s WHERE id IN (SELECT DISTINCT m.student_id "
-                "FROM import_touched_more m LEFT JOIN import_touched t USING (student_id) WHERE t.student_id IS NULL)",
-                params)
-            updated += cursor.rowcount
-            cursor.execute("SELECT count(*) FROM import_staging")
-            staged = cursor.fetchone()[0]
-            step("counts")
-        return created, updated, staged
-
-    def cleanup(self) -> None:
-        with connection.cursor() as cursor:
-            for table in ("import_staging", "import_classes", "import_touched", "import_touched_more"):
-                cursor.execute(f"DROP TABLE IF EXISTS {table}")
-
-
-_WRITTEN_TABLES = ("people_student", "people_enrollment", "people_guardian", "people_groupmembership")
-
-
-def _skip_foreign_key_triggers(cursor, *, units: list, year_id: int, groups: list[str]) -> bool:
-    """Skip the per-row foreign-key checks for the rest of this transaction, when it is safe and allowed.
-
-    Every foreign key this import writes points at a row it has just read or written in the same
-    transaction: the school and its ancestors, the classes and grades, the school year, the special
-    groups, and the students it upserted (ON CONFLICT locks each of them, changed or not). Taking a
-    FOR KEY SHARE lock on those parent rows once gives the protection the per-row RI triggers give
-    (a concurrent delete must wait), without ~10 trigger calls per student, which cost more than the
-    inserts themselves. PostgreSQL allows `session_replication_role = replica` only to superusers or to
-    a role granted SET on it (GRANT SET ON PARAMETER session_replication_role TO …, PostgreSQL 15+);
-    otherwise, or when a table written here carries a trigger of its own, the checks run as usual."""
-    if not getattr(settings, "IMPORT_SKIP_ROW_TRIGGERS", True):
-        return False
-    cursor.execute("SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal AND tgrelid = ANY(%s::regclass[])",
-                   [list(_WRITTEN_TABLES)])
-    if cursor.fetchone()[0]:
-        return False
-    cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
-    allowed = bool(cursor.fetchone()[0])
-    if not allowed:
-        try:
-            cursor.execute("SELECT has_parameter_privilege('session_replication_role', 'SET')")
-            allowed = bool(cursor.fetchone()[0])
-        except DatabaseError:
-            return False
-    if not allowed:
-        return False
-    cursor.execute("SELECT 1 FROM org_orgunit WHERE id = ANY(%s) FOR KEY SHARE", [[u for u in units if u]])
-    cursor.execute("SELECT 1 FROM org_schoolyear WHERE id = %s FOR KEY SHARE", [year_id])
-    cursor.execute("SELECT 1 FROM people_specialgroup WHERE code = ANY(%s) FOR KEY SHARE", [groups])
-    cursor.execute("SET LOCAL session_replication_role = replica")
-    return True
 
 
 # ---------------------------------------------------------------- any database: the ORM in batches
@@ -501,7 +252,7 @@ class OrmWriter:
                     self.moves.add(record.student_number)
                     kept.append(record)
                 else:
-                    self.found.append(_other_school_problem(record.line, column, record.student_number,
+                    self.found.append(other_school_problem(record.line, column, record.student_number,
                                                             units[other].name))
         self.records = kept
         return self.found

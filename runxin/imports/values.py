@@ -33,6 +33,13 @@ class Bad(ValueError):
     def __str__(self) -> str:
         return self.render()
 
+    def __reduce__(self):  # keeps the params when a worker process hands the error over
+        return (_rebuild, (self.__class__, self.message, self.params))
+
+
+def _rebuild(cls, message: str, params: dict) -> "Bad":
+    return cls(message, **params)
+
 
 # ---------------------------------------------------------------- text
 
