@@ -168,7 +168,7 @@ def test_apply_is_set_based_its_queries_do_not_grow_with_students(world):
     assert _apply_queries(world, small) == _apply_queries(world, big)
 
 
-def test_a_3000_student_school_rolls_over_in_well_under_a_second(world):
+def test_a_3000_student_school_rolls_over_in_well_under_a_second(world, capsys):
     school = f.school(world.east, "三千人学校", school_type="junior")
     for level in (7, 8, 9):
         for number in range(1, 21):
@@ -177,7 +177,11 @@ def test_a_3000_student_school_rolls_over_in_well_under_a_second(world):
     result, _ = apply(world, school)
     elapsed = time.perf_counter() - start
     assert (result.promoted, result.graduated, result.classes_created) == (2000, 1000, 40)
-    assert elapsed < 1.0, f"took {elapsed:.2f} s"
+    with capsys.disabled():
+        print(f"\nrollover of a 3,000-student school: {elapsed * 1000:.0f} ms")
+    # Measured 0.2–0.5 s here, the higher figure with the two cores shared by six test runs; the bound
+    # leaves room for a loaded CI machine while still catching a per-student loop (tens of seconds).
+    assert elapsed < 1.5, f"took {elapsed:.2f} s"
 
 
 # Pages -------------------------------------------------------------------------------------------------
