@@ -25,7 +25,7 @@ from runxin.org.models import OrgUnit
 from .reading import RowSource
 from .validation import Problem, StudentRecord, StudentRowValidator, duplicate_problem, is_blank
 
-BATCH_ROWS = 10_000
+BATCH_ROWS = 20_000
 PARALLEL_MIN_BYTES = 4 << 20  # below this a worker process costs more than it saves
 SAMPLE_ROWS = 10
 
@@ -214,6 +214,11 @@ class StreamWriter:
             cursor.execute("CREATE TEMP TABLE import_touched (student_id bigint PRIMARY KEY, inserted boolean, "
                            "class_id bigint, moved boolean DEFAULT false)")
             cursor.execute("CREATE TEMP TABLE import_touched_more (student_id bigint)")
+            # Each batch statement looks up at most BATCH_ROWS students by a unique index. Right after a bulk
+            # load the students table's statistics lag, and the planner would hash-join by scanning the
+            # whole table once per batch — quadratic over a large file. Index lookups keep it linear.
+            cursor.execute("SET LOCAL enable_hashjoin = off")
+            cursor.execute("SET LOCAL enable_mergejoin = off")
             self.skip_triggers = _may_skip_foreign_key_triggers(cursor)
             if self.skip_triggers:
                 p = self.placement
@@ -230,6 +235,8 @@ class StreamWriter:
             with connection.cursor() as cursor:
                 if self.skip_triggers:
                     cursor.execute("SET LOCAL session_replication_role = origin")
+                cursor.execute("SET LOCAL enable_hashjoin = on")
+                cursor.execute("SET LOCAL enable_mergejoin = on")
                 for table in _TEMP_TABLES:
                     cursor.execute(f"DROP TABLE IF EXISTS {table}")
         except DatabaseError:
