@@ -55,3 +55,10 @@ def error_text(batch: ImportBatch) -> str:
         return ""
     data = json.loads(batch.error)
     return reason(data["message"], data["params"])
+
+
+def earlier_import_of_same_file(batch: ImportBatch) -> ImportBatch | None:
+    """The last import of a byte-identical file into the same school, to say so on the preview."""
+    return (ImportBatch.objects.filter(sha256=batch.sha256, school_id=batch.school_id, kind=batch.kind,
+                                       status=ImportBatch.Status.IMPORTED)
+            .exclude(pk=batch.pk).only("id", "imported_at", "original_name").order_by("-imported_at").first())

@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from runxin.access import roles
+from runxin.access import roles, scope
 from runxin.access.decorators import requires, signed_in
 from runxin.access.read_audit import client_ip
 
@@ -30,7 +30,9 @@ def _upload(request, kind: str):
         else:
             tasks.preview_batch.delay(batch.pk)
             return redirect("imports:batch_detail", batch_id=batch.pk)
-    context = {"form": form, "kind": kind, "schools": schools, "batches": selectors.recent_batches(request.user)}
+    context = {"form": form, "kind": kind, "schools": schools, "batches": selectors.recent_batches(request.user),
+               "other_kind_allowed": scope.has_permission(
+                   request.user, roles.ROSTER_IMPORT if kind == STAFF else roles.STAFF_IMPORT)}
     return render(request, "imports/upload.html", context, status=400 if form.errors else 200)
 
 
@@ -53,6 +55,7 @@ def batch_detail(request, batch_id: int):
         "problems": selectors.problems_for_page(batch),
         "error": selectors.error_text(batch),
         "form": CommitForm(),
+        "same_file": selectors.earlier_import_of_same_file(batch) if batch.can_commit else None,
         "secrets": services.batch_take_secrets(batch=batch, user=request.user)
         if batch.status == ImportBatch.Status.IMPORTED else [],
     }

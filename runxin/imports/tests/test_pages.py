@@ -177,3 +177,20 @@ def test_htmx_poll_returns_the_body_only(world, client_for, tmp_path):
     body = client.get(reverse("imports:batch_detail", args=[batch.pk]), HTTP_HX_REQUEST="true").content.decode()
     assert body.lstrip().startswith('<div id="batch-body"') and 'hx-trigger="every 1s"' in body and "42" in body
     assert "<html" not in body
+
+
+def test_uploading_an_already_imported_file_says_so(world, client_for, tmp_path):
+    client = client_for(world.psych)
+    _upload(client, tmp_path, [student_row(1)])
+    first = ImportBatch.objects.get()
+    client.post(reverse("imports:batch_commit", args=[first.pk]), {"mode": "valid"})
+    _upload(client, tmp_path, [student_row(1)])
+    second = ImportBatch.objects.exclude(pk=first.pk).get()
+    assert (second.created, second.updated, second.unchanged) == (0, 0, 1)
+    assert "already imported" in client.get(reverse("imports:batch_detail", args=[second.pk])).content.decode()
+
+
+def test_staff_link_only_for_users_with_staff_import(world, client_for):
+    assert reverse("imports:staff_upload") in client_for(world.psych).get(reverse("imports:roster_upload")).content.decode()
+    assert reverse("imports:staff_upload") not in client_for(world.district_centre).get(
+        reverse("imports:roster_upload")).content.decode()
