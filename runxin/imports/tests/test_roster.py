@@ -224,3 +224,22 @@ def test_many_batches_keep_duplicates_across_batch_boundaries(world, tmp_path, m
     assert (report.created, report.rejected) == (29, 1)
     again = run(world, tmp_path, rows, engine="sql")
     assert (again.created, again.updated, again.unchanged, again.rejected) == (0, 0, 29, 1)
+
+
+def test_with_the_foreign_key_shortcut_off_the_checks_run_and_the_result_is_the_same(world, tmp_path, settings):
+    settings.IMPORT_SKIP_ROW_TRIGGERS = False
+    rows = [student_row(n, klass="七年级(6)班") for n in range(1, 8)]
+    report = run(world, tmp_path, rows, engine="sql")
+    assert report.created == 7
+    assert Enrollment.objects.filter(student__school_class__name="七年级(6)班", reason="imported").count() == 7
+
+
+def test_the_foreign_key_shortcut_does_not_outlive_the_import(world, tmp_path):
+    from django.db import connection
+
+    run(world, tmp_path, [student_row(1)], engine="sql")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW session_replication_role")
+        assert cursor.fetchone()[0] == "origin"
+        cursor.execute("SHOW enable_hashjoin")
+        assert cursor.fetchone()[0] == "on"
