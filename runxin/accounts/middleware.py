@@ -1,6 +1,8 @@
 """Before anything else, staff whose roles can see identified risk data pass a second factor (TOTP); then
 people holding a temporary password choose their own."""
 
+from functools import cache
+
 from django.conf import settings
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -15,8 +17,9 @@ _BEFORE_PASSWORD_CHANGE = _BEFORE_SECOND_FACTOR + ("accounts:password_change",)
 _OPEN_PREFIXES = ("/static/", "/i18n/", "/media/")
 
 
-def _paths(names) -> set[str]:
-    return {reverse(name) for name in names}
+@cache
+def _paths(names: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(reverse(name) for name in names)
 
 
 class SecondFactorMiddleware:

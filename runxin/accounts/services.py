@@ -10,7 +10,7 @@ import string
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -93,7 +93,11 @@ def staff_create(*, actor: User, username: str, display_name: str, role: str, un
                 must_change_password=True)
     password = temporary_password(user)
     user.set_password(password)
-    user.save()
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:  # the same username created a moment ago by someone else
+        raise StaffError(_("The username %(username)s is taken.") % {"username": username}) from None
     RoleAssignment.objects.create(user=user, role=role, org_unit=unit)
     return user, password
 

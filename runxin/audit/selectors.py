@@ -16,7 +16,7 @@ from auditlog.models import LogEntry
 from axes.models import AccessFailureLog, AccessLog
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
-from django.db.models import ForeignKey, Q
+from django.db.models import BooleanField, ForeignKey, Q
 from django.db.models.fields.json import KT
 from django.http import Http404
 from django.utils import timezone
@@ -462,6 +462,7 @@ def change_detail(user, entry_id: int) -> ChangeDetail:
     numbers = {}
     changes = entry.changes_dict if isinstance(entry.changes_dict, dict) else {}
     fk_targets: dict[str, type] = {}
+    choice_labels: dict[str, dict[str, str]] = {}
     if model is not None:
         for name in changes:
             try:
@@ -470,6 +471,10 @@ def change_detail(user, entry_id: int) -> ChangeDetail:
                 continue
             if isinstance(model_field, ForeignKey):
                 fk_targets[name] = model_field.related_model
+            elif isinstance(model_field, BooleanField):
+                choice_labels[name] = {"True": str(_("yes")), "False": str(_("no"))}
+            elif getattr(model_field, "flatchoices", None):
+                choice_labels[name] = {str(k): str(v) for k, v in model_field.flatchoices}
     student_ids = {student_id} if student_id else set()
     for name, target in fk_targets.items():
         if target is Student and isinstance(changes[name], list):
@@ -478,6 +483,8 @@ def change_detail(user, entry_id: int) -> ChangeDetail:
         numbers = dict(Student.objects.filter(id__in=student_ids).values_list("id", "student_number"))
 
     def shown(name: str, value) -> str:
+        if name in choice_labels and str(value) in choice_labels[name]:
+            return choice_labels[name][str(value)]
         target = fk_targets.get(name)
         if target is Student and str(value).isdigit():
             return numbers.get(int(value), f"#{value}")

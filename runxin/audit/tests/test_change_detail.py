@@ -51,8 +51,18 @@ def test_role_assignment_change_shows_values(world, client_for):
     assignment.is_active = False
     assignment.save()
     entry = latest(RoleAssignment, assignment.pk)
-    detail = client_for(world.auditor).get(reverse("audit:change_detail", args=[entry.pk])).context["detail"]
-    assert [(f.name, f.before, f.after) for f in detail.fields] == [("is_active", "True", "False")]
+    detail = client_for(world.auditor).get(reverse("audit:change_detail", args=[entry.pk]),
+                                           HTTP_ACCEPT_LANGUAGE="en").context["detail"]
+    assert [(f.name, f.before, f.after) for f in detail.fields] == [("is_active", "yes", "no")]
+
+
+def test_choice_values_show_their_labels(world, client_for):
+    world.a1.status = Student.Status.SUSPENDED
+    world.a1.save()
+    entry = latest(Student, world.a1.pk)
+    response = client_for(world.auditor).get(reverse("audit:change_detail", args=[entry.pk]), HTTP_ACCEPT_LANGUAGE="en")
+    status = {f.name: f for f in response.context["detail"].fields}["status"]
+    assert (status.before, status.after) == ("Enrolled", "Suspended schooling (休学)")
 
 
 def test_import_batch_style_event_appears_with_its_details(world, client_for):
