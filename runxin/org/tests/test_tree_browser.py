@@ -14,7 +14,7 @@ pytestmark = [pytest.mark.django_db(transaction=True, serialized_rollback=True),
 
 
 def test_expanding_a_district_and_opening_a_school(world, page_for, live_server):
-    page = page_for(world.city_centre)
+    page = page_for(world.city_centre, locale="en-US")
     page.goto(f"{live_server.url}/org/")
     page.wait_for_load_state("networkidle")
     assert page.locator("text=东区第一中学").count() == 0  # not loaded until the district is opened
