@@ -22,6 +22,7 @@ def test_psych_teacher_imports_a_roster_with_one_bad_row(world, page_for, live_s
 
     page = page_for(world.psych)
     page.goto(f"{live_server.url}/imports/")
+    page.screenshot(path="test-artifacts/imports-upload.png", full_page=True)
     page.set_input_files("input[type=file]", str(path))
     page.click("button[type=submit].btn >> nth=-1")
     page.wait_for_selector("#problems")
