@@ -1,15 +1,12 @@
 """The API every feature uses to log a read of a sensitive student record."""
 
+from runxin.audit.ip import client_ip
 from runxin.people.models import Student
 
 from .models import ReadEvent
 from .scope import ordinary_permissions
 
-
-def client_ip(request) -> str | None:
-    if request is None:
-        return None
-    return request.META.get("REMOTE_ADDR") or None
+__all__ = ["client_ip", "record_read"]
 
 
 def record_read(*, user, student: Student, record_type: str, record_id: str | int = "", request=None,
