@@ -1,7 +1,12 @@
 """Shared pytest fixtures: the small world with one person per role, and a logged-in client helper."""
 
+import os
+
 import pytest
 from django.test import Client
+
+# Playwright's sync API runs an event loop in the test thread; Django refuses ORM calls there without this.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 from runxin.testing.world import build_world
 
@@ -21,6 +26,13 @@ def client_for(db):
         return client
 
     return make
+
+
+@pytest.fixture
+def django_db_serialized_rollback():
+    """Transactional tests (browser tests) flush the database; restore what the data migrations seeded
+    (special groups, instruments, warning levels) so later tests on the same worker still find it."""
+    return True
 
 
 @pytest.fixture(autouse=True)

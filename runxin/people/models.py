@@ -73,6 +73,14 @@ class Student(models.Model):
             models.Index(fields=["school_class", "name"]),
             models.Index(fields=["grade"]),
             models.Index(fields=["city"]),
+            # Prefix search (name LIKE '王%', 学籍号 LIKE 'G3205%') cannot use the indexes above under a
+            # non-C collation; pattern_ops indexes can (PostgreSQL only; other databases ignore opclasses).
+            models.Index(fields=["district", "name"], name="student_district_name_prefix",
+                         opclasses=["int8_ops", "varchar_pattern_ops"]),
+            models.Index(fields=["school", "name"], name="student_school_name_prefix",
+                         opclasses=["int8_ops", "varchar_pattern_ops"]),
+            models.Index(fields=["student_number"], name="student_number_prefix",
+                         opclasses=["varchar_pattern_ops"]),
         ]
 
     def __str__(self) -> str:

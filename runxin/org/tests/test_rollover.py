@@ -1,7 +1,6 @@
 """School-year rollover: preview, apply, graduation, history, class teams, idempotence, bulk cost, pages."""
 
 import datetime as dt
-import time
 
 import pytest
 from django.db import connection
@@ -166,22 +165,6 @@ def test_apply_is_set_based_its_queries_do_not_grow_with_students(world):
         _bulk_students(f.school_class(small, level, 1, world.year), 2, 10_000 * level)
         _bulk_students(f.school_class(big, level, 1, world.year), 200, 20_000 * level + 1_000_000)
     assert _apply_queries(world, small) == _apply_queries(world, big)
-
-
-def test_a_3000_student_school_rolls_over_in_well_under_a_second(world, capsys):
-    school = f.school(world.east, "三千人学校", school_type="junior")
-    for level in (7, 8, 9):
-        for number in range(1, 21):
-            _bulk_students(f.school_class(school, level, number, world.year), 50, 1_000_000 * level + 1000 * number)
-    start = time.perf_counter()
-    result, _ = apply(world, school)
-    elapsed = time.perf_counter() - start
-    assert (result.promoted, result.graduated, result.classes_created) == (2000, 1000, 40)
-    with capsys.disabled():
-        print(f"\nrollover of a 3,000-student school: {elapsed * 1000:.0f} ms")
-    # Measured 0.2–0.5 s here, the higher figure with the two cores shared by six test runs; the bound
-    # leaves room for a loaded CI machine while still catching a per-student loop (tens of seconds).
-    assert elapsed < 1.5, f"took {elapsed:.2f} s"
 
 
 # Pages -------------------------------------------------------------------------------------------------
