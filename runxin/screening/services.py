@@ -790,7 +790,9 @@ def submission_accept(*, target: CampaignTarget, client_id: uuid.UUID | str, ans
         CampaignTarget.objects.filter(pk=target.pk).update(finished_at=now, started_at=target.started_at or now)
         if flags:
             flag_ids = [f.pk for f in flags]
-            transaction.on_commit(lambda: _schedule_hand_over(flag_ids))
+            # robust: a task engine that is down must not turn a saved submission into an error; the
+            # flags stay in the outbox and the sweep hands them over.
+            transaction.on_commit(lambda: _schedule_hand_over(flag_ids), robust=True)
     return Accepted(submission_id, True, critical)
 
 

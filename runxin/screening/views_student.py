@@ -1,7 +1,7 @@
 """The student questionnaire (and the guardian's consent link): public pages that a one-time code opens.
 
-A code signs the student into one campaign only: the session holds the target's id ("the pass"), never a
-platform login. Each answer is saved as it is given (POST per item, or per page), so a closed browser
+A code signs the student into one campaign only: a signed cookie scoped to /screening/ (the pass) holds
+the target's id, never a platform login, and costs the database nothing on each request. Each answer is saved as it is given (POST per item, or per page), so a closed browser
 resumes where it stopped; the final submission carries an id made once on the device (see take.js).
 Every page works without JavaScript; htmx and take.js only make it smoother.
 """
@@ -10,6 +10,8 @@ import json
 import uuid
 from functools import wraps
 
+from django.conf import settings
+from django.core import signing
 from django.core.cache import cache
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
@@ -26,10 +28,14 @@ from runxin.access.read_audit import client_ip
 from . import flow, help, selectors, services
 from .core.definition import text_in
 from .i18n import lang
-from .models import CampaignTarget, ConsentRecord
+from .models import CampaignTarget, ConsentRecord, Submission
 
-SESSION_TARGET = "screening_target"
-SESSION_OWNER = "screening_user"
+# The pass: "target id:user id" signed with a timestamp (django.core.signing, the SECRET_KEY), in a cookie
+# that the browser drops when it closes and that every questionnaire page refreshes. It expires after
+# PASS_IDLE_SECONDS without a page; answers are saved on the server, so typing the code again resumes.
+PASS_COOKIE = "rx_screening_pass"  # noqa: S105 — a cookie name, not a secret
+PASS_SALT = "runxin.screening.pass"  # noqa: S105 — a signing namespace; the key is SECRET_KEY
+PASS_IDLE_SECONDS = 2 * 60 * 60
 # Wrong codes per client address before the code page refuses for a while. A school lab shares one
 # address, so the limit is generous; guessing an 8-character code from 31 symbols (8.5 × 10^11) is hopeless
 # at this rate anyway. The count lives in Django's cache (per process with the default local-memory
@@ -38,19 +44,41 @@ CODE_FAILURES_ALLOWED = 100
 CODE_FAILURE_WINDOW = 600
 
 
-def _pass_target(request) -> CampaignTarget | None:
-    target_id = request.session.get(SESSION_TARGET)
-    if not target_id:
+def pass_value(target_id: int, user_id: int | None = None) -> str:
+    """The cookie value of a pass, as the browser holds it (also used by bench/submit_burst.py)."""
+    return signing.get_cookie_signer(salt=PASS_COOKIE + PASS_SALT).sign(f"{target_id}:{user_id or ''}")
+
+
+def _read_pass(request) -> tuple[int, int | None] | None:
+    raw = request.get_signed_cookie(PASS_COOKIE, default=None, salt=PASS_SALT, max_age=PASS_IDLE_SECONDS)
+    target, _sep, user = (raw or "").partition(":")
+    if not target.isdigit() or (user and not user.isdigit()):
         return None
-    owner = request.session.get(SESSION_OWNER)
+    return int(target), (int(user) if user else None)
+
+
+def _set_pass(response, target_id: int, user_id: int | None = None):
+    response.set_cookie(PASS_COOKIE, pass_value(target_id, user_id), path="/screening/", httponly=True,
+                        samesite="Lax", secure=settings.SESSION_COOKIE_SECURE)
+    return response
+
+
+def _pass_target(request) -> CampaignTarget | None:
+    found = _read_pass(request)
+    if found is None:
+        return None
+    target_id, owner = found
     if owner is not None and owner != request.user.pk:
         return None  # an account's pass does not outlive that account's sign-in
-    return (CampaignTarget.objects.select_related("campaign", "student", "consent", "submission")
-            .filter(pk=target_id).first())
+    target = CampaignTarget.objects.select_related("campaign", "student", "consent").filter(pk=target_id).first()
+    if target is not None:
+        target.pass_owner = owner
+    return target
 
 
 def with_pass(view):
-    """Public page that needs the pass; without one it shows the code form (403), losing nothing."""
+    """Public page that needs the pass; without one it shows the code form (403), losing nothing.
+    Each answer refreshes the pass, so it lapses only after PASS_IDLE_SECONDS without a page."""
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
@@ -58,15 +86,12 @@ def with_pass(view):
         if target is None:
             return _code_page(request, status=403,
                               notice=_("Please enter your code to continue. Answers you gave are saved."))
-        return view(request, target, *args, **kwargs)
+        response = view(request, target, *args, **kwargs)
+        if PASS_COOKIE not in response.cookies:  # `leave` deletes it
+            _set_pass(response, target.pk, target.pass_owner)
+        return response
 
     return public(wrapper)
-
-
-def _grant_pass(request, target: CampaignTarget, *, user=None) -> None:
-    request.session.cycle_key()
-    request.session[SESSION_TARGET] = target.pk
-    request.session[SESSION_OWNER] = user.pk if user is not None else None
 
 
 # --- signing in with a code ----------------------------------------------------------------------------
@@ -94,8 +119,7 @@ def code_entry(request):
     except services.ScreeningError as exc:
         cache.set(_failures_key(request), failures + 1, CODE_FAILURE_WINDOW)
         return _code_page(request, code=code, error=exc.message, status=400)
-    _grant_pass(request, target)
-    return redirect("screening:take")
+    return _set_pass(redirect("screening:take"), target.pk)
 
 
 @public
@@ -115,17 +139,16 @@ def mine(request):
 @require_POST
 def mine_start(request, target_id: int):
     target = selectors.student_target_or_404(request.user, target_id)
-    _grant_pass(request, target, user=request.user)
-    return redirect("screening:take")
+    return _set_pass(redirect("screening:take"), target.pk, request.user.pk)
 
 
 @with_pass
 @require_POST
 def leave(request, target):
     """Step away from the questionnaire on a shared computer: forget the pass (answers stay saved)."""
-    request.session.pop(SESSION_TARGET, None)
-    request.session.pop(SESSION_OWNER, None)
-    return render(request, "screening/take/left.html", {"target_id": target.pk})
+    response = render(request, "screening/take/left.html", {"target_id": target.pk})
+    response.delete_cookie(PASS_COOKIE, path="/screening/", samesite="Lax")
+    return response
 
 
 # --- the questionnaire ---------------------------------------------------------------------------------
@@ -338,7 +361,7 @@ def take_submit(request, target):
         client_id, answers, elapsed = _submit_payload(request)
         accepted = services.submission_accept(
             target=target, client_id=client_id, answers=answers, elapsed=elapsed,
-            via="account" if request.session.get(SESSION_OWNER) else "code",
+            via="account" if target.pass_owner else "code",
             user=request.user if request.user.is_authenticated else None, remote_addr=client_ip(request))
     except services.ScreeningError as exc:
         if wants_json:
@@ -355,7 +378,7 @@ def take_submit(request, target):
 def take_done(request, target):
     if not target.finished_at:
         return redirect("screening:take")
-    critical = target.submission.critical
+    critical = Submission.objects.filter(target=target).values_list("critical", flat=True).first()
     return render(request, "screening/take/done.html", {
         "target": target, "critical": critical, "hotlines": help.hotlines(),
     })

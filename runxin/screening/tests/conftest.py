@@ -1,11 +1,21 @@
 """Fixtures of the screening app's Django tests (the pure core's tests need none)."""
 
 import pytest
+from django.utils import translation
 
 from runxin.screening import services
 from runxin.screening.models import Campaign, CampaignTarget
 
 from .helpers import notify_guardians, open_campaign
+
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """Assertions read the English msgids: translations change centrally and must not break them.
+    (The browser test sends its own Accept-Language and gets Chinese pages.)"""
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

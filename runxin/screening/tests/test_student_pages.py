@@ -38,7 +38,7 @@ def test_qr_landing_fills_in_the_code_and_changes_nothing(world, campaign, clien
     code = code_of(campaign, world.a1)
     response = client.get(f"/screening/c/{code.lower()}/")
     assert response.status_code == 200 and f'value="{code}"' in response.content.decode()
-    assert views_student.SESSION_TARGET not in client.session
+    assert views_student.PASS_COOKIE not in client.cookies
 
 
 def test_a_wrong_code_says_so_and_too_many_are_refused(world, campaign, client, monkeypatch):
