@@ -152,7 +152,9 @@ def seed_warnings(count: int, now: datetime) -> None:
 
 
 def snapshot() -> None:
-    sql("DROP TABLE IF EXISTS bench_snapshot")
+    """The seeded state, taken once; every measurement restores it."""
+    if scalar("SELECT to_regclass('bench_snapshot') IS NOT NULL"):
+        return
     sql("CREATE TABLE bench_snapshot AS SELECT id, tier, ack_pending, due_at, escalated_at, escalation_count, "
         "last_event_at FROM alerts_warning")
 
@@ -165,7 +167,7 @@ def restore() -> None:
     sql("ALTER TABLE alerts_warningevent DISABLE TRIGGER alerts_warningevent_append_only")
     sql("DELETE FROM alerts_warningevent WHERE kind = 'escalated'")
     sql("ALTER TABLE alerts_warningevent ENABLE TRIGGER alerts_warningevent_append_only")
-    sql("DELETE FROM notify_notification WHERE kind = 'warning.escalated'")
+    sql("DELETE FROM notify_notification WHERE kind LIKE 'warning.escalated%'")
     sql("VACUUM ANALYZE alerts_warning")
 
 
@@ -229,6 +231,7 @@ def run(args, now: datetime) -> None:
 
     from runxin.alerts import daily, escalation
     from runxin.alerts.models import DailyReport
+    from runxin.notify import services as notify_services
     from runxin.notify.models import Notification
     from runxin.org.models import OrgUnit
 
@@ -240,6 +243,10 @@ def run(args, now: datetime) -> None:
           f"PostgreSQL {connection.pg_version}\n")
 
     snapshot()
+    restore()
+    # The sweep records its e-mails and SMS as notification rows; sending them is the worker's job (Celery in
+    # production), not part of the sweep. In-process that would run right after the commit, so leave it out.
+    escalation.schedule_delivery = lambda: None
     sweep_at = now + timedelta(minutes=1)
 
     def sweep():
@@ -250,8 +257,7 @@ def run(args, now: datetime) -> None:
             teardown=restore)
     measure("sweep, every timer overdue", sweep, args.repeat,
             setup=lambda: (overdue_share(1, now), sql("ANALYZE alerts_warning")), teardown=restore)
-    told = scalar("SELECT count(*) FROM notify_notification WHERE kind = 'warning.escalated'")
-    assert told == 0
+    assert scalar("SELECT count(*) FROM notify_notification WHERE kind LIKE 'warning.escalated%'") == 0
     # Leave a realistic day behind for the reports: a fifth escalated during the window.
     overdue_share(0.2, now)
     escalation.escalation_sweep(now=sweep_at)
@@ -267,6 +273,8 @@ def run(args, now: datetime) -> None:
             daily.email_text(report, levels, now)
         rows = sum(sum(report.counts.values()) for report in reports.values() if report.unit.kind == "school")
         return f"{len(reports):,} reports, {rows:,} listed rows in school reports"
+
+    notify_services.schedule_delivery = lambda: None
 
     def send():
         result = daily.send_daily_reports(day=day, now=now)

@@ -42,16 +42,23 @@ def escalation_sweep(*, now: datetime | None = None) -> int:
         if not escalated:
             return 0
         _append_events(now)
-        outside = False
         for level, _count in moved:
             for tier in (states.SCHOOL, states.DISTRICT, states.CITY):
-                outside |= _record_notifications(level, tier, now)
+                _record_inbox(level, tier, now)
+        outside = False
+        for tier in (states.SCHOOL, states.DISTRICT, states.CITY):
+            for channel in OUTSIDE_CHANNELS:
+                with_channel = [level.pk for level, _count in moved if channel in (level.channels or [])]
+                if with_channel:
+                    outside |= _record_digest(with_channel, tier, channel, now)
         if outside:
             schedule_delivery()
     return escalated
 
 
 def _append_events(now: datetime) -> None:
+    """One event per warning this sweep moved: they are exactly the rows stamped escalated_at = now (a sweep
+    that moved nothing returns before this, so a repeated `now` adds nothing)."""
     with translation.override(settings.LANGUAGE_CODE):
         reason = _("Not acknowledged or progressed within the level's time.")
     with connection.cursor() as cursor:
@@ -62,50 +69,85 @@ def _append_events(now: datetime) -> None:
             SELECT w.id, %s, NULL, 'escalated', w.state, w.state, w.tier - 1, w.tier, %s, ''
             FROM alerts_warning w
             WHERE w.escalated_at = %s
-              AND NOT EXISTS (SELECT 1 FROM alerts_warningevent e
-                              WHERE e.warning_id = w.id AND e.kind = 'escalated' AND e.at = %s)
             """,
-            [now, reason, now, now],
+            [now, reason, now],
         )
 
 
-def _record_notifications(level: WarningLevel, tier: int, now: datetime) -> bool:
-    """Tell the people at `tier` about the warnings of `level` this sweep moved there (one INSERT … SELECT).
-    Returns whether any outside-channel (e-mail, SMS …) rows may have been recorded."""
+OUTSIDE_CHANNELS = ("email", "sms", "wechat")
+
+# The people told at a tier: the tier's roles at the student's unit for that tier, active today. Column
+# names come from the fixed tables in network.py, never from input.
+_RECIPIENTS = """
+    FROM alerts_warning w
+    JOIN people_student s ON s.id = w.student_id
+    LEFT JOIN org_orgunit sc ON sc.id = s.school_id
+    JOIN people_roleassignment ra ON ra.org_unit_id = s.{column} AND ra.role IN ({roles})
+         AND ra.is_active = %s AND (ra.starts_on IS NULL OR ra.starts_on <= %s)
+         AND (ra.ends_on IS NULL OR ra.ends_on >= %s)
+"""
+
+
+def _recipients_sql(tier: int) -> tuple[str, list]:
     roles_at_tier = network.TIER_ROLES[tier]
-    column = network.TIER_COLUMNS[tier][0]
-    channels = [c for c in dict.fromkeys(["inbox", *(level.channels or [])])
-                if c in ("inbox", "email", "sms", "wechat")]
+    sql = _RECIPIENTS.format(column=network.TIER_COLUMNS[tier][0], roles=", ".join("%s" for _ in roles_at_tier))
+    return sql, list(roles_at_tier)
+
+
+def _record_inbox(level: WarningLevel, tier: int, now: datetime) -> None:
+    """An in-app notification per warning of `level` this sweep moved to `tier`, to each person there, linking
+    to the warning (one INSERT … SELECT)."""
     with translation.override(settings.LANGUAGE_CODE):
         subject = _("%(level)s warning escalated to the %(tier)s") % {
             "level": level.label(settings.LANGUAGE_CODE), "tier": Tier(tier).label}
         body = _("This warning was not acknowledged or progressed in time and now needs acknowledgement at "
                  "your level within %(minutes)s minutes.") % {"minutes": level.ack_minutes}
-    channel_rows = " UNION ALL ".join("SELECT %s AS c" for _ in channels)
-    role_marks = ", ".join("%s" for _ in roles_at_tier)
+    recipients, role_params = _recipients_sql(tier)
     today = timezone.localdate(now)
-    # Column names come from the fixed tables in network.py, never from input.
     sql = f"""
         INSERT INTO notify_notification
             (recipient_id, channel, kind, subject, body, url, ref, dedupe_key, created_at, sent_at, attempts, error)
-        SELECT DISTINCT ra.user_id, ch.c, 'warning.escalated',
+        SELECT DISTINCT ra.user_id, 'inbox', 'warning.escalated',
                %s || ' #' || CAST(w.id AS TEXT) || ' · ' || COALESCE(sc.name, ''),
                %s, '/alerts/' || CAST(w.id AS TEXT) || '/', 'warning:' || CAST(w.id AS TEXT),
                'warning:' || CAST(w.id AS TEXT) || ':escalated:' || CAST(w.escalation_count AS TEXT) || ':'
-                   || CAST(ra.user_id AS TEXT) || ':' || ch.c,
-               %s, CASE WHEN ch.c = 'inbox' THEN %s ELSE NULL END, 0, ''
-        FROM alerts_warning w
-        JOIN people_student s ON s.id = w.student_id
-        LEFT JOIN org_orgunit sc ON sc.id = s.school_id
-        JOIN people_roleassignment ra ON ra.org_unit_id = s.{column} AND ra.role IN ({role_marks})
-             AND ra.is_active = %s AND (ra.starts_on IS NULL OR ra.starts_on <= %s)
-             AND (ra.ends_on IS NULL OR ra.ends_on >= %s)
-        CROSS JOIN ({channel_rows}) ch
+                   || CAST(ra.user_id AS TEXT) || ':inbox',
+               %s, %s, 0, ''
+        {recipients}
         WHERE w.escalated_at = %s AND w.tier = %s AND w.level_id = %s
         ON CONFLICT (dedupe_key) DO NOTHING
     """  # noqa: S608
-    params = [subject, body, now, now, *roles_at_tier, True, today, today, *channels, now, tier, level.pk]
+    params = [subject, body, now, now, *role_params, True, today, today, now, tier, level.pk]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        inserted = cursor.rowcount
-    return inserted > 0 and len(channels) > 1
+
+
+def _record_digest(level_ids: list[int], tier: int, channel: str, now: datetime) -> bool:
+    """One e-mail (or SMS, WeChat message) per person at `tier` for everything this sweep moved to them: a
+    backlog must not become a thousand text messages. It links to their queue of warnings to acknowledge."""
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("Warnings escalated to the %(tier)s, waiting for your acknowledgement:") % {
+            "tier": Tier(tier).label}
+        body = _("Warnings were not acknowledged or progressed in time and were escalated to your level. "
+                 "Open the list of warnings waiting for acknowledgement.")
+    recipients, role_params = _recipients_sql(tier)
+    today = timezone.localdate(now)
+    stamp = now.isoformat()
+    level_marks = ", ".join("%s" for _ in level_ids)
+    sql = f"""
+        INSERT INTO notify_notification
+            (recipient_id, channel, kind, subject, body, url, ref, dedupe_key, created_at, sent_at, attempts, error)
+        SELECT ra.user_id, %s, 'warning.escalated.digest', %s || ' ' || CAST(COUNT(DISTINCT w.id) AS TEXT),
+               %s, '/alerts/?mine=1', 'escalation:' || %s,
+               'escalation:' || %s || ':' || CAST(%s AS TEXT) || ':' || CAST(ra.user_id AS TEXT) || ':' || %s,
+               %s, NULL, 0, ''
+        {recipients}
+        WHERE w.escalated_at = %s AND w.tier = %s AND w.level_id IN ({level_marks})
+        GROUP BY ra.user_id
+        ON CONFLICT (dedupe_key) DO NOTHING
+    """  # noqa: S608
+    params = [channel, subject, body, stamp, stamp, tier, channel, now, *role_params, True, today, today, now, tier,
+              *level_ids]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount > 0

@@ -106,12 +106,14 @@ class Warning(models.Model):  # noqa: A001 — the domain's word; never imported
     source = models.CharField(_("first source"), max_length=20, choices=Source.choices)
     needs_review = models.BooleanField(_("needs review"), default=False)
     raised_at = models.DateTimeField(_("raised"))
-    raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
+    # Never looked up by these two users, so no index: every index is one more write per escalated row.
+    raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+",
+                                  db_index=False)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     assessed_at = models.DateTimeField(null=True, blank=True)
     intervention_at = models.DateTimeField(null=True, blank=True)
     clear_requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
-                                           related_name="+")
+                                           related_name="+", db_index=False)
     cleared_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     dismissed_at = models.DateTimeField(null=True, blank=True)

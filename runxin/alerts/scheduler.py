@@ -26,7 +26,7 @@ def tick(now: datetime | None = None) -> dict:
     now = now or clock.now()
     result = {"escalated": escalation.escalation_sweep(now=now)}
     result["daily"] = daily.run_if_due(now=now)
-    result["delivered"] = notify.deliver_pending()
+    result["delivered"] = notify.deliver_all()
     return result
 
 

@@ -14,8 +14,9 @@ Who sees which warning:
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.http import Http404
+from django.utils import timezone
 
 from runxin.access import roles, scope
 from runxin.org.models import OrgUnit
@@ -93,6 +94,8 @@ def queue_page(qs: QuerySet[Warning], number: int) -> QueuePage:
     start = (number - 1) * PAGE_SIZE
     ordered = qs.annotate(
         overdue=Case(When(due_at__lte=now, then=Value(1)), default=Value(0), output_field=IntegerField()),
+        follow_up_due=Exists(FollowUp.objects.filter(warning=OuterRef("pk"), done_at__isnull=True,
+                                                     due_on__lte=timezone.localdate(now))),
     ).select_related("level", "student__school", "student__school_class").order_by(
         "-overdue", "-level__severity", "raised_at", "id")
     rows = list(ordered[start:start + PAGE_SIZE + 1])
@@ -143,6 +146,15 @@ _UNIT_FILTER = {"city": "student__city_id", "district": "student__district_id", 
 def overview_units(user) -> list[OrgUnit]:
     """The topmost units whose overview the user may open."""
     return [u for u in scope.root_units(user, roles.ALERT_OVERVIEW) if u.kind in _UNIT_FILTER]
+
+
+SMALL_COUNT = 5
+
+
+def suppresses_small_counts(user, unit: OrgUnit) -> bool:
+    """Counts under 5 are hidden from people who see aggregates outside need-to-know (a city admin, a
+    supervisor): a "1" in a class can name a student. Whoever may see the warnings themselves sees them."""
+    return not scope.unit_permission(user, unit, roles.STUDENT_RISK_LEVEL)
 
 
 def overview_unit_or_404(user, unit_id: int) -> OrgUnit:

@@ -287,14 +287,19 @@ def overview(request, unit_id: int):
     browsable = set(scope.units(request.user, roles.ALERT_OVERVIEW).filter(
         pk__in=[c["id"] for c in data["children"]]).values_list("pk", flat=True)) \
         if data["child_kind"] in ("district", "school") else set()
+    suppress = selectors.suppresses_small_counts(request.user, unit)
+
+    def plotted(n: int) -> int | None:
+        return None if suppress and 0 < n < selectors.SMALL_COUNT else n
+
     chart = {
         "labels": [c["name"] for c in data["children"]],
         "datasets": [{"label": lv.label(lang), "colour": lv.colour,
-                      "data": [c["levels"][i].current for c in data["children"]]}
+                      "data": [plotted(c["levels"][i].current) for c in data["children"]]}
                      for i, (lv, _f) in enumerate(data["levels"])],
     }
     return render(request, "alerts/overview.html", {
-        **data, "lang": lang, "chart": chart, "browsable": browsable,
+        **data, "lang": lang, "chart": chart, "browsable": browsable, "suppress": suppress,
         "parent": unit.parent if unit.parent_id and scope.unit_permission(request.user, unit.parent,
                                                                           roles.ALERT_OVERVIEW) else None,
     })

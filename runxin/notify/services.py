@@ -55,14 +55,18 @@ def schedule_delivery() -> None:
 
 
 def deliver_pending(*, limit: int = 500) -> dict[str, int]:
-    """Deliver queued notifications. Each row is claimed with a conditional UPDATE (claimed_at IS NULL) before
-    it is sent, so two workers, or a retried task, never send the same row twice."""
-    counts = {"sent": 0, "failed": 0, "retry": 0}
+    """Deliver up to `limit` queued notifications. Each row is claimed with a conditional UPDATE
+    (claimed_at IS NULL) before it is sent, so two workers, or a retried task, never send the same row twice.
+    `more` says the queue held more than `limit`."""
+    counts = {"sent": 0, "failed": 0, "retry": 0, "more": 0}
     pending = list(
         Notification.objects.filter(claimed_at__isnull=True, sent_at__isnull=True, failed_at__isnull=True)
         .exclude(channel=Notification.Channel.INBOX)
-        .select_related("recipient").order_by("id")[:limit]
+        .select_related("recipient").order_by("id")[:limit + 1]
     )
+    if len(pending) > limit:
+        counts["more"] = 1
+        pending = pending[:limit]
     for item in pending:
         claimed = Notification.objects.filter(pk=item.pk, claimed_at__isnull=True, sent_at__isnull=True).update(
             claimed_at=timezone.now(), attempts=F("attempts") + 1
@@ -79,11 +83,29 @@ def deliver_pending(*, limit: int = 500) -> dict[str, int]:
             else:  # release the claim: the send did not happen, so a later attempt cannot duplicate it
                 Notification.objects.filter(pk=item.pk).update(claimed_at=None, error=str(exc)[:300])
                 counts["retry"] += 1
-            logger.warning("notification %s not delivered: %s", item.pk, exc)
+            logger.debug("notification %s not delivered: %s", item.pk, exc)
             continue
         Notification.objects.filter(pk=item.pk).update(sent_at=timezone.now(), error="")
         counts["sent"] += 1
+    if counts["failed"] or counts["retry"]:
+        logger.warning("notifications: %s sent, %s failed for good, %s to retry (reasons on each row)",
+                       counts["sent"], counts["failed"], counts["retry"])
     return counts
+
+
+def deliver_all(*, budget_seconds: float = 45.0) -> dict[str, int]:
+    """Deliver batches until the queue is empty or the time budget is spent (the embedded scheduler's tick)."""
+    import time
+
+    started = time.monotonic()
+    total = {"sent": 0, "failed": 0, "retry": 0, "more": 0}
+    while True:
+        counts = deliver_pending()
+        for key in ("sent", "failed", "retry"):
+            total[key] += counts[key]
+        total["more"] = counts["more"]
+        if not counts["more"] or time.monotonic() - started > budget_seconds:
+            return total
 
 
 def mark_read(*, user, notification_id: int) -> Notification | None:

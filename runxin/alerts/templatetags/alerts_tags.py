@@ -36,3 +36,13 @@ def get_item(mapping, key):
 @register.simple_tag
 def overdue(warning, now) -> bool:
     return warning.due_at is not None and warning.due_at <= now
+
+
+@register.filter
+def count_cell(value, suppress) -> str:
+    """A count, or "<5" for 1–4 when small counts are suppressed for this viewer."""
+    from runxin.alerts.selectors import SMALL_COUNT
+
+    if suppress and 0 < int(value) < SMALL_COUNT:
+        return f"<{SMALL_COUNT}"
+    return str(value)

@@ -1,6 +1,7 @@
 """Fixtures for the alerts tests: a frozen clock and the default levels by code."""
 
 import datetime as dt
+import importlib
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -34,3 +35,29 @@ def frozen(monkeypatch):
 @pytest.fixture
 def levels(db):
     return {lv.code: lv for lv in WarningLevel.objects.all()}
+
+
+@pytest.fixture(autouse=True)
+def _default_levels(request):
+    """The default levels come from a data migration. A transactional (browser) test ends with a flush that
+    empties every table, and with --reuse-db the next session starts from that empty database; put the
+    levels back so each test starts from what a fresh database holds."""
+    if not any(name in request.fixturenames for name in ("db", "transactional_db")) \
+            and "django_db" not in request.keywords:
+        return
+    request.getfixturevalue("db" if "transactional_db" not in request.fixturenames else "transactional_db")
+    if not WarningLevel.objects.exists():
+        seeds = importlib.import_module("runxin.alerts.migrations.0002_default_levels")
+        for fields in seeds.LEVELS:
+            WarningLevel.objects.create(**fields)
+
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """Assertions read the English msgids; pages and notifications follow LANGUAGE_CODE (a browser test's
+    Accept-Language still picks Chinese)."""
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield

@@ -35,9 +35,11 @@ def test_an_unacknowledged_red_goes_to_the_district_then_the_city(world, frozen)
     event = WarningEvent.objects.get(kind="escalated")
     assert (event.actor, event.from_tier, event.to_tier, event.from_state, event.to_state) == (
         None, states.SCHOOL, states.DISTRICT, states.RAISED, states.RAISED)
-    told = Notification.objects.filter(kind="warning.escalated")
-    assert {(n.recipient.username, n.channel) for n in told} == {
-        ("east_centre", "inbox"), ("east_centre", "email"), ("east_centre", "sms")}
+    told = Notification.objects.filter(kind__startswith="warning.escalated")
+    assert {(n.recipient.username, n.channel, n.kind) for n in told} == {
+        ("east_centre", "inbox", "warning.escalated"), ("east_centre", "email", "warning.escalated.digest"),
+        ("east_centre", "sms", "warning.escalated.digest")}
+    assert told.get(channel="sms").url == "/alerts/?mine=1"
     inbox = told.get(channel="inbox")
     assert inbox.url == f"/alerts/{warning.pk}/" and inbox.sent_at is not None and "东区第一中学" in inbox.subject
     assert world.a1.name not in inbox.subject + inbox.body  # no names leave through notifications
@@ -46,7 +48,7 @@ def test_an_unacknowledged_red_goes_to_the_district_then_the_city(world, frozen)
     assert escalation.escalation_sweep() == 1
     warning.refresh_from_db()
     assert warning.tier == states.CITY
-    assert Notification.objects.filter(kind="warning.escalated", recipient=world.city_centre).count() == 3
+    assert Notification.objects.filter(kind__startswith="warning.escalated", recipient=world.city_centre).count() == 3
     frozen.advance(days=2)
     assert escalation.escalation_sweep() == 0  # the city is the top: it stays overdue
     warning.refresh_from_db()
@@ -60,7 +62,7 @@ def test_a_sweep_is_idempotent(world, frozen):
     assert escalation.escalation_sweep() == 0
     assert escalation.escalation_sweep(now=frozen()) == 0
     assert WarningEvent.objects.filter(kind="escalated").count() == 1
-    assert Notification.objects.filter(kind="warning.escalated").count() == 3
+    assert Notification.objects.filter(kind__startswith="warning.escalated").count() == 3
 
 
 def test_acknowledging_at_the_new_tier_stops_the_clock_there(world, frozen):
@@ -125,9 +127,14 @@ def test_one_sweep_moves_many_in_a_fixed_number_of_queries(world, frozen, django
     for student in students:
         red_from_screening(world, student)
     frozen.advance(hours=1)
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(16):
         assert escalation.escalation_sweep() == 26
     assert Warning.objects.filter(tier=states.DISTRICT).count() == 26
+    # A backlog is one e-mail and one SMS to the district centre, not one per warning; the inbox has each.
+    east = Notification.objects.filter(recipient=world.district_centre, kind__startswith="warning.escalated")
+    assert east.filter(channel="inbox").count() == 25
+    digest = east.get(channel="sms")
+    assert digest.subject.endswith(" 25") and digest.kind == "warning.escalated.digest"
     west = Notification.objects.filter(kind="warning.escalated", ref=f"warning:{Warning.objects.get(student=world.w1).pk}")
     assert west.count() == 0  # the west district has no centre staff in the world: nobody to tell, still escalated
 
@@ -142,7 +149,7 @@ def test_escalation_emails_are_delivered_once_after_commit(world, frozen, django
     # The raise told the district centre too (red is visible to centres at once): one e-mail for each.
     to_centre = [m.subject for m in mail.outbox if m.to == ["east@example.cn"]]
     assert len(to_centre) == 2 and len([s for s in to_centre if "escalated" in s]) == 1
-    email = Notification.objects.get(kind="warning.escalated", channel="email")
+    email = Notification.objects.get(kind="warning.escalated.digest", channel="email")
     assert email.sent_at is not None and email.attempts == 1
 
 

@@ -179,3 +179,18 @@ def test_district_centre_sees_the_escalated_warning_in_its_queue(world, client_f
     body = client.get(reverse("alerts:queue")).content.decode()
     assert "王三" in body and "escalated" in body
     assert client.get(reverse("alerts:detail", args=[warning.pk])).status_code == 200
+
+
+def test_queue_marks_a_follow_up_that_is_due(world, client_for, frozen):
+    warning = services.warning_report(actor=world.head, student=world.a1, source="observation", summary="x")
+    for step in (lambda w: services.warning_acknowledge(warning=w, actor=world.psych),
+                 lambda w: services.warning_assess(warning=w, actor=world.psych, confirm=True),
+                 lambda w: services.warning_start_intervention(warning=w, actor=world.psych),
+                 lambda w: services.warning_monitor(warning=w, actor=world.psych),
+                 lambda w: services.warning_request_clear(warning=w, actor=world.psych, reason="ok"),
+                 lambda w: services.warning_approve_clear(warning=w, actor=world.leader)):
+        warning = step(warning)
+    client = client_for(world.head)
+    assert "follow-up due" not in client.get(reverse("alerts:queue")).content.decode()
+    frozen.advance(days=31)
+    assert "follow-up due" in client.get(reverse("alerts:queue")).content.decode()

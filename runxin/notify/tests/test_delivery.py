@@ -29,8 +29,8 @@ def test_delivery_claims_each_row_once(world):
     world.psych.email = "p@example.cn"
     world.psych.save()
     services.notify(recipient_ids=[world.psych.pk], kind="test", subject="Hi", channels=("email",), dedupe="e:2")
-    assert services.deliver_pending() == {"sent": 1, "failed": 0, "retry": 0}
-    assert services.deliver_pending() == {"sent": 0, "failed": 0, "retry": 0}
+    assert services.deliver_pending() == {"sent": 1, "failed": 0, "retry": 0, "more": 0}
+    assert services.deliver_pending() == {"sent": 0, "failed": 0, "retry": 0, "more": 0}
     assert len(mail.outbox) == 1 and mail.outbox[0].to == ["p@example.cn"]
 
 
@@ -109,3 +109,15 @@ def test_inbox_query_count(world, client_for, django_assert_max_num_queries):
     client = client_for(world.psych)
     with django_assert_max_num_queries(10):
         assert client.get(reverse("notify:inbox")).status_code == 200
+
+
+def test_a_long_queue_is_delivered_in_batches(world, monkeypatch):
+    world.psych.email = "p@example.cn"
+    world.psych.save()
+    for i in range(7):
+        services.notify(recipient_ids=[world.psych.pk], kind="test", subject=f"n{i}", channels=("email",),
+                        dedupe=f"b:{i}")
+    original = services.deliver_pending
+    monkeypatch.setattr(services, "deliver_pending", lambda limit=3: original(limit=3))
+    assert services.deliver_all() == {"sent": 7, "failed": 0, "retry": 0, "more": 0}
+    assert len(mail.outbox) == 7
