@@ -208,12 +208,15 @@ class StreamWriter:
                 "CREATE TEMP TABLE import_batch (line integer, student_number text, name text, sex text, "
                 "birth_date date, id_number text, grade_level smallint, class_number smallint, boarding text, "
                 f"groups text[]{guardian_columns})")
+            # With hash joins off (below) every table a nested loop may look into needs an index.
+            cursor.execute("CREATE INDEX ON import_batch (student_number)")
             cursor.execute("CREATE TEMP TABLE import_seen (student_number text PRIMARY KEY, line integer)")
             cursor.execute("CREATE TEMP TABLE import_classes (grade_level smallint, class_number smallint, "
                            "class_id bigint, grade_id bigint, PRIMARY KEY (grade_level, class_number))")
             cursor.execute("CREATE TEMP TABLE import_touched (student_id bigint PRIMARY KEY, inserted boolean, "
                            "class_id bigint, moved boolean DEFAULT false)")
             cursor.execute("CREATE TEMP TABLE import_touched_more (student_id bigint)")
+            cursor.execute("CREATE INDEX ON import_touched_more (student_id)")
             # Each batch statement looks up at most BATCH_ROWS students by a unique index. Right after a bulk
             # load the students table's statistics lag, and the planner would hash-join by scanning the
             # whole table once per batch — quadratic over a large file. Index lookups keep it linear.
