@@ -42,9 +42,10 @@ def escalation_sweep(*, now: datetime | None = None) -> int:
         if not escalated:
             return 0
         _append_events(now)
-        for level, _count in moved:
-            for tier in (states.SCHOOL, states.DISTRICT, states.CITY):
-                _record_inbox(level, tier, now)
+        moved_ids = [level.pk for level, _count in moved]
+        for tier in (states.SCHOOL, states.DISTRICT, states.CITY):
+            _record_inbox(tier, now)
+            _record_digest(moved_ids, tier, "inbox", now, more_than=INBOX_PER_SWEEP)
         outside = False
         for tier in (states.SCHOOL, states.DISTRICT, states.CITY):
             for channel in OUTSIDE_CHANNELS:
@@ -75,6 +76,8 @@ def _append_events(now: datetime) -> None:
 
 
 OUTSIDE_CHANNELS = ("email", "sms", "wechat")
+# In-app notifications one by one per person and sweep; beyond this a backlog arrives as one digest.
+INBOX_PER_SWEEP = 20
 
 # The people told at a tier: the tier's roles at the student's unit for that tier, active today. Column
 # names come from the fixed tables in network.py, never from input.
@@ -94,37 +97,57 @@ def _recipients_sql(tier: int) -> tuple[str, list]:
     return sql, list(roles_at_tier)
 
 
-def _record_inbox(level: WarningLevel, tier: int, now: datetime) -> None:
-    """An in-app notification per warning of `level` this sweep moved to `tier`, to each person there, linking
-    to the warning (one INSERT … SELECT)."""
-    with translation.override(settings.LANGUAGE_CODE):
-        subject = _("%(level)s warning escalated to the %(tier)s") % {
-            "level": level.label(settings.LANGUAGE_CODE), "tier": Tier(tier).label}
-        body = _("This warning was not acknowledged or progressed in time and now needs acknowledgement at "
-                 "your level within %(minutes)s minutes.") % {"minutes": level.ack_minutes}
+def _split(template: str) -> tuple[str, str]:
+    """A translated sentence with one placeholder marked by NUL, as the SQL text before and after it."""
+    before, _mark, after = template.partition("\x00")
+    return before, after
+
+
+def _record_inbox(tier: int, now: datetime) -> None:
+    """An in-app notification per warning this sweep moved to `tier`, to each person there, linking to the
+    warning — the first INBOX_PER_SWEEP per person, most severe first; the rest reach them as one digest."""
+    lang = settings.LANGUAGE_CODE
+    with translation.override(lang):
+        subject = _split(_("%(level)s warning escalated to the %(tier)s") % {"level": "\x00", "tier": Tier(tier).label})
+        body = _split(_("This warning was not acknowledged or progressed in time and now needs acknowledgement at "
+                        "your level within %(minutes)s minutes.") % {"minutes": "\x00"})
+    name_column = "name_en" if lang.startswith("en") else "name_zh"
     recipients, role_params = _recipients_sql(tier)
     today = timezone.localdate(now)
     sql = f"""
         INSERT INTO notify_notification
             (recipient_id, channel, kind, subject, body, url, ref, dedupe_key, created_at, sent_at, attempts, error)
-        SELECT DISTINCT ra.user_id, 'inbox', 'warning.escalated',
-               %s || ' #' || CAST(w.id AS TEXT) || ' · ' || COALESCE(sc.name, ''),
-               %s, '/alerts/' || CAST(w.id AS TEXT) || '/', 'warning:' || CAST(w.id AS TEXT),
-               'warning:' || CAST(w.id AS TEXT) || ':escalated:' || CAST(w.escalation_count AS TEXT) || ':'
-                   || CAST(ra.user_id AS TEXT) || ':inbox',
+        SELECT x.user_id, 'inbox', 'warning.escalated',
+               %s || x.level_name || %s || ' #' || CAST(x.warning_id AS TEXT) || ' · ' || COALESCE(x.school_name, ''),
+               %s || CAST(x.ack_minutes AS TEXT) || %s,
+               '/alerts/' || CAST(x.warning_id AS TEXT) || '/', 'warning:' || CAST(x.warning_id AS TEXT),
+               'warning:' || CAST(x.warning_id AS TEXT) || ':escalated:' || CAST(x.escalation_count AS TEXT) || ':'
+                   || CAST(x.user_id AS TEXT) || ':inbox',
                %s, %s, 0, ''
-        {recipients}
-        WHERE w.escalated_at = %s AND w.tier = %s AND w.level_id = %s
+        FROM (
+            SELECT pairs.*, ROW_NUMBER() OVER (PARTITION BY pairs.user_id
+                                               ORDER BY pairs.severity DESC, pairs.warning_id) AS n
+            FROM (
+                SELECT DISTINCT ra.user_id, w.id AS warning_id, w.escalation_count, l.{name_column} AS level_name,
+                       l.ack_minutes, l.severity, sc.name AS school_name
+                {recipients}
+                JOIN alerts_warninglevel l ON l.id = w.level_id
+                WHERE w.escalated_at = %s AND w.tier = %s
+            ) pairs
+        ) x
+        WHERE x.n <= %s
         ON CONFLICT (dedupe_key) DO NOTHING
     """  # noqa: S608
-    params = [subject, body, now, now, *role_params, True, today, today, now, tier, level.pk]
+    params = [subject[0], subject[1], body[0], body[1], now, now, *role_params, True, today, today, now, tier,
+              INBOX_PER_SWEEP]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
 
 
-def _record_digest(level_ids: list[int], tier: int, channel: str, now: datetime) -> bool:
+def _record_digest(level_ids: list[int], tier: int, channel: str, now: datetime, *, more_than: int = 0) -> bool:
     """One e-mail (or SMS, WeChat message) per person at `tier` for everything this sweep moved to them: a
-    backlog must not become a thousand text messages. It links to their queue of warnings to acknowledge."""
+    backlog must not become a thousand text messages. It links to their queue of warnings to acknowledge.
+    In the inbox it is only for people who got more than `more_than` warnings (the rest came one by one)."""
     with translation.override(settings.LANGUAGE_CODE):
         subject = _("Warnings escalated to the %(tier)s, waiting for your acknowledgement:") % {
             "tier": Tier(tier).label}
@@ -140,14 +163,15 @@ def _record_digest(level_ids: list[int], tier: int, channel: str, now: datetime)
         SELECT ra.user_id, %s, 'warning.escalated.digest', %s || ' ' || CAST(COUNT(DISTINCT w.id) AS TEXT),
                %s, '/alerts/?mine=1', 'escalation:' || %s,
                'escalation:' || %s || ':' || CAST(%s AS TEXT) || ':' || CAST(ra.user_id AS TEXT) || ':' || %s,
-               %s, NULL, 0, ''
+               %s, CASE WHEN %s = 'inbox' THEN %s ELSE NULL END, 0, ''
         {recipients}
         WHERE w.escalated_at = %s AND w.tier = %s AND w.level_id IN ({level_marks})
         GROUP BY ra.user_id
+        HAVING COUNT(DISTINCT w.id) > %s
         ON CONFLICT (dedupe_key) DO NOTHING
     """  # noqa: S608
-    params = [channel, subject, body, stamp, stamp, tier, channel, now, *role_params, True, today, today, now, tier,
-              *level_ids]
+    params = [channel, subject, body, stamp, stamp, tier, channel, now, channel, now, *role_params, True, today,
+              today, now, tier, *level_ids, more_than]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount > 0

@@ -127,12 +127,14 @@ def test_one_sweep_moves_many_in_a_fixed_number_of_queries(world, frozen, django
     for student in students:
         red_from_screening(world, student)
     frozen.advance(hours=1)
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(20):  # per level and tier, never per warning
         assert escalation.escalation_sweep() == 26
     assert Warning.objects.filter(tier=states.DISTRICT).count() == 26
-    # A backlog is one e-mail and one SMS to the district centre, not one per warning; the inbox has each.
+    # A backlog is one e-mail and one SMS to the district centre, not one per warning; the inbox has the first
+    # twenty one by one and a digest of all 25.
     east = Notification.objects.filter(recipient=world.district_centre, kind__startswith="warning.escalated")
-    assert east.filter(channel="inbox").count() == 25
+    assert east.filter(channel="inbox", kind="warning.escalated").count() == 20
+    assert east.filter(channel="inbox", kind="warning.escalated.digest").count() == 1
     digest = east.get(channel="sms")
     assert digest.subject.endswith(" 25") and digest.kind == "warning.escalated.digest"
     west = Notification.objects.filter(kind="warning.escalated", ref=f"warning:{Warning.objects.get(student=world.w1).pk}")
@@ -167,3 +169,20 @@ def test_the_command_refuses_a_bad_time(world):
 
     with pytest.raises(CommandError, match="ISO 8601"):
         call_command("escalate", "--at", "tomorrow morning")
+
+
+def test_a_large_backlog_reaches_each_inbox_as_the_first_twenty_and_a_digest(world, frozen, levels):
+    from runxin.alerts.escalation import INBOX_PER_SWEEP
+    from runxin.testing.factories import StudentFactory
+
+    for _ in range(INBOX_PER_SWEEP + 5):
+        services.warning_report(actor=world.psych, student=StudentFactory(school_class=world.class2),
+                                source="observation", summary="x", level=levels["orange"])
+    frozen.advance(hours=5)
+    assert escalation.escalation_sweep() == INBOX_PER_SWEEP + 5
+    inbox = Notification.objects.filter(recipient=world.district_centre, channel="inbox")
+    assert inbox.filter(kind="warning.escalated").count() == INBOX_PER_SWEEP
+    digest = inbox.get(kind="warning.escalated.digest")
+    assert digest.subject.endswith(f" {INBOX_PER_SWEEP + 5}") and digest.sent_at is not None
+    assert digest.url == "/alerts/?mine=1"
+    assert Notification.objects.filter(recipient=world.district_centre, channel="email").count() == 1
