@@ -23,7 +23,11 @@ demo: $(STAMP)
 	RUNXIN_DEMO=1 DATABASE_URL=$(DEMO_DB) $(BIN)/runxin migrate --no-input -v0
 	RUNXIN_DEMO=1 DATABASE_URL=$(DEMO_DB) $(BIN)/runxin demo_city --students $(DEMO_STUDENTS) --if-empty
 	RUNXIN_DEMO=1 DATABASE_URL=$(DEMO_DB) $(BIN)/runxin demo_logins
-	RUNXIN_DEMO=1 DEBUG=1 DATABASE_URL=$(DEMO_DB) $(BIN)/runxin runserver 127.0.0.1:$(PORT)
+	@# The embedded default's scheduler (escalation timers, notification delivery, daily reports) runs beside
+	@# the web server and stops with it.
+	RUNXIN_DEMO=1 DATABASE_URL=$(DEMO_DB) $(BIN)/runxin run_scheduler > var/scheduler.log 2>&1 & \
+	  SCHEDULER=$$!; trap "kill $$SCHEDULER 2>/dev/null" EXIT INT TERM; \
+	  RUNXIN_DEMO=1 DEBUG=1 DATABASE_URL=$(DEMO_DB) $(BIN)/runxin runserver 127.0.0.1:$(PORT)
 
 ## Second command: the whole test suite, against PostgreSQL (127.0.0.1:5432 unless TEST_DATABASE_URL says otherwise).
 test: $(STAMP)
