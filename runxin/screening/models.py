@@ -261,10 +261,12 @@ class Result(models.Model):
         MODERATE = "moderate", _("Moderate")
         NONE = "none", _("None")
 
-    submission = models.ForeignKey(Submission, models.PROTECT, related_name="results")
-    target = models.ForeignKey(CampaignTarget, models.PROTECT, related_name="results")
-    campaign = models.ForeignKey(Campaign, models.PROTECT, related_name="results")
-    student = models.ForeignKey(Student, models.PROTECT, related_name="+")
+    # Written two at a time at burst rate, so no index that another one already covers: submission, campaign
+    # and student lead the composite indexes below; a target is never deleted (PROTECT).
+    submission = models.ForeignKey(Submission, models.PROTECT, related_name="results", db_index=False)
+    target = models.ForeignKey(CampaignTarget, models.PROTECT, related_name="results", db_index=False)
+    campaign = models.ForeignKey(Campaign, models.PROTECT, related_name="results", db_index=False)
+    student = models.ForeignKey(Student, models.PROTECT, related_name="+", db_index=False)
     instrument_version = models.ForeignKey(InstrumentVersion, models.PROTECT, related_name="results")
     instrument_code = models.CharField(max_length=64)
     score = models.JSONField()  # the core's ScoreResult.to_dict()

@@ -763,37 +763,132 @@ def submission_accept(*, target: CampaignTarget, client_id: uuid.UUID | str, ans
     rank = max((RISK_RANK[signal.level] for _s, _r, signal in scored), default=0)
     critical = any(result.critical_flags for _s, result, _sig in scored)
 
+    submission = {
+        "client_id": client_uuid, "target": target.pk, "answers": merged, "elapsed": seconds, "received_at": now,
+        "via": via, "user": getattr(user, "pk", None), "remote_addr": remote_addr, "risk_rank": rank,
+        "critical": critical,
+    }
+    results = [
+        {
+            "target": target.pk, "campaign": target.campaign_id, "student": target.student_id,
+            "instrument_version": step.version_id, "instrument_code": step.code, "score": result.to_dict(),
+            "total": _total(result), "band_code": _band(result, "code"), "band_level": _band(result, "level"),
+            "validity": result.validity, "risk_level": signal.level,
+            "risk_reasons": [m.to_dict() for m in signal.reasons], "critical": bool(result.critical_flags),
+            "scored_at": now,
+        }
+        for step, result, signal in scored
+    ]
+    write = _write_in_one_statement if connection.vendor == "postgresql" and ONE_STATEMENT else _write_in_a_transaction
+    written = write(submission=submission, results=results, target=target, now=now)
+    if written is None:  # the client id or the target already had a submission (a twin committed first)
+        found = _existing_submission(target, client_uuid)
+        if found is None:
+            raise ScreeningError(_("The submission could not be saved. Please try again."))
+        return found
+    submission_id, flag_ids = written
+    if flag_ids:
+        # robust: a task engine that is down must not turn a saved submission into an error; the flags
+        # stay in the outbox and the sweep hands them over.
+        transaction.on_commit(lambda: _schedule_hand_over(flag_ids), robust=True)
+    return Accepted(submission_id, True, critical)
+
+
+# PostgreSQL writes a submission in one statement; other databases (the SQLite demo) in a transaction.
+# Both are exercised by the tests (test_submission.py runs the transaction path on PostgreSQL too).
+ONE_STATEMENT = True
+
+
+def _prep(model, values: dict) -> tuple[list[str], list]:
+    """Column names and database-ready parameters for `values` keyed by field name."""
+    fields = {f.name: f for f in model._meta.concrete_fields}
+    return _columns(model, values), [fields[name].get_db_prep_save(value, connection) for name, value in values.items()]
+
+
+def _columns(model, names) -> list[str]:
+    fields = {f.name: f for f in model._meta.concrete_fields}
+    return [fields[name].column for name in names]
+
+
+def _casts(model, names) -> list[str]:
+    """`%s::type` placeholders, so that VALUES rows carry their column types into INSERT … SELECT."""
+    fields = {f.name: f for f in model._meta.concrete_fields}
+    return [f"%s::{fields[name].db_type(connection)}" for name in names]
+
+
+_STATEMENTS: dict[tuple[str, ...], str] = {}
+
+
+def _one_statement_sql(submission_names: tuple[str, ...], result_names: tuple[str, ...], rows: int) -> str:
+    """The SQL of _write_in_one_statement for this shape, built once per process."""
+    key = (*submission_names, "|", *result_names, str(rows))
+    sql = _STATEMENTS.get(key)
+    if sql is not None:
+        return sql
+    row_sql = f"({', '.join(_casts(Result, result_names))})"
+    # Table and column names come from the models; every value is a parameter.
+    sql = f"""
+        WITH s AS (
+            INSERT INTO {Submission._meta.db_table} ({", ".join(_columns(Submission, submission_names))})
+            VALUES ({", ".join(_casts(Submission, submission_names))})
+            ON CONFLICT DO NOTHING RETURNING id
+        ), r AS (
+            INSERT INTO {Result._meta.db_table} (submission_id, {", ".join(_columns(Result, result_names))})
+            SELECT s.id, v.* FROM s CROSS JOIN (VALUES {", ".join([row_sql] * rows)}) AS v
+            RETURNING id, risk_level, risk_reasons, instrument_code
+        ), f AS (
+            INSERT INTO {ScreeningFlag._meta.db_table} (result_id, student_id, level, reasons, instrument_code,
+                                                       created_at, attempts, last_error)
+            SELECT r.id, %s, r.risk_level, r.risk_reasons, r.instrument_code, %s, 0, '' FROM r
+            WHERE r.risk_level = ANY(%s)
+            RETURNING id
+        ), t AS (
+            UPDATE {CampaignTarget._meta.db_table} SET finished_at = %s, started_at = COALESCE(started_at, %s)
+            WHERE id = %s AND EXISTS (SELECT 1 FROM s)
+        )
+        SELECT (SELECT id FROM s), ARRAY(SELECT id FROM f)
+    """  # noqa: S608
+    _STATEMENTS[key] = sql
+    return sql
+
+
+def _write_in_one_statement(*, submission: dict, results: list[dict], target: CampaignTarget,
+                            now: datetime) -> tuple[int, list[int]] | None:
+    """The submission, its results, the flags of results that need a warning and the target's finish time
+    in one INSERT … ON CONFLICT DO NOTHING with data-modifying CTEs: one round trip, atomic by itself.
+    None when the client id or the target already has a submission (then nothing at all is written)."""
+    sql = _one_statement_sql(tuple(submission), tuple(results[0]), len(results))
+    params = _prep(Submission, submission)[1]
+    for row in results:
+        params += _prep(Result, row)[1]
+    params += [target.student_id, now, sorted(WARN_LEVELS), now, now, target.pk]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        submission_id, flag_ids = cursor.fetchone()
+    return None if submission_id is None else (submission_id, list(flag_ids))
+
+
+def _write_in_a_transaction(*, submission: dict, results: list[dict], target: CampaignTarget,
+                            now: datetime) -> tuple[int, list[int]] | None:
+    """The same writes as _write_in_one_statement, as a few statements in one transaction."""
     with transaction.atomic():
-        submission_id = _insert_submission(
-            client_id=client_uuid, target_id=target.pk, answers=merged, elapsed=seconds, received_at=now, via=via,
-            user_id=getattr(user, "pk", None), remote_addr=remote_addr, risk_rank=rank, critical=critical)
-        if submission_id is None:  # a concurrent twin committed first
-            found = _existing_submission(target, client_uuid)
-            if found is None:
-                raise ScreeningError(_("The submission could not be saved. Please try again."))
-            return found
-        results = Result.objects.bulk_create([
-            Result(
-                submission_id=submission_id, target_id=target.pk, campaign_id=target.campaign_id,
-                student_id=target.student_id, instrument_version_id=step.version_id, instrument_code=step.code,
-                score=result.to_dict(), total=_total(result), band_code=_band(result, "code"),
-                band_level=_band(result, "level"), validity=result.validity, risk_level=signal.level,
-                risk_reasons=[m.to_dict() for m in signal.reasons], critical=bool(result.critical_flags), scored_at=now,
-            )
-            for step, result, signal in scored
+        submission_id = _insert_submission(submission)
+        if submission_id is None:
+            return None
+        rows = Result.objects.bulk_create([
+            Result(submission_id=submission_id, **{f"{k}_id" if k in _RESULT_FKS else k: v for k, v in row.items()})
+            for row in results
         ])
         flags = ScreeningFlag.objects.bulk_create([
             ScreeningFlag(result_id=row.pk, student_id=target.student_id, level=row.risk_level,
                           reasons=row.risk_reasons, instrument_code=row.instrument_code, created_at=now)
-            for row in results if row.risk_level in WARN_LEVELS
+            for row in rows if row.risk_level in WARN_LEVELS
         ])
         CampaignTarget.objects.filter(pk=target.pk).update(finished_at=now, started_at=target.started_at or now)
-        if flags:
-            flag_ids = [f.pk for f in flags]
-            # robust: a task engine that is down must not turn a saved submission into an error; the
-            # flags stay in the outbox and the sweep hands them over.
-            transaction.on_commit(lambda: _schedule_hand_over(flag_ids), robust=True)
-    return Accepted(submission_id, True, critical)
+    return submission_id, [f.pk for f in flags]
+
+
+_RESULT_FKS = {"target", "campaign", "student", "instrument_version"}
 
 
 def _client_seconds(elapsed: Mapping | None, code: str) -> float | None:
@@ -825,19 +920,10 @@ def _existing_submission(target: CampaignTarget, client_uuid: uuid.UUID) -> Acce
     return Accepted(row["id"], False, row["critical"])
 
 
-def _insert_submission(*, client_id: uuid.UUID, target_id: int, answers: dict, elapsed: dict, received_at: datetime,
-                       via: str, user_id: int | None, remote_addr: str | None, risk_rank: int,
-                       critical: bool) -> int | None:
+def _insert_submission(values: dict) -> int | None:
     """INSERT … ON CONFLICT DO NOTHING RETURNING id: the id, or None when the client id or the target
     already has a submission. One statement, no read-before-write (PostgreSQL and SQLite ≥ 3.35)."""
-    fields = {f.name: f for f in Submission._meta.concrete_fields}
-    values = {
-        "client_id": client_id, "target": target_id, "answers": answers, "elapsed": elapsed,
-        "received_at": received_at, "via": via, "user": user_id, "remote_addr": remote_addr,
-        "risk_rank": risk_rank, "critical": critical,
-    }
-    columns = [fields[name].column for name in values]
-    params = [fields[name].get_db_prep_save(value, connection) for name, value in values.items()]
+    columns, params = _prep(Submission, values)
     sql = (f"INSERT INTO {Submission._meta.db_table} ({', '.join(columns)}) "  # noqa: S608
            f"VALUES ({', '.join(['%s'] * len(columns))}) ON CONFLICT DO NOTHING RETURNING id")
     with connection.cursor() as cursor:

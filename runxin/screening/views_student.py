@@ -70,7 +70,8 @@ def _pass_target(request) -> CampaignTarget | None:
     target_id, owner = found
     if owner is not None and owner != request.user.pk:
         return None  # an account's pass does not outlive that account's sign-in
-    target = CampaignTarget.objects.select_related("campaign", "student", "consent").filter(pk=target_id).first()
+    found_targets = list(CampaignTarget.objects.select_related("campaign", "student", "consent").filter(pk=target_id))
+    target = found_targets[0] if found_targets else None
     if target is not None:
         target.pass_owner = owner
     return target

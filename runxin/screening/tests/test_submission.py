@@ -12,6 +12,14 @@ from .helpers import gad7_answers, phqa_answers, target_of, version
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True, params=["one statement", "transaction"])
+def write_path(request, monkeypatch):
+    """Every test here runs through both ways of writing a submission (PostgreSQL's single statement and
+    the portable transaction that the SQLite demo uses)."""
+    monkeypatch.setattr(services, "ONE_STATEMENT", request.param == "one statement")
+    return request.param
+
+
 def step(target, code):
     return next(s for s in services.steps_for(target) if s.code == code)
 
