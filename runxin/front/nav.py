@@ -16,6 +16,10 @@ NAV = [
     ("accounts:staff_list", _("Staff"), roles.STAFF_MANAGE),
     ("accounts:mentor_list", _("Mentors"), roles.MENTOR_PAIR),
     ("access:break_glass", _("Emergency access"), roles.STUDENT_PROFILE),
+    # Screening (心理测评)
+    ("screening:campaign_list", _("Screening"), roles.SCREENING_PROGRESS),
+    ("screening:instrument_list", _("Instruments"), roles.INSTRUMENTS_MANAGE),
+    ("screening:mine", _("My screenings"), roles.SCREENING_TAKE),
     # Early warning (预警) and the inbox
     ("alerts:queue", _("Warnings"), roles.ALERT_QUEUE),
     ("alerts:overview_home", _("Warning overview"), roles.ALERT_OVERVIEW),

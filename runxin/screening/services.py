@@ -1022,3 +1022,109 @@ def reminder_send(*, user, campaign: Campaign, school_class: OrgUnit) -> Reminde
         reminder.save(update_fields=["notified"])
     _event(campaign, "reminded", user, school_class=school_class.pk, unfinished=unfinished)
     return reminder
+
+
+# --- demo content --------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def demo_seed(*, school: OrgUnit, created_by, today: date | None = None, finished_share: float = 0.9,
+              seed: int = 0, hand_over: bool = False) -> Campaign:
+    """A closed semester-start universal screening (PHQ-A + GAD-7) of the school's grades 6–12 with
+    plausible results, for the demo city. `created_by` runs screenings at the school (its psychology
+    teacher). About `finished_share` of the students handed in, a few declined, a few stopped half-way;
+    guardians were notified. Results are scored by the real core and flagged as a real submission would be;
+    the flags are handed to the warnings app only with `hand_over` (else `flags_hand_over_pending()` or
+    `runxin screening_monitor` does it later). The answers and results are the same for the same `seed`."""
+    import random
+
+    rng = random.Random(seed)
+    today = today or timezone.localdate()
+    versions = [InstrumentVersion.objects.get(instrument__code=code, is_published=True) for code in ("phqa", "gad7")]
+    levels = sorted(set(scope.students_under(school).filter(status=Student.Status.ENROLLED)
+                        .values_list("school_class__grade_level", flat=True)) & set(range(6, 13)))
+    spec = CampaignSpec(
+        name=_("Semester-start screening %(year)s") % {"year": today.year}, kind=Campaign.Kind.UNIVERSAL,
+        owner=school, window_start=today - timedelta(days=24), window_end=today - timedelta(days=10),
+        consent_mode=Campaign.ConsentMode.OPT_OUT, versions=versions, grades=levels or [7],
+        groups=[], key_students=False, student_numbers=[])
+    listed = _check_spec(created_by, spec)
+    campaign = Campaign(created_by=created_by)
+    _write_spec(campaign, spec, listed)
+    opened = timezone.make_aware(datetime.combine(spec.window_start, datetime.min.time()).replace(hour=8))
+    _materialise_targets(campaign)
+    Campaign.objects.filter(pk=campaign.pk).update(
+        status=Campaign.Status.CLOSED, opened_at=opened, closed_at=opened + timedelta(days=15))
+    campaign.refresh_from_db()
+    targets = list(CampaignTarget.objects.filter(campaign=campaign).select_related("student").order_by("id"))
+    ConsentRecord.objects.bulk_create(
+        [ConsentRecord(target=t, token=secrets.token_urlsafe(32), state=ConsentRecord.State.NOTIFIED,
+                       notified_at=opened, channel=ConsentRecord.Channel.LINK) for t in targets], batch_size=2000)
+    steps = {v.instrument.code: (v, definition_of(v)) for v in versions}
+    submissions, pending_results, started, declined = [], [], [], []
+    for target in targets:
+        roll = rng.random()
+        at = opened + timedelta(days=rng.randint(0, 12), hours=rng.randint(0, 7), minutes=rng.randint(0, 59))
+        if roll < 0.02:
+            declined.append(target.pk)
+            continue
+        if roll > finished_share:
+            started.append((target.pk, at))
+            continue
+        answers = _demo_answers(rng)
+        scored = []
+        for code, (version, definition) in steps.items():
+            if version.grades and target.grade_level not in version.grades:
+                continue
+            result = score(definition, answers[code], elapsed_seconds=rng.randint(90, 420))
+            scored.append((version, code, result, risk_signal(result)))
+        if not scored:
+            continue
+        rank = max(RISK_RANK[signal.level] for *_rest, signal in scored)
+        submissions.append(Submission(
+            client_id=uuid.uuid4(), target=target, received_at=at, via="code",
+            answers={code: answers[code] for _v, code, _r, _s in scored},
+            elapsed={code: result.elapsed_seconds for _v, code, result, _s in scored},
+            risk_rank=rank, critical=any(result.critical_flags for _v, _c, result, _s in scored)))
+        pending_results.append((target, at, scored))
+    Submission.objects.bulk_create(submissions, batch_size=1000)
+    results = Result.objects.bulk_create([
+        Result(submission=sub, target=target, campaign=campaign, student_id=target.student_id,
+               instrument_version=version, instrument_code=code, score=result.to_dict(), total=_total(result),
+               band_code=_band(result, "code"), band_level=_band(result, "level"), validity=result.validity,
+               risk_level=signal.level, risk_reasons=[m.to_dict() for m in signal.reasons],
+               critical=bool(result.critical_flags), scored_at=at)
+        for sub, (target, at, scored) in zip(submissions, pending_results, strict=True)
+        for version, code, result, signal in scored
+    ], batch_size=1000)
+    flags = ScreeningFlag.objects.bulk_create([
+        ScreeningFlag(result=row, student_id=row.student_id, level=row.risk_level, reasons=row.risk_reasons,
+                      instrument_code=row.instrument_code, created_at=row.scored_at)
+        for row in results if row.risk_level in WARN_LEVELS
+    ], batch_size=1000)
+    progress = [CampaignTarget(pk=sub.target_id, started_at=sub.received_at - timedelta(minutes=6),
+                               finished_at=sub.received_at) for sub in submissions]
+    progress += [CampaignTarget(pk=target_id, started_at=at, finished_at=None) for target_id, at in started]
+    CampaignTarget.objects.bulk_update(progress, ["started_at", "finished_at"], batch_size=1000)
+    CampaignTarget.objects.filter(pk__in=declined).update(student_decision=CampaignTarget.Decision.DECLINED,
+                                                          student_decided_at=opened)
+    _event(campaign, "demo_seeded", None, submissions=len(submissions), flags=len(flags))
+    if hand_over:
+        flag_ids = [f.pk for f in flags]
+        transaction.on_commit(lambda: [flag_hand_over(flag_id) for flag_id in flag_ids])
+    return campaign
+
+
+def _demo_answers(rng) -> dict:
+    """PHQ-A and GAD-7 answers from a population where most students are well and a few are not."""
+    frequency = ["LA6568-5", "LA6569-3", "LA6570-1", "LA6571-9"]
+    level = rng.choices([0, 1, 2, 3], weights=[66, 22, 9, 3])[0]
+
+    def pick() -> str:
+        return frequency[max(0, min(3, level + rng.choices([0, -1, 1], weights=[5, 3, 2])[0]))]
+
+    phqa = {f"q{n}": pick() for n in range(1, 9)}
+    phqa["q9"] = frequency[rng.choice([1, 1, 2])] if rng.random() < 0.04 + 0.04 * level else frequency[0]
+    phqa |= {"past_year": rng.choice(["yes", "no"]), "difficulty": "LA6572-7", "past_month_thoughts": "no",
+             "lifetime_attempt": "no"}
+    return {"phqa": phqa, "gad7": {f"q{n}": pick() for n in range(1, 8)} | {"q8": "LA6572-7"}}
