@@ -190,6 +190,8 @@ CELERY_BEAT_SCHEDULE = {
     "alerts-escalation-sweep": {"task": "runxin.alerts.tasks.escalation_sweep", "schedule": 60.0},
     "alerts-daily-reports": {"task": "runxin.alerts.tasks.daily_reports", "schedule": crontab(hour=7, minute=0)},
     "notify-deliver": {"task": "runxin.notify.tasks.deliver_notifications", "schedule": 30.0},
+    # Open due monitoring rounds, close campaigns past their window, retry warning hand-overs.
+    "screening-monitor": {"task": "runxin.screening.tasks.monitor", "schedule": 300.0},
 }
 
 LOGGING = {
