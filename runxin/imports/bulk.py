@@ -25,14 +25,14 @@ from runxin.org.models import OrgUnit
 from .reading import RowSource
 from .validation import Problem, StudentRecord, StudentRowValidator, duplicate_problem, is_blank
 
-BATCH_ROWS = 20_000
+BATCH_ROWS = 10_000
 PARALLEL_MIN_BYTES = 4 << 20  # below this a worker process costs more than it saves
 SAMPLE_ROWS = 10
 
 
 @dataclass
 class Chunk:
-    payload: str  # COPY text of the valid rows
+    payload: bytes  # COPY text of the valid rows, UTF-8
     valid: int
     problems: list[Problem]
     rows_read: int  # so far, for progress
@@ -84,9 +84,13 @@ def produce(path: Path, header_line: int, validator: StudentRowValidator, positi
                 sample.append(sample_of(record))
                 samples_left -= 1
         if in_batch == batch_rows:
-            yield Chunk("\n".join(lines), len(lines), problems, read, rejected, sample, source.progress)
+            yield Chunk(_encode(lines), len(lines), problems, read, rejected, sample, source.progress)
             lines, problems, sample, rejected, in_batch = [], [], [], 0, 0
-    yield Chunk("\n".join(lines), len(lines), problems, read, rejected, sample, 1.0)
+    yield Chunk(_encode(lines), len(lines), problems, read, rejected, sample, 1.0)
+
+
+def _encode(lines: list[str]) -> bytes:
+    return ("\n".join(lines) + "\n").encode() if lines else b""
 
 
 def _work(pipe, path, header_line, validator, positions) -> None:
@@ -172,6 +176,14 @@ def import_streaming(*, path: Path, header, validator: StudentRowValidator, plac
                            **{f"sql.{k}": round(v, 2) for k, v in writer.steps.items()}})
 
 
+# Every per-batch statement reaches the big tables only by index lookups driven from the batch's rows:
+# a LATERAL subquery with LIMIT/OFFSET cannot be flattened and reordered, and `id = ANY(ARRAY(…))`
+# computes the ids first. Right after a bulk load the tables' statistics lag far behind, and a planner
+# left to itself scanned the whole enrollment or membership table once per batch: quadratic in the file.
+_STUDENT_OF_ROW = ("CROSS JOIN LATERAL (SELECT id, school_id FROM people_student "
+                   "WHERE student_number = b.student_number LIMIT 1) st")
+_FIRST_LINE = "(SELECT s.line FROM import_seen s WHERE s.student_number = b.student_number)"
+
 _WRITTEN_TABLES = ("people_student", "people_enrollment", "people_guardian", "people_groupmembership")
 _TEMP_TABLES = ("import_batch", "import_seen", "import_classes", "import_touched", "import_touched_more")
 
@@ -208,7 +220,6 @@ class StreamWriter:
                 "CREATE TEMP TABLE import_batch (line integer, student_number text, name text, sex text, "
                 "birth_date date, id_number text, grade_level smallint, class_number smallint, boarding text, "
                 f"groups text[]{guardian_columns})")
-            # With hash joins off (below) every table a nested loop may look into needs an index.
             cursor.execute("CREATE INDEX ON import_batch (student_number)")
             cursor.execute("CREATE TEMP TABLE import_seen (student_number text PRIMARY KEY, line integer)")
             cursor.execute("CREATE TEMP TABLE import_classes (grade_level smallint, class_number smallint, "
@@ -217,11 +228,6 @@ class StreamWriter:
                            "class_id bigint, moved boolean DEFAULT false)")
             cursor.execute("CREATE TEMP TABLE import_touched_more (student_id bigint)")
             cursor.execute("CREATE INDEX ON import_touched_more (student_id)")
-            # Each batch statement looks up at most BATCH_ROWS students by a unique index. Right after a bulk
-            # load the students table's statistics lag, and the planner would hash-join by scanning the
-            # whole table once per batch — quadratic over a large file. Index lookups keep it linear.
-            cursor.execute("SET LOCAL enable_hashjoin = off")
-            cursor.execute("SET LOCAL enable_mergejoin = off")
             self.skip_triggers = _may_skip_foreign_key_triggers(cursor)
             if self.skip_triggers:
                 p = self.placement
@@ -238,14 +244,12 @@ class StreamWriter:
             with connection.cursor() as cursor:
                 if self.skip_triggers:
                     cursor.execute("SET LOCAL session_replication_role = origin")
-                cursor.execute("SET LOCAL enable_hashjoin = on")
-                cursor.execute("SET LOCAL enable_mergejoin = on")
                 for table in _TEMP_TABLES:
                     cursor.execute(f"DROP TABLE IF EXISTS {table}")
         except DatabaseError:
             pass
 
-    def write_batch(self, payload: str, *, upsert: bool) -> list[Problem]:
+    def write_batch(self, payload: bytes, *, upsert: bool) -> list[Problem]:
         """Load one batch and upsert it. Returns the batch's duplicate and other-school problems."""
         mark = time.monotonic()
         found: list[Problem] = []
@@ -253,17 +257,15 @@ class StreamWriter:
             cursor.execute("TRUNCATE import_batch, import_touched, import_touched_more")
             with cursor.copy("COPY import_batch FROM STDIN") as copy:
                 copy.write(payload)
-                copy.write("\n")
             cursor.execute("ANALYZE import_batch")
             mark = self._step("copy", mark)
             cursor.execute("INSERT INTO import_seen SELECT student_number, min(line) FROM import_batch "
                            "GROUP BY student_number ON CONFLICT (student_number) DO NOTHING")
-            cursor.execute("DELETE FROM import_batch b USING import_seen s WHERE s.student_number = b.student_number "
-                           "AND s.line <> b.line RETURNING b.line, b.student_number, s.line")
+            cursor.execute(f"DELETE FROM import_batch b WHERE b.line <> {_FIRST_LINE} "  # noqa: S608 - constants only
+                           f"RETURNING b.line, b.student_number, {_FIRST_LINE}")
             found += [duplicate_problem(line, self.column, number, first) for line, number, first in cursor.fetchall()]
             cursor.execute(
-                "SELECT b.line, b.student_number, u.id, u.name, u.path FROM import_batch b "
-                "JOIN people_student st ON st.student_number = b.student_number "
+                f"SELECT b.line, b.student_number, u.id, u.name, u.path FROM import_batch b {_STUDENT_OF_ROW} "  # noqa: S608
                 "JOIN org_orgunit u ON u.id = st.school_id WHERE st.school_id <> %s", [self.placement.school.id])
             refused, moves = [], []
             for line, number, unit_id, unit_name, path in cursor.fetchall():
@@ -329,15 +331,20 @@ class StreamWriter:
             """, params)
         mark = self._step("students", mark)
         if moves:
-            cursor.execute("UPDATE import_touched t SET moved = true FROM people_student st "
-                           "WHERE st.id = t.student_id AND st.student_number = ANY(%s)", [moves])
+            cursor.execute("UPDATE import_touched SET moved = true WHERE student_id = ANY(ARRAY("
+                           "SELECT id FROM people_student WHERE student_number = ANY(%s)))", [moves])
         cursor.execute(
             """
             UPDATE people_enrollment e
             SET ended_on = %(today)s, end_reason = CASE WHEN t.moved THEN 'transferred_in' ELSE 'class_changed' END
             FROM import_touched t
-            WHERE e.student_id = t.student_id AND NOT t.inserted AND e.ended_on IS NULL
-              AND e.school_class_id <> t.class_id
+            WHERE e.id = ANY(ARRAY(
+                SELECT open.id FROM import_touched t2 CROSS JOIN LATERAL (
+                  SELECT e2.id FROM people_enrollment e2
+                  WHERE e2.student_id = t2.student_id AND e2.ended_on IS NULL AND e2.school_class_id <> t2.class_id
+                  OFFSET 0) open
+                WHERE NOT t2.inserted))
+              AND t.student_id = e.student_id
             """, params)
         cursor.execute(
             """
@@ -345,9 +352,10 @@ class StreamWriter:
                 reason, end_reason)
             SELECT t.student_id, t.class_id, %(school)s, %(year)s, %(today)s,
                 CASE WHEN t.inserted THEN 'imported' WHEN t.moved THEN 'transferred_in' ELSE 'class_changed' END, ''
-            FROM import_touched t
-            WHERE t.inserted OR NOT EXISTS (
-                SELECT 1 FROM people_enrollment e WHERE e.student_id = t.student_id AND e.ended_on IS NULL)
+            FROM import_touched t LEFT JOIN LATERAL (
+                SELECT true AS found FROM people_enrollment e
+                WHERE NOT t.inserted AND e.student_id = t.student_id AND e.ended_on IS NULL LIMIT 1) open ON true
+            WHERE open.found IS NULL
             """, params)
         mark = self._step("enrollments", mark)
         if self.positions:
@@ -357,7 +365,7 @@ class StreamWriter:
                 WITH up AS (
                   INSERT INTO people_guardian AS g (student_id, position, name, relation, phone)
                   SELECT st.id, v.position, v.name, v.relation, v.phone
-                  FROM import_batch b JOIN people_student st ON st.student_number = b.student_number
+                  FROM import_batch b {_STUDENT_OF_ROW}
                   CROSS JOIN LATERAL (VALUES {values}) AS v(position, name, relation, phone)
                   WHERE v.name <> ''
                   ON CONFLICT (student_id, position) DO UPDATE SET name = EXCLUDED.name,
@@ -372,32 +380,34 @@ class StreamWriter:
         mark = self._step("guardians", mark)
         if self.managed_groups:
             cursor.execute(
-                """
+                f"""
                 WITH added AS (
                   INSERT INTO people_groupmembership (student_id, group_id, note)
                   SELECT st.id, gr.id, ''
-                  FROM import_batch b JOIN people_student st ON st.student_number = b.student_number
+                  FROM import_batch b {_STUDENT_OF_ROW}
                   CROSS JOIN LATERAL unnest(b.groups) AS wanted(code)
                   JOIN people_specialgroup gr ON gr.code = wanted.code
                   WHERE cardinality(b.groups) > 0
                   ON CONFLICT (student_id, group_id) DO NOTHING
                   RETURNING student_id
                 ), removed AS (
-                  DELETE FROM people_groupmembership m
-                  USING import_batch b, people_student st, people_specialgroup gr
-                  WHERE st.student_number = b.student_number AND m.student_id = st.id AND gr.id = m.group_id
-                    AND gr.code = ANY(%(managed)s) AND NOT gr.code = ANY(b.groups)
-                  RETURNING m.student_id
+                  DELETE FROM people_groupmembership WHERE id = ANY(ARRAY(
+                    SELECT m.id FROM import_batch b {_STUDENT_OF_ROW}
+                    CROSS JOIN LATERAL (SELECT id, group_id FROM people_groupmembership
+                                        WHERE student_id = st.id OFFSET 0) m
+                    JOIN people_specialgroup gr ON gr.id = m.group_id
+                    WHERE gr.code = ANY(%(managed)s) AND NOT gr.code = ANY(b.groups)))
+                  RETURNING student_id
                 )
                 INSERT INTO import_touched_more SELECT student_id FROM added UNION ALL SELECT student_id FROM removed
-                """, params)
+                """, params)  # noqa: S608 - only the constant _STUDENT_OF_ROW is formatted in
         mark = self._step("groups", mark)
         cursor.execute("SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted), "
                        "(SELECT count(*) FROM import_batch) FROM import_touched")
         created, updated, staged = cursor.fetchone()
         cursor.execute(
-            "UPDATE people_student SET updated_at = %(now)s WHERE id IN (SELECT DISTINCT m.student_id "
-            "FROM import_touched_more m LEFT JOIN import_touched t USING (student_id) WHERE t.student_id IS NULL)",
+            "UPDATE people_student SET updated_at = %(now)s WHERE id = ANY(ARRAY(SELECT DISTINCT m.student_id "
+            "FROM import_touched_more m WHERE NOT EXISTS (SELECT 1 FROM import_touched t WHERE t.student_id = m.student_id)))",
             params)
         updated += cursor.rowcount
         self.created += created

@@ -241,5 +241,3 @@ def test_the_foreign_key_shortcut_does_not_outlive_the_import(world, tmp_path):
     with connection.cursor() as cursor:
         cursor.execute("SHOW session_replication_role")
         assert cursor.fetchone()[0] == "origin"
-        cursor.execute("SHOW enable_hashjoin")
-        assert cursor.fetchone()[0] == "on"
