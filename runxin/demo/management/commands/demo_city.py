@@ -4,6 +4,7 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
+from runxin.demo.activity import generate_activity
 from runxin.demo.generator import CityGenerator, default_districts
 from runxin.org.models import OrgUnit
 
@@ -18,8 +19,10 @@ class Command(BaseCommand):
                             help="districts/counties (default: about one per 125,000 students, 2 to 12)")
         parser.add_argument("--if-empty", action="store_true",
                             help="do nothing (and succeed) when the database already holds a city")
+        parser.add_argument("--no-activity", action="store_true",
+                            help="people only: no screening campaigns, results or warnings at the demo school")
 
-    def handle(self, *args, students, seed, districts, if_empty, **options):
+    def handle(self, *args, students, seed, districts, if_empty, no_activity=False, **options):
         if OrgUnit.objects.filter(kind=OrgUnit.Kind.CITY).exists():
             if if_empty:
                 self.stdout.write("The database already holds a city; no demo city generated.")
@@ -43,4 +46,12 @@ class Command(BaseCommand):
             f"Done in {result.seconds:.1f} s: {result.districts} districts, {result.schools:,} schools, "
             f"{result.classes:,} classes, {result.students:,} students, {result.guardians:,} guardians, "
             f"{result.memberships:,} special-group memberships, {result.staff:,} school staff."
+        ))
+        if no_activity:
+            return
+        activity = generate_activity(seed=seed, progress=progress)
+        states = ", ".join(f"{count} {state}" for state, count in sorted(activity.states.items()))
+        self.stdout.write(self.style.SUCCESS(
+            f"Semester so far: {activity.campaigns} screening campaigns, {activity.submissions:,} questionnaires "
+            f"handed in, {activity.warnings} warnings ({states}), {activity.notifications:,} notifications."
         ))

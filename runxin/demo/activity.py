@@ -1,0 +1,476 @@
+"""A lived-in demo: the demo school in the middle of a semester, made through the real services.
+
+After the people exist (generator.py), this module plays back a semester at the demo school where the named
+demo logins work (staff.py) and writes everything with the screening and warnings apps' own services, as
+the people would have done through the pages:
+
+* a universal screening (普测) of the junior grades with PHQ-A and GAD-7, opened in early September, answered
+  by about nine students in ten (consent notices sent first, a few guardians declining), and closed; its
+  flagged results reach the warnings app through the real hand-over;
+* the warnings then move through the workflow at plausible times: acknowledged, assessed, one dismissed
+  with a reason, one re-levelled, in intervention, in monitoring, one cleared (解除) with its follow-ups
+  (回访) under continued attention, one escalated to the district centre because nobody acknowledged it;
+* reports from people: a head teacher's observation, the class psych committee member, a parent, a hotline
+  call, a police notice entered by the district centre and a student's own "I need help";
+* an open monitoring series (重点监控测) for the key students with a round half answered, and an open universal
+  screening at another school with live partial completion.
+
+Time: the services read the clock (django.utils.timezone.now); `at(moment)` sets it for each step, so the
+history carries September dates. Everything happens between the start of the school year and now, squeezed
+proportionally when the year has only just begun. Deterministic for a seed (the questionnaire's one-time
+codes are not used: answers are handed in for the targets directly, as a phone's saved session would).
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from unittest import mock
+
+from django.utils import timezone
+
+from runxin.accounts.models import User
+from runxin.alerts import escalation, states
+from runxin.alerts import services as alerts
+from runxin.alerts.models import Warning, WarningLevel
+from runxin.notify.models import Notification
+from runxin.org.models import OrgUnit, SchoolYear
+from runxin.people.models import RoleAssignment, Student
+from runxin.screening import services as screening
+from runxin.screening.models import Campaign, CampaignTarget, ConsentRecord, InstrumentVersion
+
+JUNIOR_GRADES = [7, 8, 9]
+ANSWER_RATE = 0.9
+GUARDIAN_DECLINE_RATE = 0.015
+FREQ = ["LA6568-5", "LA6569-3", "LA6570-1", "LA6571-9"]  # not at all, several days, more than half, nearly every day
+DIFFICULTY = ["LA6572-7", "LA6573-5", "LA6575-0", "LA6574-3"]
+
+
+@dataclass
+class ActivityResult:
+    submissions: int = 0
+    warnings: int = 0
+    notifications: int = 0
+    campaigns: int = 0
+    states: dict[str, int] = field(default_factory=dict)
+
+
+@contextmanager
+def at(moment: datetime) -> Iterator[None]:
+    """Run the real services as if it were `moment` (their clock is django.utils.timezone.now)."""
+    with mock.patch("django.utils.timezone.now", return_value=moment):
+        yield
+
+
+class Semester:
+    """Moments of the semester so far: day `d` after the start, squeezed when the year is young."""
+
+    def __init__(self, year: SchoolYear, now: datetime) -> None:
+        tz = timezone.get_current_timezone()
+        self.start = datetime.combine(year.starts_on, time(8, 0), tzinfo=tz)
+        self.now = now
+        self.days = max((now - self.start).total_seconds() / 86400 - 4, 1.0)  # room for the recent days
+
+    def day(self, d: float, hour: float = 9.0) -> datetime:
+        """Day `d` of an 85-day semester (squeezed to fit before the last four days) at `hour` o'clock."""
+        scaled = d * min(1.0, self.days / 85)
+        start = self.start.replace(hour=0) + timedelta(days=int(scaled))
+        return min(start + timedelta(hours=hour), self.now - timedelta(days=4))
+
+    def ago(self, hours: float) -> datetime:
+        return self.now - timedelta(hours=hours)
+
+
+# ------------------------------------------------------------------------------------------------ answers
+
+def _answers(rng: random.Random, profile: str, grade: int) -> dict:
+    """Plausible PHQ-A and GAD-7 answers for a profile: minimal, mild, moderate, high or critical."""
+    base = {"minimal": (0, 4), "mild": (5, 9), "moderate": (10, 14), "high": (15, 19), "critical": (6, 16)}[profile]
+    target = rng.randint(*base)
+    phq = _spread(rng, target, 8)
+    q9 = rng.choice([1, 1, 2]) if profile == "critical" else 0
+    phqa = {f"q{n}": FREQ[v] for n, v in enumerate(phq, start=1)} | {"q9": FREQ[q9]}
+    phqa |= {"past_year": "yes" if profile != "minimal" and rng.random() < 0.5 else "no",
+             "past_month_thoughts": "yes" if profile == "critical" and rng.random() < 0.4 else "no",
+             "lifetime_attempt": "no"}
+    if profile != "minimal":
+        phqa["difficulty"] = DIFFICULTY[min(3, target // 6)]
+    anxious = min(21, max(0, target + rng.randint(-4, 3)))
+    gad = _spread(rng, anxious, 7)
+    answers = {"phqa": phqa}
+    if grade >= 7:
+        answers["gad7"] = {f"q{n}": FREQ[v] for n, v in enumerate(gad, start=1)}
+        if anxious >= 5:
+            answers["gad7"]["q8"] = DIFFICULTY[min(3, anxious // 6)]
+    return answers
+
+
+def _spread(rng: random.Random, total: int, items: int) -> list[int]:
+    values = [0] * items
+    for _ in range(min(total, 3 * items)):
+        open_items = [i for i in range(items) if values[i] < 3]
+        values[rng.choice(open_items)] += 1
+    return values
+
+
+def _profile(rng: random.Random) -> str:
+    roll = rng.random()
+    if roll < 0.015:
+        return "critical"
+    if roll < 0.035:
+        return "high"
+    if roll < 0.095:
+        return "moderate"
+    if roll < 0.36:
+        return "mild"
+    return "minimal"
+
+
+# ----------------------------------------------------------------------------------------------- the play
+
+class Activity:
+    def __init__(self, *, school: OrgUnit, other_school: OrgUnit | None, seed: int = 2026,
+                 now: datetime | None = None, progress: Callable[[str], None] | None = None) -> None:
+        self.school = school
+        self.other_school = other_school
+        self.rng = random.Random(seed * 7 + 1)
+        self.now = now or timezone.now()
+        self.year = SchoolYear.objects.get(is_current=True)
+        self.sem = Semester(self.year, self.now)
+        self.progress = progress or (lambda message: None)
+        self.result = ActivityResult()
+        self.users = {u.username: u for u in User.objects.filter(username__in=[
+            "psych_teacher", "school_leader", "head_teacher", "district_centre", "hotline", "psych_committee",
+            "parent", "student"])}
+        self.levels = {level.code: level for level in WarningLevel.objects.filter(is_active=True)}
+
+    def _versions(self, codes: list[str]) -> list[InstrumentVersion]:
+        found = []
+        for code in codes:
+            version = (InstrumentVersion.objects.filter(instrument__code=code, is_published=True)
+                       .order_by("-published_at", "-id").first())
+            if version is None:
+                screening.instruments_load_shipped()
+                version = InstrumentVersion.objects.filter(instrument__code=code, is_published=True).latest("id")
+            found.append(version)
+        return found
+
+    def run(self) -> ActivityResult:
+        self.universal_screening()
+        self.work_the_warnings()
+        self.escalation_nobody_acknowledged()
+        self.reports_from_people()
+        self.monitoring_series()
+        self.acknowledge_recent()
+        if self.other_school is not None:
+            self.live_screening(self.other_school)
+        self.result.warnings = Warning.objects.count()
+        self.result.notifications = Notification.objects.count()
+        self.result.states = {}
+        for state in Warning.objects.values_list("state", flat=True):
+            self.result.states[state] = self.result.states.get(state, 0) + 1
+        return self.result
+
+    # -- the September universal screening --------------------------------------------------------------
+    def _spec(self, *, name: str, kind: str, owner: OrgUnit, start: date, end: date, codes: list[str],
+              key: bool = False, interval: int | None = None, round_days: int | None = None):
+        return screening.CampaignSpec(
+            name=name, kind=kind, owner=owner, window_start=start, window_end=end,
+            consent_mode=Campaign.ConsentMode.OPT_OUT, versions=self._versions(codes),
+            grades=[] if kind == Campaign.Kind.MONITORING else JUNIOR_GRADES, groups=[], key_students=key,
+            student_numbers=[], interval_days=interval, round_days=round_days)
+
+    def _notify_guardians(self, user, campaign: Campaign) -> None:
+        class_ids = (CampaignTarget.objects.filter(campaign=campaign).values_list("school_class_id", flat=True)
+                     .distinct().order_by("school_class_id"))
+        for school_class in OrgUnit.objects.filter(pk__in=list(class_ids)).order_by("grade_level", "class_number"):
+            screening.consent_mark_notified(user=user, campaign=campaign, school_class=school_class)
+        for target in CampaignTarget.objects.filter(campaign=campaign).order_by("id"):
+            if self.rng.random() < GUARDIAN_DECLINE_RATE:
+                screening.consent_decide(target=target, decision=ConsentRecord.State.DECLINED, user=user,
+                                         channel=ConsentRecord.Channel.PAPER, guardian_name="")
+
+    def _answer(self, targets, rate: float, when: Callable[[CampaignTarget], datetime]) -> int:
+        done = 0
+        for target in targets:
+            if self.rng.random() >= rate:
+                continue
+            target = CampaignTarget.objects.select_related("campaign", "student", "consent").get(pk=target.pk)
+            profile = _profile(self.rng)
+            answers = _answers(self.rng, profile, target.grade_level or 7)
+            client_id = uuid.UUID(int=self.rng.getrandbits(128))
+            with at(when(target)):
+                if not screening.gate_for(target).may_answer:
+                    continue
+                steps = {s.code for s in screening.steps_for(target)}
+                screening.submission_accept(
+                    target=target, client_id=client_id, via="code",
+                    answers={code: given for code, given in answers.items() if code in steps},
+                    elapsed={code: self.rng.randint(90, 400) for code in steps})
+            done += 1
+        return done
+
+    def universal_screening(self) -> None:
+        psych = self.users["psych_teacher"]
+        created = self.sem.day(3, 10)
+        start, end = self.sem.day(7).date(), self.sem.day(18).date()
+        with at(created):
+            campaign = screening.campaign_create(user=psych, spec=self._spec(
+                name=f"{self.year.start_year}年秋季学期心理健康普测", kind=Campaign.Kind.UNIVERSAL,
+                owner=self.school, start=start, end=end, codes=["phqa", "gad7"]))
+            campaign = screening.campaign_open(user=psych, campaign=campaign, today=created.date())
+            self._notify_guardians(psych, campaign)
+        self.universal = campaign
+        # Each class answers in one lesson during the window; a few students catch up later.
+        class_day = {}
+        for index, class_id in enumerate(CampaignTarget.objects.filter(campaign=campaign)
+                                         .values_list("school_class_id", flat=True).distinct()
+                                         .order_by("school_class_id")):
+            class_day[class_id] = (7 + index % 8, 8 + (index % 6))
+
+        def when(target: CampaignTarget) -> datetime:
+            d, hour = class_day[target.school_class_id]
+            return self.sem.day(d, hour + self.rng.random() * 0.7)
+
+        targets = list(CampaignTarget.objects.filter(campaign=campaign).order_by("school_class_id", "id"))
+        self.result.submissions += self._answer(targets, ANSWER_RATE, when)
+        screening.flags_hand_over_pending()
+        with at(self.sem.day(19, 8)):
+            screening.campaign_close(user=psych, campaign=campaign)
+        self.result.campaigns += 1
+        self.progress(f"activity: universal screening, {self.result.submissions} submissions")
+
+    # -- handling the screening warnings ----------------------------------------------------------------
+    def work_the_warnings(self) -> None:
+        psych, leader = self.users["psych_teacher"], self.users["school_leader"]
+        centre = self.users["district_centre"]
+        warnings = list(Warning.objects.filter(student__school=self.school, source=Warning.Source.SCREENING)
+                        .select_related("level").order_by("raised_at", "id"))
+        yellow, orange, red = (self.levels.get(code) for code in ("yellow", "orange", "red"))
+        plan_cycle = ["monitoring", "intervention", "monitoring", "dismiss", "cleared", "relevel", "intervention",
+                      "monitoring", "clear_requested", "monitoring"]
+        dismissed = cleared = relevelled = clear_requested = 0
+        for index, warning in enumerate(warnings):
+            plan = plan_cycle[index % len(plan_cycle)]
+            if plan == "dismiss" and (dismissed or warning.level.severity > (yellow.severity if yellow else 0)):
+                plan = "monitoring"
+            if plan == "cleared" and cleared:
+                plan = "monitoring"
+            if plan == "relevel" and relevelled:
+                plan = "intervention"
+            if plan == "clear_requested" and clear_requested:
+                plan = "monitoring"
+            raised = warning.raised_at
+            acker = leader if warning.level.ack_roles and "psych_teacher" not in warning.level.ack_roles else psych
+            with at(raised + timedelta(minutes=12 + self.rng.randint(0, 15))):
+                warning = alerts.warning_acknowledge(warning=warning, actor=acker,
+                                                     reason="已接报，联系班主任了解情况。")
+            with at(raised + timedelta(hours=2 + self.rng.randint(0, 20))):
+                if plan == "dismiss":
+                    alerts.warning_assess(warning=warning, actor=psych, confirm=False,
+                                          reason="个别访谈后判断：答题时误读题意，近期情绪稳定，无风险。",
+                                          clinical_note="访谈30分钟，学生表述清晰，家长反馈无异常。")
+                    dismissed += 1
+                    continue
+                warning = alerts.warning_assess(warning=warning, actor=psych, confirm=True,
+                                                reason="个别访谈确认存在情绪困扰。",
+                                                clinical_note="访谈后确认，制定干预计划。")
+            if warning.ack_pending:  # the level rose at the assessment: the tier acknowledges again
+                with at(raised + timedelta(hours=23)):
+                    warning = alerts.warning_acknowledge(warning=warning, actor=leader)
+            with at(raised + timedelta(days=2, hours=3)):
+                warning = alerts.warning_start_intervention(
+                    warning=warning, actor=psych, reason="每周一次个体辅导，班主任日常关注，已与家长沟通。")
+            if plan == "intervention":
+                continue
+            if plan == "relevel" and yellow is not None and warning.level_id != yellow.pk:
+                with at(raised + timedelta(days=12)):
+                    warning = alerts.warning_change_level(
+                        warning=warning, actor=psych, level=yellow,
+                        reason="三次辅导后症状明显缓解，复评降为黄色预警。")
+                relevelled += 1
+            elif plan == "relevel" and orange is not None and warning.level_id == yellow.pk:
+                with at(raised + timedelta(days=12)):
+                    warning = alerts.warning_change_level(
+                        warning=warning, actor=psych, level=orange,
+                        reason="复评时发现睡眠和进食明显恶化，升为橙色预警。")
+                    relevelled += 1
+                with at(raised + timedelta(days=12, minutes=40)):
+                    warning = alerts.warning_acknowledge(warning=warning, actor=leader)
+            with at(raised + timedelta(days=21)):
+                warning = alerts.warning_monitor(warning=warning, actor=psych, reason="情绪趋于稳定，转入监测。")
+            if plan in ("cleared", "clear_requested"):
+                with at(raised + timedelta(days=35)):
+                    warning = alerts.warning_request_clear(
+                        warning=warning, actor=psych, reason="连续四周随访稳定，复测结果正常，申请解除。")
+                if plan == "clear_requested":
+                    clear_requested += 1
+                    continue
+                approver = centre if warning.level.clear_tier >= states.DISTRICT else leader
+                with at(raised + timedelta(days=36)):
+                    warning = alerts.warning_approve_clear(warning=warning, actor=approver,
+                                                           reason="同意解除，转入持续关注。")
+                cleared += 1
+                for follow_up in warning.follow_ups.order_by("due_on"):
+                    visit = datetime.combine(follow_up.due_on, time(15, 30), tzinfo=raised.tzinfo)
+                    if visit >= self.sem.ago(96):
+                        break
+                    with at(visit):
+                        warning = alerts.warning_record_follow_up(
+                            warning=warning, actor=psych, follow_up_id=follow_up.pk,
+                            note="回访：学生情绪平稳，学习生活正常，家长配合。")
+        self.progress(f"activity: {len(warnings)} screening warnings worked")
+
+    # -- one warning nobody acknowledged ----------------------------------------------------------------
+    def escalation_nobody_acknowledged(self) -> None:
+        parent = self.users.get("parent")
+        child = (RoleAssignment.objects.filter(user=parent, role="parent").values_list("student_id", flat=True).first()
+                 if parent is not None else None)
+        raised = self.sem.ago(50)
+        with at(raised):
+            if child is not None and not Warning.objects.filter(student_id=child, state__in=states.OPEN).exists():
+                warning = alerts.parent_report(actor=parent, student_id=child,
+                                               summary="孩子最近一周晚上总哭，不愿意去学校，说同学孤立她。")
+                warning = Warning.objects.get(student_id=child, state=states.RAISED)
+            else:
+                warning = alerts.warning_report(actor=self.users["head_teacher"], student=self._student(offset=1),
+                                                source=Warning.Source.PARENT,
+                                                summary="家长电话反映孩子一周来不愿上学，晚上哭泣。")
+        # The class did not acknowledge in time, then neither did the school: the sweep took it up each time.
+        while warning.tier < states.DISTRICT and warning.due_at is not None:
+            escalation.escalation_sweep(now=warning.due_at + timedelta(minutes=1))
+            warning.refresh_from_db()
+
+    def acknowledge_recent(self) -> None:
+        """The school acknowledges the flags of the recent rounds soon after they arrive (the newest waits)."""
+        psych, leader = self.users["psych_teacher"], self.users["school_leader"]
+        waiting = list(Warning.objects.filter(state=states.RAISED, source=Warning.Source.SCREENING,
+                                              student__school=self.school).select_related("level")
+                       .order_by("raised_at", "id"))
+        for warning in waiting[:-1]:
+            acker = psych if "psych_teacher" in (warning.level.ack_roles or []) else leader
+            if warning.tier >= states.DISTRICT:
+                continue
+            with at(warning.raised_at + timedelta(minutes=10 + self.rng.randint(0, 15))):
+                alerts.warning_acknowledge(warning=warning, actor=acker, reason="已接报。")
+
+    # -- reports from people ----------------------------------------------------------------------------
+    def _student(self, *, school_class_id: int | None = None, offset: int = 0) -> Student:
+        qs = Student.objects.filter(school=self.school, status=Student.Status.ENROLLED)
+        if school_class_id:
+            qs = qs.filter(school_class_id=school_class_id)
+        open_ids = Warning.objects.filter(state__in=states.OPEN).values("student_id")
+        return qs.exclude(pk__in=open_ids).order_by("id")[offset]
+
+    def reports_from_people(self) -> None:
+        u = self.users
+        head = u["head_teacher"]
+        demo_class_id = (RoleAssignment.objects.filter(user=head, role="head_teacher")
+                         .values_list("org_unit_id", flat=True).first())
+        # A head teacher's observation (班主任观察), acknowledged by the psychology teacher.
+        with at(self.sem.ago(30)):
+            w = alerts.warning_report(actor=head, student=self._student(school_class_id=demo_class_id, offset=2),
+                                      source=Warning.Source.OBSERVATION,
+                                      summary="上课经常趴在桌上，作业连续一周未交，手腕上有划痕。")
+        with at(self.sem.ago(29)):
+            alerts.warning_acknowledge(warning=w, actor=u["psych_teacher"], reason="今天下午约谈。")
+        # The class psych committee member (班级心理委员) about a classmate: waiting for acknowledgement.
+        committee = u.get("psych_committee")
+        if committee is not None:
+            names = list(Student.objects.filter(school_class_id=demo_class_id).values_list("name", flat=True))
+            classmate = next(s for offset in range(4, 40)
+                             if names.count((s := self._student(school_class_id=demo_class_id, offset=offset)).name) == 1)
+            with at(self.sem.ago(5)):
+                alerts.peer_report(actor=committee, classmate_name=classmate.name,
+                                   summary="这几天总说“活着没意思”，还把自己的东西送给别人。")
+        # A hotline call (心理援助热线) at night, red, acknowledged and assessed.
+        with at(self.sem.ago(14)):
+            w = alerts.warning_report(actor=u["hotline"], student=self._student(offset=10),
+                                      source=Warning.Source.HOTLINE, level=self.levels.get("red"),
+                                      reporter_name="", summary="深夜来电，称与父母激烈争吵后想离家出走，情绪激动。")
+        with at(self.sem.ago(13.7)):
+            w = alerts.warning_acknowledge(warning=w, actor=u["school_leader"], reason="已联系家长和班主任。")
+        with at(self.sem.ago(3)):
+            alerts.warning_assess(warning=w, actor=u["psych_teacher"], confirm=True,
+                                  reason="面谈确认，家庭冲突是主要诱因。", clinical_note="建议家庭辅导。")
+        # A police notice (公安机关通报) entered by the district centre.
+        with at(self.sem.ago(8)):
+            alerts.warning_report(actor=u["district_centre"], student=self._student(offset=20),
+                                  source=Warning.Source.POLICE, level=self.levels.get("orange"),
+                                  reporter_name="润州市公安局城东派出所",
+                                  summary="学生深夜在江边徘徊，被民警劝返，已通知家长。")
+        # A student's own "I need help" (我要求助).
+        student = u.get("student")
+        if student is not None:
+            own = RoleAssignment.objects.filter(user=student, role="student").values_list("student_id", flat=True).first()
+            if not Warning.objects.filter(student_id=own, state__in=states.OPEN).exists():
+                with at(self.sem.ago(2)):
+                    alerts.self_help_request(actor=student, message="最近压力很大，晚上睡不着，想找老师聊聊。")
+        self.progress("activity: reports from people")
+
+    # -- an open monitoring series for the key students ------------------------------------------------
+    def monitoring_series(self) -> None:
+        psych = self.users["psych_teacher"]
+        today = self.now.date()
+        start = today - timedelta(days=3)
+        with at(self.sem.ago(80)):
+            campaign = screening.campaign_create(user=psych, spec=self._spec(
+                name="重点学生双周监测", kind=Campaign.Kind.MONITORING, owner=self.school, start=start,
+                end=self.year.ends_on, codes=["phqa"], key=True, interval=14, round_days=7))
+        with at(self.sem.ago(79)):
+            campaign = screening.campaign_open(user=psych, campaign=campaign, today=start)
+        rounds = list(campaign.rounds.order_by("round_number"))
+        for round_ in rounds:
+            with at(self.sem.ago(78)):
+                self._notify_guardians(psych, round_)
+            targets = list(CampaignTarget.objects.filter(campaign=round_).order_by("id"))
+            self.result.submissions += self._answer(
+                targets, 0.55, lambda t: self.sem.ago(60 - self.rng.randint(0, 40)))
+        screening.flags_hand_over_pending()
+        self.result.campaigns += 1
+
+    # -- an open universal screening at another school, half done ---------------------------------------
+    def live_screening(self, school: OrgUnit) -> None:
+        psych = User.objects.filter(role_assignments__org_unit=school, role_assignments__role="psych_teacher").first()
+        if psych is None:
+            return
+        today = self.now.date()
+        with at(self.sem.ago(24 * 6)):
+            campaign = screening.campaign_create(user=psych, spec=self._spec(
+                name=f"{self.year.start_year}年秋季学期心理健康普测", kind=Campaign.Kind.UNIVERSAL, owner=school,
+                start=today - timedelta(days=4), end=today + timedelta(days=10), codes=["phqa", "gad7"]))
+            campaign = screening.campaign_open(user=psych, campaign=campaign, today=today - timedelta(days=6))
+            self._notify_guardians(psych, campaign)
+        by_class: dict[int, list[CampaignTarget]] = {}
+        for target in CampaignTarget.objects.filter(campaign=campaign).order_by("school_class_id", "id"):
+            by_class.setdefault(target.school_class_id, []).append(target)
+        for index, targets in enumerate(by_class.values()):
+            rate = [0.95, 0.8, 0.6, 0.3, 0.0][index % 5]  # some classes done, some halfway, some not started
+            self.result.submissions += self._answer(
+                targets, rate, lambda t, i=index: self.sem.ago(24 * (3 - i % 3) + self.rng.randint(0, 5)))
+        screening.flags_hand_over_pending()
+        self.result.campaigns += 1
+
+
+def other_school_for(school: OrgUnit) -> OrgUnit | None:
+    """A second secondary school for the live screening: in the same district when there is one."""
+    candidates = (OrgUnit.objects.filter(kind=OrgUnit.Kind.SCHOOL, school_type__in=[
+        OrgUnit.SchoolType.JUNIOR, OrgUnit.SchoolType.COMPLETE, OrgUnit.SchoolType.NINE_YEAR])
+        .exclude(pk=school.pk).order_by("-parent_id", "code"))
+    return candidates.filter(parent_id=school.parent_id).first() or candidates.first()
+
+
+def generate_activity(*, seed: int = 2026, now: datetime | None = None,
+                      progress: Callable[[str], None] | None = None) -> ActivityResult:
+    """Play back the semester at the school where the demo logins work (see the module docstring)."""
+    school_id = (RoleAssignment.objects.filter(user__username="psych_teacher", role="psych_teacher")
+                 .values_list("org_unit_id", flat=True).first())
+    if school_id is None:
+        raise ValueError("the demo logins are missing: generate the demo city first")
+    school = OrgUnit.objects.get(pk=school_id)
+    return Activity(school=school, other_school=other_school_for(school), seed=seed, now=now,
+                    progress=progress).run()
