@@ -99,7 +99,9 @@ def _answers(rng: random.Random, profile: str, grade: int) -> dict:
              "lifetime_attempt": "no"}
     if profile != "minimal":
         phqa["difficulty"] = DIFFICULTY[min(3, target // 6)]
-    anxious = min(21, max(0, target + rng.randint(-4, 3)))
+    anxious = min(21, max(0, target + rng.randint(-4, 2)))
+    if profile in ("minimal", "mild"):
+        anxious = min(anxious, 9)  # the anxiety scores follow the mood scores; few anxious-only students
     gad = _spread(rng, anxious, 7)
     answers = {"phqa": phqa}
     if grade >= 7:
@@ -117,8 +119,7 @@ def _spread(rng: random.Random, total: int, items: int) -> list[int]:
     return values
 
 
-def _profile(rng: random.Random) -> str:
-    roll = rng.random()
+def _profile(roll: float) -> str:
     if roll < 0.015:
         return "critical"
     if roll < 0.035:
@@ -138,6 +139,7 @@ class Activity:
         self.school = school
         self.other_school = other_school
         self.rng = random.Random(seed * 7 + 1)
+        self.roll = self.rng.random()
         self.now = now or timezone.now()
         self.year = SchoolYear.objects.get(is_current=True)
         self.sem = Semester(self.year, self.now)
@@ -196,11 +198,18 @@ class Activity:
 
     def _answer(self, targets, rate: float, when: Callable[[CampaignTarget], datetime]) -> int:
         done = 0
-        for target in targets:
-            if self.rng.random() >= rate:
+        targets = list(targets)
+        quota = round(len(targets) * rate)
+        if 0 < rate < 1 and len(targets) > 1:
+            quota = min(len(targets) - 1, max(1, quota))  # partly answered means partly
+        chosen = set(self.rng.sample(range(len(targets)), quota))
+        for index, target in enumerate(targets):
+            if index not in chosen:
                 continue
             target = CampaignTarget.objects.select_related("campaign", "student", "consent").get(pk=target.pk)
-            profile = _profile(self.rng)
+            # A golden-ratio sequence instead of independent draws: the shares hold even in a small school.
+            self.roll = (self.roll + 0.6180339887) % 1.0
+            profile = _profile(self.roll)
             answers = _answers(self.rng, profile, target.grade_level or 7)
             client_id = uuid.UUID(int=self.rng.getrandbits(128))
             with at(when(target)):
@@ -256,7 +265,7 @@ class Activity:
         dismissed = cleared = relevelled = clear_requested = 0
         for index, warning in enumerate(warnings):
             plan = plan_cycle[index % len(plan_cycle)]
-            if plan == "dismiss" and (dismissed or warning.level.severity > (yellow.severity if yellow else 0)):
+            if plan == "dismiss" and (dismissed >= 3 or warning.level.severity > (yellow.severity if yellow else 0)):
                 plan = "monitoring"
             if plan == "cleared" and cleared:
                 plan = "monitoring"
@@ -406,10 +415,8 @@ class Activity:
         # A student's own "I need help" (我要求助).
         student = u.get("student")
         if student is not None:
-            own = RoleAssignment.objects.filter(user=student, role="student").values_list("student_id", flat=True).first()
-            if not Warning.objects.filter(student_id=own, state__in=states.OPEN).exists():
-                with at(self.sem.ago(2)):
-                    alerts.self_help_request(actor=student, message="最近压力很大，晚上睡不着，想找老师聊聊。")
+            with at(self.sem.ago(2)):  # joins the student's open warning if there is one
+                alerts.self_help_request(actor=student, message="最近压力很大，晚上睡不着，想找老师聊聊。")
         self.progress("activity: reports from people")
 
     # -- an open monitoring series for the key students ------------------------------------------------

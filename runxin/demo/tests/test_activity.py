@@ -1,0 +1,92 @@
+"""The lived-in demo: a small city with a semester's screening and warnings, all made by the real services."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from runxin.accounts.models import User
+from runxin.alerts import states
+from runxin.alerts.models import FollowUp, Warning, WarningEvent
+from runxin.notify.models import Notification
+from runxin.screening.models import Campaign, CampaignTarget, Result, ScreeningFlag, Submission
+
+pytestmark = pytest.mark.django_db
+
+N = 900
+
+
+@pytest.fixture
+def city(db):
+    out = StringIO()
+    call_command("demo_city", students=N, seed=7, stdout=out)
+    return out.getvalue()
+
+
+def test_the_demo_school_screened_in_september_and_closed_the_campaign(city):
+    psych = User.objects.get(username="psych_teacher")
+    school_id = psych.role_assignments.get().org_unit_id
+    universal = Campaign.objects.get(owner_id=school_id, kind=Campaign.Kind.UNIVERSAL)
+    assert universal.status == Campaign.Status.CLOSED
+    assert universal.window_start.month == 9
+    targets = CampaignTarget.objects.filter(campaign=universal).count()
+    answered = Submission.objects.filter(target__campaign=universal).count()
+    assert targets > 50
+    assert 0.8 * targets <= answered <= 0.97 * targets  # about nine in ten answered; a few guardians declined
+    results = Result.objects.filter(campaign=universal)
+    assert set(results.values_list("instrument_code", flat=True)) == {"phqa", "gad7"}
+    phqa = results.filter(instrument_code="phqa")
+    minimal_or_mild = phqa.filter(band_code__in=["minimal", "mild"]).count()
+    assert minimal_or_mild / phqa.count() > 0.8
+    assert results.filter(critical=True).exists()
+    # Every flag was handed to the warnings app, where it raised (or joined) a warning.
+    flags = ScreeningFlag.objects.filter(result__campaign=universal)
+    assert flags.exists() and not flags.filter(handed_over_at__isnull=True).exists()
+    assert "questionnaires handed in" in city
+
+
+def test_warnings_are_spread_over_the_workflow_with_a_history(city):
+    by_state = {state: Warning.objects.filter(state=state).count() for state in states.ALL}
+    for state in (states.RAISED, states.ACKNOWLEDGED, states.ASSESSED, states.INTERVENTION, states.MONITORING,
+                  states.CLEAR_REQUESTED, states.CLEARED, states.DISMISSED):
+        assert by_state[state] >= 1, (state, by_state)
+    sources = set(Warning.objects.values_list("reports__source", flat=True))
+    assert {"screening", "observation", "peer", "hotline", "police", "self"} <= sources or \
+        {"screening", "observation", "peer", "hotline", "police"} <= sources
+    assert WarningEvent.objects.filter(kind=WarningEvent.Kind.LEVEL_CHANGED).exists()
+    dismissed = WarningEvent.objects.filter(kind=WarningEvent.Kind.DISMISSED).first()
+    assert dismissed.reason
+    escalated = Warning.objects.filter(escalation_count__gte=1, tier__gte=states.DISTRICT)
+    assert escalated.exists()
+    assert FollowUp.objects.filter(warning__state=states.CLEARED, done_at__isnull=False).exists()
+    # Histories run in time order and lie in the past.
+    warning = Warning.objects.filter(state=states.MONITORING).first()
+    times = list(warning.events.order_by("id").values_list("at", flat=True))
+    assert times == sorted(times)
+
+
+def test_demo_staff_have_notifications_and_the_campaigns_are_live(city):
+    for username in ("psych_teacher", "school_leader", "district_centre"):
+        assert Notification.objects.filter(recipient__username=username, channel="inbox").exists(), username
+    monitoring = Campaign.objects.get(kind=Campaign.Kind.MONITORING, series__isnull=True)
+    assert monitoring.status == Campaign.Status.OPEN
+    round_ = monitoring.rounds.get()
+    finished = CampaignTarget.objects.filter(campaign=round_, finished_at__isnull=False).count()
+    assert 0 < finished < CampaignTarget.objects.filter(campaign=round_).count()
+    live = Campaign.objects.filter(kind=Campaign.Kind.UNIVERSAL, status=Campaign.Status.OPEN).get()
+    targets = CampaignTarget.objects.filter(campaign=live)
+    assert 0 < targets.filter(finished_at__isnull=False).count() < targets.count()
+
+
+def test_if_empty_runs_nothing_again_and_no_activity_skips_it(city):
+    counts = (Submission.objects.count(), Warning.objects.count(), Notification.objects.count())
+    out = StringIO()
+    call_command("demo_city", students=N, seed=7, if_empty=True, stdout=out)
+    assert "already holds a city" in out.getvalue()
+    assert (Submission.objects.count(), Warning.objects.count(), Notification.objects.count()) == counts
+
+
+def test_no_activity_gives_people_only(db):
+    call_command("demo_city", students=300, seed=3, no_activity=True, stdout=StringIO())
+    assert not Campaign.objects.exists()
+    assert not Warning.objects.exists()
