@@ -1,9 +1,12 @@
 from django.http import HttpResponseBadRequest
 from django.shortcuts import render
+from django.utils.translation import get_language
 
 from runxin.access import roles
 from runxin.access.decorators import requires
 from runxin.access.read_audit import record_read
+from runxin.alerts import selectors as alert_selectors
+from runxin.alerts import services as alert_services
 
 from . import selectors
 from .models import Student
@@ -62,5 +65,15 @@ def student_detail(request, student_id: int):
         "guardians": selectors.student_guardians(student) if sees_profile else [],
         "history": selectors.student_history(student) if sees_profile else [],
         "groups": list(student.groups.all()) if sees_profile else [],
+        "sees_risk": roles.STUDENT_RISK_LEVEL in perms,
+        "sees_clinical": roles.STUDENT_CLINICAL in perms,
+        "warnings": alert_selectors.student_warnings(request.user, student.pk)
+        if roles.STUDENT_RISK_LEVEL in perms else [],
+        "screenings": selectors.student_screenings(request.user, student, get_language() or "zh-hans")
+        if roles.STUDENT_CLINICAL in perms else [],
+        "may_report": roles.ALERT_RAISE in perms and bool(alert_services.sources_for(request.user)),
     }
+    if context["screenings"]:
+        record_read(user=request.user, student=student, record_type="screening.results", record_id=student.pk,
+                    request=request)
     return render(request, "people/student_detail.html", context)
