@@ -167,9 +167,9 @@ class Activity:
         self.escalation_nobody_acknowledged()
         self.reports_from_people()
         self.monitoring_series()
-        self.acknowledge_recent()
         if self.other_school is not None:
             self.live_screening(self.other_school)
+        self.acknowledge_recent()
         self.result.warnings = Warning.objects.count()
         self.result.notifications = Notification.objects.count()
         self.result.states = {}
@@ -355,17 +355,33 @@ class Activity:
             warning.refresh_from_db()
 
     def acknowledge_recent(self) -> None:
-        """The school acknowledges the flags of the recent rounds soon after they arrive (the newest waits)."""
-        psych, leader = self.users["psych_teacher"], self.users["school_leader"]
-        waiting = list(Warning.objects.filter(state=states.RAISED, source=Warning.Source.SCREENING,
-                                              student__school=self.school).select_related("level")
-                       .order_by("raised_at", "id"))
-        for warning in waiting[:-1]:
-            acker = psych if "psych_teacher" in (warning.level.ack_roles or []) else leader
-            if warning.tier >= states.DISTRICT:
+        """Each school acknowledges, assesses and takes into intervention the flags of the recent questionnaires
+        within the levels' times; a flag of the last few hours may still be waiting."""
+        for school in (self.school, self.other_school):
+            if school is None:
                 continue
-            with at(warning.raised_at + timedelta(minutes=10 + self.rng.randint(0, 15))):
-                alerts.warning_acknowledge(warning=warning, actor=acker, reason="已接报。")
+            staff = {ra.role: ra.user for ra in RoleAssignment.objects.filter(
+                org_unit=school, role__in=["psych_teacher", "school_leader"], is_active=True)
+                .select_related("user").order_by("id")}
+            waiting = (Warning.objects.filter(state=states.RAISED, source=Warning.Source.SCREENING, student__school=school,
+                                              tier__lt=states.DISTRICT, raised_at__lt=self.sem.ago(3))
+                       .select_related("level").order_by("raised_at", "id"))
+            for warning in waiting:
+                role = "psych_teacher" if "psych_teacher" in (warning.level.ack_roles or []) else "school_leader"
+                if role not in staff:
+                    continue
+                raised = warning.raised_at
+                with at(raised + timedelta(minutes=10 + self.rng.randint(0, 15))):
+                    warning = alerts.warning_acknowledge(warning=warning, actor=staff[role], reason="已接报。")
+                if "psych_teacher" not in staff:
+                    continue
+                # Assessed and taken into intervention within the level's times (so nothing sits overdue).
+                with at(raised + timedelta(minutes=60 + self.rng.randint(0, 20))):
+                    warning = alerts.warning_assess(warning=warning, actor=staff["psych_teacher"], confirm=True,
+                                                    reason="约谈确认。", clinical_note="约谈后确认，制定干预计划。")
+                with at(raised + timedelta(minutes=150 + self.rng.randint(0, 20))):
+                    alerts.warning_start_intervention(warning=warning, actor=staff["psych_teacher"],
+                                                      reason="个体辅导，班主任关注，已告知家长。")
 
     # -- reports from people ----------------------------------------------------------------------------
     def _student(self, *, school_class_id: int | None = None, offset: int = 0) -> Student:
@@ -407,7 +423,7 @@ class Activity:
             alerts.warning_assess(warning=w, actor=u["psych_teacher"], confirm=True,
                                   reason="面谈确认，家庭冲突是主要诱因。", clinical_note="建议家庭辅导。")
         # A police notice (公安机关通报) entered by the district centre.
-        with at(self.sem.ago(8)):
+        with at(self.sem.ago(2.5)):
             alerts.warning_report(actor=u["district_centre"], student=self._student(offset=20),
                                   source=Warning.Source.POLICE, level=self.levels.get("orange"),
                                   reporter_name="润州市公安局城东派出所",

@@ -4,6 +4,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from runxin.accounts.models import User
 from runxin.alerts import states
@@ -59,10 +60,14 @@ def test_warnings_are_spread_over_the_workflow_with_a_history(city):
     escalated = Warning.objects.filter(escalation_count__gte=1, tier__gte=states.DISTRICT)
     assert escalated.exists()
     assert FollowUp.objects.filter(warning__state=states.CLEARED, done_at__isnull=False).exists()
+    # Mid-semester, not neglect: nothing waits past its level's time except what the sweep already moved up.
+    overdue = Warning.objects.filter(state__in=states.OPEN, due_at__lte=timezone.now())
+    assert not overdue.exists(), list(overdue.values("id", "state", "level__code", "tier", "due_at"))
     # Histories run in time order and lie in the past.
     warning = Warning.objects.filter(state=states.MONITORING).first()
     times = list(warning.events.order_by("id").values_list("at", flat=True))
     assert times == sorted(times)
+    assert times[-1] <= timezone.now()
 
 
 def test_demo_staff_have_notifications_and_the_campaigns_are_live(city):
