@@ -59,6 +59,7 @@ def test_warnings_are_spread_over_the_workflow_with_a_history(city):
     assert dismissed.reason
     escalated = Warning.objects.filter(escalation_count__gte=1, tier__gte=states.DISTRICT)
     assert escalated.exists()
+    assert WarningEvent.objects.filter(warning__in=escalated, kind="escalated").count() >= 2  # class→school→district
     assert FollowUp.objects.filter(warning__state=states.CLEARED, done_at__isnull=False).exists()
     # Mid-semester, not neglect: nothing waits past its level's time except what the sweep already moved up.
     overdue = Warning.objects.filter(state__in=states.OPEN, due_at__lte=timezone.now())
