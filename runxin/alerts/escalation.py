@@ -57,6 +57,12 @@ def escalation_sweep(*, now: datetime | None = None) -> int:
     return escalated
 
 
+def _sql_time(now: datetime):
+    """`now` as the database stores it: raw SQL bypasses the ORM's adaptation, and SQLite compares the
+    stored text, which has no '+00:00' suffix (PostgreSQL takes the datetime as it is)."""
+    return connection.ops.adapt_datetimefield_value(now)
+
+
 def _append_events(now: datetime) -> None:
     """One event per warning this sweep moved: they are exactly the rows stamped escalated_at = now (a sweep
     that moved nothing returns before this, so a repeated `now` adds nothing)."""
@@ -71,7 +77,7 @@ def _append_events(now: datetime) -> None:
             FROM alerts_warning w
             WHERE w.escalated_at = %s
             """,
-            [now, reason, now],
+            [_sql_time(now), reason, _sql_time(now)],
         )
 
 
@@ -138,7 +144,8 @@ def _record_inbox(tier: int, now: datetime) -> None:
         WHERE x.n <= %s
         ON CONFLICT (dedupe_key) DO NOTHING
     """  # noqa: S608
-    params = [subject[0], subject[1], body[0], body[1], now, now, *role_params, True, today, today, now, tier,
+    at = _sql_time(now)
+    params = [subject[0], subject[1], body[0], body[1], at, at, *role_params, True, today, today, at, tier,
               INBOX_PER_SWEEP]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
@@ -170,8 +177,9 @@ def _record_digest(level_ids: list[int], tier: int, channel: str, now: datetime,
         HAVING COUNT(DISTINCT w.id) > %s
         ON CONFLICT (dedupe_key) DO NOTHING
     """  # noqa: S608
-    params = [channel, subject, body, stamp, stamp, tier, channel, now, channel, now, *role_params, True, today,
-              today, now, tier, *level_ids, more_than]
+    at = _sql_time(now)
+    params = [channel, subject, body, stamp, stamp, tier, channel, at, channel, at, *role_params, True, today,
+              today, at, tier, *level_ids, more_than]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount > 0
