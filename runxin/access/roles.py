@@ -25,7 +25,8 @@ class Role:
 # Permissions, grouped. Student detail levels rise: roster < profile < sensitive < clinical.
 STUDENT_ROSTER = "student.roster"  # name, number, class, sex: enough to find a student
 STUDENT_PROFILE = "student.profile"  # birth date, boarding, groups, guardians, masked ID number
-STUDENT_SENSITIVE = "student.sensitive"  # full ID number, guardians' phones
+STUDENT_SENSITIVE = "student.sensitive"  # the full ID number
+GUARDIAN_CONTACT = "student.guardian_contact"  # guardians' phone numbers (home-school contact, 家校协同)
 STUDENT_RISK_LEVEL = "student.risk_level"  # warning level and state, no answers or notes
 STUDENT_CLINICAL = "student.clinical"  # screening answers, counseling notes, case files
 ROSTER_IMPORT = "roster.import"
@@ -47,13 +48,14 @@ SCREENING_TAKE = "screening.take"  # a student taking their own open campaigns w
 INSTRUMENTS_MANAGE = "instruments.manage"  # upload, check and publish instrument definitions (量表)
 
 ALL_PERMISSIONS = frozenset({
-    STUDENT_ROSTER, STUDENT_PROFILE, STUDENT_SENSITIVE, STUDENT_RISK_LEVEL, STUDENT_CLINICAL,
+    STUDENT_ROSTER, STUDENT_PROFILE, STUDENT_SENSITIVE, GUARDIAN_CONTACT, STUDENT_RISK_LEVEL, STUDENT_CLINICAL,
     ROSTER_IMPORT, STAFF_IMPORT, STAFF_MANAGE, ORG_BROWSE, ORG_MANAGE, ROLLOVER_RUN, AUDIT_SEARCH,
     SYSTEM_SETTINGS, GROUPS_MANAGE, AGGREGATES_VIEW, PEER_REPORT,
     SCREENING_MANAGE, SCREENING_PROGRESS, SCREENING_RESULTS, SCREENING_TAKE, INSTRUMENTS_MANAGE, MENTOR_PAIR,
 })
 
-_CARE_TEAM = {STUDENT_ROSTER, STUDENT_PROFILE, STUDENT_SENSITIVE, STUDENT_RISK_LEVEL, STUDENT_CLINICAL}
+_CARE_TEAM = {STUDENT_ROSTER, STUDENT_PROFILE, STUDENT_SENSITIVE, GUARDIAN_CONTACT, STUDENT_RISK_LEVEL,
+              STUDENT_CLINICAL}
 
 ROLES: dict[str, Role] = {
     role.code: role
@@ -65,17 +67,17 @@ ROLES: dict[str, Role] = {
              frozenset(_CARE_TEAM | {ORG_BROWSE, AGGREGATES_VIEW, ROSTER_IMPORT,
                                      SCREENING_MANAGE, SCREENING_PROGRESS, SCREENING_RESULTS})),
         Role("school_leader", _("School leader (校长/分管校长)"), "subtree", True,
-             frozenset({STUDENT_ROSTER, STUDENT_PROFILE, STUDENT_SENSITIVE, STUDENT_RISK_LEVEL, ORG_BROWSE,
-                        AGGREGATES_VIEW, ROSTER_IMPORT, STAFF_IMPORT, STAFF_MANAGE, ROLLOVER_RUN,
+             frozenset({STUDENT_ROSTER, STUDENT_PROFILE, STUDENT_SENSITIVE, GUARDIAN_CONTACT, STUDENT_RISK_LEVEL,
+                        ORG_BROWSE, AGGREGATES_VIEW, ROSTER_IMPORT, STAFF_IMPORT, STAFF_MANAGE, ROLLOVER_RUN,
                         SCREENING_PROGRESS, MENTOR_PAIR})),
         Role("psych_teacher", _("Psychology teacher (心理教师)"), "subtree", True,
              frozenset(_CARE_TEAM | {ORG_BROWSE, AGGREGATES_VIEW, ROSTER_IMPORT, STAFF_IMPORT,
                                      SCREENING_MANAGE, SCREENING_PROGRESS, SCREENING_RESULTS, MENTOR_PAIR})),
         Role("head_teacher", _("Head teacher (班主任)"), "subtree", True,
-             frozenset({STUDENT_ROSTER, STUDENT_PROFILE, STUDENT_SENSITIVE, STUDENT_RISK_LEVEL, ORG_BROWSE,
+             frozenset({STUDENT_ROSTER, STUDENT_PROFILE, GUARDIAN_CONTACT, STUDENT_RISK_LEVEL, ORG_BROWSE,
                         SCREENING_PROGRESS})),
         Role("mentor", _("Mentor (知心导师)"), "paired", True,
-             frozenset({STUDENT_ROSTER, STUDENT_PROFILE, STUDENT_RISK_LEVEL})),
+             frozenset({STUDENT_ROSTER, STUDENT_PROFILE, GUARDIAN_CONTACT, STUDENT_RISK_LEVEL})),
         Role("psych_committee", _("Class psych committee member (班级心理委员)"), "none", False,
              frozenset({PEER_REPORT})),
         Role("hotline_operator", _("Hotline operator (热线接线员)"), "subtree", True,

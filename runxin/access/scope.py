@@ -136,7 +136,8 @@ def permissions_for_student(user, student: Student) -> set[str]:
     or the limited break-glass set while an emergency grant is active."""
     held = ordinary_permissions(user, student)
     if not held and active_break_glass(user, student.pk):
-        held = {roles.STUDENT_ROSTER, roles.STUDENT_PROFILE, roles.STUDENT_SENSITIVE, roles.STUDENT_RISK_LEVEL}
+        # Enough to reach the family and see the risk level in an emergency; not the ID number or clinical notes.
+        held = {roles.STUDENT_ROSTER, roles.STUDENT_PROFILE, roles.GUARDIAN_CONTACT, roles.STUDENT_RISK_LEVEL}
     return held
 
 

@@ -62,6 +62,7 @@ def student_detail(request, student_id: int):
         "student": student,
         "sees_profile": sees_profile,
         "sees_sensitive": roles.STUDENT_SENSITIVE in perms,
+        "sees_guardian_contact": roles.GUARDIAN_CONTACT in perms,
         "guardians": selectors.student_guardians(student) if sees_profile else [],
         "history": selectors.student_history(student) if sees_profile else [],
         "groups": list(student.groups.all()) if sees_profile else [],

@@ -62,12 +62,23 @@ def test_student_page_is_read_audited(world, client_for):
         world.psych, world.a1, "student.profile", False)
 
 
-def test_mentor_sees_profile_but_masked_phone(world, client_for):
+def test_mentor_sees_guardian_contact_but_not_the_id_number(world, client_for):
     from runxin.testing.factories import GuardianFactory
 
+    world.b1.id_number = "11010519491231002X"
+    world.b1.save()
     guardian = GuardianFactory(student=world.b1, position=1, phone="13912345678")
     body = client_for(world.mentor).get(reverse("people:student_detail", args=[world.b1.pk])).content.decode()
-    assert guardian.name in body and "13912345678" not in body and "139****5678" in body
+    assert guardian.name in body and "13912345678" in body
+    assert "11010519491231002X" not in body and "110105********002X" in body
+
+
+def test_head_teacher_sees_masked_id_number_psych_teacher_the_full_one(world, client_for):
+    world.a1.id_number = "11010519491231002X"
+    world.a1.save()
+    url = reverse("people:student_detail", args=[world.a1.pk])
+    assert "11010519491231002X" not in client_for(world.head).get(url).content.decode()
+    assert "11010519491231002X" in client_for(world.psych).get(url).content.decode()
 
 
 def test_anonymous_is_sent_to_sign_in(world, client):
