@@ -3,6 +3,8 @@ from django.shortcuts import render
 from runxin.access import roles, scope
 from runxin.access.decorators import signed_in
 
+from . import home_summary
+
 
 @signed_in
 def home(request):
@@ -19,6 +21,10 @@ def home(request):
     for perm in (roles.STUDENT_ROSTER, roles.ROSTER_IMPORT, roles.ORG_BROWSE, roles.AUDIT_SEARCH,
                  roles.ROLLOVER_RUN, roles.PEER_REPORT, roles.STAFF_MANAGE):
         context["can"][perm.replace(".", "_")] = scope.has_permission(user, perm)
+    if scope.has_permission(user, roles.ALERT_QUEUE):
+        context["warnings"] = home_summary.warnings_by_level(user)
+    if scope.has_permission(user, roles.SCREENING_PROGRESS):
+        context["campaigns"] = home_summary.open_campaigns(user)
     if context["can"]["student_roster"]:
         visible = scope.students(user, roles.STUDENT_ROSTER)
         context["student_count"] = visible.filter(status="enrolled").count()
