@@ -147,7 +147,9 @@ def raw_copy(path: Path) -> float:
 def measure(rows: int, workdir: Path) -> dict:
     path = workdir / f"roster-{rows}.csv"
     print(f"generating {rows:,} rows …", flush=True)
-    generate(path, rows)
+    # In a process of its own: a child forked from a big parent inherits the parent's peak RSS in its
+    # ru_maxrss, and the generator's set of a million ID numbers would then count against the import.
+    subprocess.run([sys.executable, __file__, "--generate", str(path), "--rows", str(rows)], check=True)
     print(f"  {path.stat().st_size / 1e6:.0f} MB", flush=True)
     fresh_database()
     copy_seconds, copied = raw_copy(path)
@@ -173,17 +175,24 @@ def show(result: dict) -> None:
     print("                phases: " + ", ".join(f"{k} {v:.1f} s" for k, v in a.get("timings", {}).items()))
     print(f"raw COPY        {result['copy']:7.1f} s   ({result['copied']:,} rows into a bare table of text columns)")
     print(f"ratio           {s['seconds'] / result['copy']:7.1f} × raw COPY (wall: {first['wall'] / result['copy']:.1f} ×)")
+    print(f"rows per second {result['rows'] / s['seconds']:9,.0f} (import)   {result['rows'] / result['copy']:9,.0f} (raw COPY)")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--compare-rows", type=int, default=0, help="also run this many rows to compare memory")
+    parser.add_argument("--generate", metavar="PATH", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.generate:
+        generate(Path(args.generate), args.rows)
+        return
+    print(f"load average at start: {os.getloadavg()[0]:.1f} (2 cores; other work on the machine slows every figure)")
     with tempfile.TemporaryDirectory(prefix="runxin-bench-") as tmp:
         results = [measure(n, Path(tmp)) for n in ([args.compare_rows] if args.compare_rows else []) + [args.rows]]
     for result in results:
         show(result)
+    print(f"\nload average at the end: {os.getloadavg()[0]:.1f}")
     if len(results) == 2:
         small, big = results
         print(f"\npeak RSS {small['first']['peak_mb']:.0f} MB at {small['rows']:,} rows vs "
