@@ -257,7 +257,6 @@ class StreamWriter:
             cursor.execute("TRUNCATE import_batch, import_touched, import_touched_more")
             with cursor.copy("COPY import_batch FROM STDIN") as copy:
                 copy.write(payload)
-            cursor.execute("ANALYZE import_batch")
             mark = self._step("copy", mark)
             cursor.execute("INSERT INTO import_seen SELECT student_number, min(line) FROM import_batch "
                            "GROUP BY student_number ON CONFLICT (student_number) DO NOTHING")
