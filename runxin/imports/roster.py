@@ -1,10 +1,10 @@
 """The student roster import: read, validate, then upsert by 学籍号 in bulk.
 
-Two writers share one contract. On PostgreSQL validated rows stream in batches into a temporary staging
-table with COPY, and a handful of set-based statements do the rest (duplicates, other-school conflicts,
-classes, the upsert with ON CONFLICT … WHERE … IS DISTINCT FROM, enrollments, guardians, groups), so
-memory stays flat and a re-import of the same file writes nothing. Elsewhere (the SQLite demo) the ORM
-writer does the same in batches with bulk_create/bulk_update.
+Two writers share one contract. On PostgreSQL (bulk.py) validated rows stream in batches through COPY
+into a temporary table, and a handful of set-based statements per batch do the rest (duplicates,
+other-school conflicts, classes, the upsert with ON CONFLICT … WHERE … IS DISTINCT FROM, enrollments,
+guardians, groups), so memory stays flat and a re-import of the same file writes nothing. Elsewhere (the
+SQLite demo) the ORM writer below does the same in batches with bulk_create/bulk_update.
 
 A dry run (the preview, `--dry-run`) runs everything and rolls back, so its counts are the real forecast.
 """
