@@ -328,6 +328,13 @@ class Reminder(models.Model):
 class CampaignEvent(models.Model):
     """What staff did to a campaign and when (opened, closed, codes printed, consent recorded …)."""
 
+    LABELS = {
+        "created": _("created"), "changed": _("changed"), "opened": _("opened"), "closed": _("closed"),
+        "codes_created": _("codes printed"), "consent_notified": _("guardians notified"),
+        "guardian_consented": _("a guardian consented"), "guardian_declined": _("a guardian declined"),
+        "reminded": _("head teacher reminded"), "demo_seeded": _("demo results generated"),
+    }
+
     campaign = models.ForeignKey(Campaign, models.CASCADE, related_name="events")
     at = models.DateTimeField()
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+")
@@ -339,3 +346,7 @@ class CampaignEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} on campaign {self.campaign_id}"
+
+    @property
+    def label(self) -> str:
+        return str(self.LABELS.get(self.kind, self.kind))

@@ -57,6 +57,7 @@ WARN_LEVELS = frozenset(getattr(settings, "SCREENING_WARN_LEVELS", ("critical", 
 RISK_RANK = {"none": 0, "moderate": 1, "review": 2, "high": 3, "critical": 4}
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud and typed on phones
 CODE_LENGTH = 8
+MAX_TEXT_ANSWER = 2000  # characters in a free-text answer (ASQ "please describe" …)
 
 
 class ScreeningError(ValueError):
@@ -652,6 +653,54 @@ def steps_for(target: CampaignTarget) -> list[Step]:
     return steps
 
 
+_TARGET_QUERY: list = []
+
+
+def target_for_pass(target_id: int) -> CampaignTarget | None:
+    """The target a questionnaire pass names, with its campaign, student and consent record — what every
+    questionnaire page needs — in one prepared query (PostgreSQL plans it once per connection: this runs on
+    every answer and every submission). Other databases use the ORM's select_related."""
+    if connection.vendor != "postgresql":
+        return CampaignTarget.objects.select_related("campaign", "student", "consent").filter(pk=target_id).first()
+    import psycopg
+
+    if not _TARGET_QUERY:
+        parts = [(CampaignTarget, "t"), (Campaign, "c"), (Student, "s"), (ConsentRecord, "r")]
+        columns = [(model, [f.attname for f in model._meta.concrete_fields], alias) for model, alias in parts]
+        select = ", ".join(f'{alias}."{model._meta.get_field(name).column}"'
+                           for model, names, alias in columns for name in names)
+        sql = (f"SELECT {select} FROM {CampaignTarget._meta.db_table} t "  # noqa: S608 — names from the models
+               f"JOIN {Campaign._meta.db_table} c ON c.id = t.campaign_id "
+               f"JOIN {Student._meta.db_table} s ON s.id = t.student_id "
+               f"LEFT JOIN {ConsentRecord._meta.db_table} r ON r.target_id = t.id WHERE t.id = %s")
+        # Each field's from-database converters (JSONField parses its text), as the ORM would apply them.
+        layout = [(model, names, [(n, f.get_db_converters(connection)) for n, f in enumerate(
+            model._meta.get_field(name) for name in names) if f.get_db_converters(connection)])
+            for model, names, _alias in columns]
+        _TARGET_QUERY[:] = [sql, layout]
+    sql, layout = _TARGET_QUERY
+    connection.ensure_connection()
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(sql, [target_id], prepare=True)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    objects, start = [], 0
+    for model, names, converters in layout:
+        values = list(row[start:start + len(names)])
+        start += len(names)
+        if values[0] is None:  # no such row on the LEFT JOIN (no consent record yet)
+            objects.append(None)
+            continue
+        for n, functions in converters:
+            for convert in functions:
+                values[n] = convert(values[n], None, connection)
+        objects.append(model.from_db(connection.alias, names, values))
+    target, campaign, student, record = objects
+    target._state.fields_cache.update(campaign=campaign, student=student, consent=record)
+    return target
+
+
 def code_redeem(raw: str, today: date | None = None) -> CampaignTarget:
     """The target a one-time code opens, or ScreeningError saying why not (in words a student understands)."""
     code = normalise_code(raw)
@@ -674,6 +723,7 @@ def answer_save(*, target: CampaignTarget, step: Step, answers: Mapping[str, obj
     """Save answers as they are given (one or a page of them) into the draft for this instrument.
     A blank value clears an answer. Refused once the questionnaire was handed in or the window closed."""
     _check_may_answer(target)
+    _check_text_length(answers)
     try:
         given = check_answers(step.definition, answers)
     except AnswerError as exc:
@@ -693,6 +743,11 @@ def answer_save(*, target: CampaignTarget, step: Step, answers: Mapping[str, obj
             CampaignTarget.objects.filter(pk=target.pk, started_at__isnull=True).update(started_at=now)
             target.started_at = now
     return draft
+
+
+def _check_text_length(answers: Mapping) -> None:
+    if any(isinstance(v, str) and len(v) > MAX_TEXT_ANSWER for v in answers.values()):
+        raise ScreeningError(_("An answer can be at most %(n)s characters long.") % {"n": MAX_TEXT_ANSWER})
 
 
 def _check_may_answer(target: CampaignTarget) -> None:
@@ -715,7 +770,8 @@ def submission_accept(*, target: CampaignTarget, client_id: uuid.UUID | str, ans
                       elapsed: Mapping | None = None, via: str = "code", user=None,
                       remote_addr: str | None = None) -> Accepted:
     """Hand in a questionnaire: every instrument is scored by the exact version the campaign names, and the
-    submission, its results and any warning flag are written in one short transaction.
+    submission, its results and any warning flag are written at once (one statement on PostgreSQL, one
+    short transaction elsewhere).
 
     Guarantees: the same `client_id` (a retry, a double tap) or a second device for the same target
     returns the first submission and writes nothing; answers given earlier and saved in the drafts are
@@ -746,10 +802,16 @@ def submission_accept(*, target: CampaignTarget, client_id: uuid.UUID | str, ans
     problems: list[str] = []
     for step in steps:
         draft = drafts.get(step.version_id)
+        posted = answers.get(step.code, {})
         given = dict(draft.answers) if draft else {}
-        given.update(answers.get(step.code, {}))
+        given.update(posted)
+        _check_text_length(given)
         merged[step.code] = given
-        took = (draft.updated_at - draft.started_at).total_seconds() if draft else _client_seconds(elapsed, step.code)
+        if draft:  # from the first answer to the last one, which may arrive only now
+            last = now if set(posted) - set(draft.answers) else draft.updated_at
+            took = (last - draft.started_at).total_seconds()
+        else:
+            took = _client_seconds(elapsed, step.code)
         if took is not None:
             seconds[step.code] = took
         try:
@@ -862,8 +924,13 @@ def _write_in_one_statement(*, submission: dict, results: list[dict], target: Ca
     for row in results:
         params += _prep(Result, row)[1]
     params += [target.student_id, now, sorted(WARN_LEVELS), now, now, target.pk]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    # A server-side-binding cursor on Django's own connection (same transaction state): psycopg prepares
+    # the statement once per connection, so PostgreSQL does not plan this CTE again for every student.
+    import psycopg
+
+    connection.ensure_connection()
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(sql, params, prepare=True)
         submission_id, flag_ids = cursor.fetchone()
     return None if submission_id is None else (submission_id, list(flag_ids))
 

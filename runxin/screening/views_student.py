@@ -70,8 +70,7 @@ def _pass_target(request) -> CampaignTarget | None:
     target_id, owner = found
     if owner is not None and owner != request.user.pk:
         return None  # an account's pass does not outlive that account's sign-in
-    found_targets = list(CampaignTarget.objects.select_related("campaign", "student", "consent").filter(pk=target_id))
-    target = found_targets[0] if found_targets else None
+    target = services.target_for_pass(target_id)
     if target is not None:
         target.pass_owner = owner
     return target

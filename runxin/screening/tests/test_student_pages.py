@@ -196,3 +196,25 @@ def test_a_student_account_takes_its_own_screening(world, campaign, client_for):
 @pytest.mark.parametrize("who", ["outsider", "psych", "head", "parent"])
 def test_only_students_have_a_screening_list(world, client_for, who):
     assert client_for(getattr(world, who)).get("/screening/mine/").status_code == 403
+
+
+def test_the_prepared_pass_lookup_matches_the_orm(world, campaign):
+    from runxin.screening import services
+    from runxin.screening.models import ConsentRecord
+
+    def fields(obj):
+        return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}
+
+    orm = CampaignTarget.objects.select_related("campaign", "student", "consent").get(campaign=campaign,
+                                                                                       student=world.a1)
+    fast = services.target_for_pass(orm.pk)
+    assert fields(fast) == fields(orm)
+    assert fields(fast.campaign) == fields(orm.campaign) and isinstance(fast.campaign.target_grades, list)
+    assert fields(fast.student) == fields(orm.student)
+    assert fields(fast.consent) == fields(orm.consent)
+    ConsentRecord.objects.filter(target__campaign=campaign, target__student=world.b1).delete()
+    without = services.target_for_pass(CampaignTarget.objects.get(campaign=campaign, student=world.b1).pk)
+    with pytest.raises(ConsentRecord.DoesNotExist):
+        without.consent  # noqa: B018
+    assert services.gate_for(without).status == "wait_guardian"
+    assert services.target_for_pass(10**9) is None

@@ -185,3 +185,13 @@ def test_after_the_window_nothing_is_accepted(world, campaign):
         services.submission_accept(target=target_of(campaign, world.a1), client_id=uuid.uuid4(),
                                    answers={"phqa": phqa_answers()})
     assert not Submission.objects.exists()
+
+
+def test_an_overlong_answer_is_refused(world, campaign):
+    target = target_of(campaign, world.a1)
+    with pytest.raises(services.ScreeningError) as exc:
+        services.answer_save(target=target, step=step(target, "gad7"), answers={"q1": "x" * 2001})
+    assert "2000" in exc.value.message
+    with pytest.raises(services.ScreeningError):
+        services.submission_accept(target=target, client_id=uuid.uuid4(), answers={"gad7": {"q1": "x" * 5000}})
+    assert not Submission.objects.exists()
