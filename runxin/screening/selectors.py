@@ -371,11 +371,6 @@ def instrument_versions() -> list[InstrumentVersion]:
                 .annotate(result_count=Count("results")).order_by("instrument__code", "-uploaded_at"))
 
 
-def published_student_versions() -> list[InstrumentVersion]:
-    return list(InstrumentVersion.objects.filter(is_published=True, respondent="student")
-                .select_related("instrument").order_by("instrument__code", "-uploaded_at"))
-
-
 # --- what the user may do ------------------------------------------------------------------------------
 
 
