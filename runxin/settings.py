@@ -194,6 +194,17 @@ CELERY_BEAT_SCHEDULE = {
     "screening-monitor": {"task": "runxin.screening.tasks.monitor", "schedule": 300.0},
 }
 
+# A shared cache (Redis in production) so per-client limits, such as wrong one-time-code attempts, count
+# across web workers; the embedded default keeps a per-process memory cache.
+CACHE_URL = envstr("CACHE_URL", "")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -1,6 +1,7 @@
 """The embedded default's scheduler: what Celery beat does in production, in one loop.
 
-Every minute: an escalation sweep and a delivery round for queued notifications. Once a day after 07:00
+Every minute: an escalation sweep, a delivery round for queued notifications and screening's monitor
+(monitoring rounds, campaign windows, flag hand-over retries). Once a day after 07:00
 (Asia/Shanghai): the daily key-case reports. State lives in the database (ScheduledJob, DailyReport and the
 warnings' own due times), so a restart picks up where it left off and never sends a report twice.
 """
@@ -27,6 +28,11 @@ def tick(now: datetime | None = None) -> dict:
     result = {"escalated": escalation.escalation_sweep(now=now)}
     result["daily"] = daily.run_if_due(now=now)
     result["delivered"] = notify.deliver_all()
+    # Screening's timers ride along (Celery beat runs them as their own task): open due monitoring rounds,
+    # close campaigns past their window, and retry any screening flag not yet handed to the warnings.
+    from runxin.screening.tasks import monitor as screening_monitor
+
+    result["screening"] = screening_monitor()
     return result
 
 
