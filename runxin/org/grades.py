@@ -18,7 +18,6 @@ _GRADE_ALIASES = {
 }
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _FULLWIDTH = str.maketrans("０１２３４５６７８９（）　", "0123456789() ")
-_CLASS_RE = re.compile(r"^(?P<grade>.+?)[(]?(?P<num>[0-9一二三四五六七八九十]+)[)]?班?$")
 
 
 def grade_name(level: int) -> str:
@@ -45,18 +44,28 @@ def _cn_number(text: str) -> int | None:
     return None
 
 
-def parse_class_name(raw: str) -> tuple[int, int] | None:
-    """'七年级(3)班', '初一（3）班', '高二3班', '7年级3班' → (grade_level, class_number); None if unreadable."""
-    text = raw.translate(_FULLWIDTH).replace(" ", "").strip()
-    match = _CLASS_RE.match(text)
-    if not match:
-        return None
-    grade_text, num_text = match.group("grade").rstrip("("), match.group("num")
-    level = _GRADE_ALIASES.get(grade_text)
+def _grade_level(text: str) -> int | None:
+    level = _GRADE_ALIASES.get(text)
     if level is None:
-        digits = re.fullmatch(r"([0-9]{1,2})年级", grade_text)
+        digits = re.fullmatch(r"([0-9]{1,2})年级", text)
         level = int(digits.group(1)) if digits else None
-    number = _cn_number(num_text)
-    if level is None or number is None or not (1 <= level <= 12) or not (1 <= number <= 99):
-        return None
-    return level, number
+    return level
+
+
+def parse_class_name(raw: str) -> tuple[int, int] | None:
+    """'七年级(3)班', '初一（3）班', '高二3班', '高一十班', '7年级3班' → (grade_level, class_number); None if unreadable.
+
+    Grade names and class numbers share characters (高二3班, 十一年级2班), so every split is tried, the
+    longest grade name first."""
+    text = raw.translate(_FULLWIDTH).replace(" ", "").strip()
+    if text.endswith("班"):
+        text = text[:-1]
+    text = text.replace("(", "").replace(")", "")
+    for cut in range(len(text) - 1, 0, -1):
+        level = _grade_level(text[:cut])
+        if level is None:
+            continue
+        number = _cn_number(text[cut:])
+        if number is not None and 1 <= level <= 12 and 1 <= number <= 99:
+            return level, number
+    return None
