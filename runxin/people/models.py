@@ -55,10 +55,12 @@ class Student(models.Model):
     boarding = models.CharField(_("day/boarding"), max_length=8, choices=Boarding.choices, default=Boarding.DAY)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.ENROLLED)
     is_key_student = models.BooleanField(_("key student (重点学生)"), default=False)
-    school_class = models.ForeignKey(OrgUnit, models.PROTECT, null=True, blank=True, related_name="+")
+    # The composite indexes in Meta lead with class, school and district, so those need no index of their own
+    # (every index is paid for on each write: a million-row import writes them all).
+    school_class = models.ForeignKey(OrgUnit, models.PROTECT, null=True, blank=True, related_name="+", db_index=False)
     grade = models.ForeignKey(OrgUnit, models.PROTECT, null=True, blank=True, related_name="+")
-    school = models.ForeignKey(OrgUnit, models.PROTECT, null=True, blank=True, related_name="+")
-    district = models.ForeignKey(OrgUnit, models.PROTECT, null=True, blank=True, related_name="+")
+    school = models.ForeignKey(OrgUnit, models.PROTECT, null=True, blank=True, related_name="+", db_index=False)
+    district = models.ForeignKey(OrgUnit, models.PROTECT, null=True, blank=True, related_name="+", db_index=False)
     city = models.ForeignKey(OrgUnit, models.PROTECT, null=True, blank=True, related_name="+")
     groups = models.ManyToManyField(SpecialGroup, through="GroupMembership", blank=True, related_name="students")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -71,16 +73,13 @@ class Student(models.Model):
             models.Index(fields=["school", "name", "id"]),
             models.Index(fields=["district", "name", "id"]),
             models.Index(fields=["school_class", "name"]),
-            models.Index(fields=["grade"]),
-            models.Index(fields=["city"]),
-            # Prefix search (name LIKE '王%', 学籍号 LIKE 'G3205%') cannot use the indexes above under a
-            # non-C collation; pattern_ops indexes can (PostgreSQL only; other databases ignore opclasses).
+            # Prefix search (name LIKE '王%') cannot use the indexes above under a non-C collation; pattern_ops
+            # indexes can (PostgreSQL only; other databases ignore opclasses). 学籍号 LIKE 'G3205%' uses the
+            # varchar_pattern_ops index Django adds beside the unique one.
             models.Index(fields=["district", "name"], name="student_district_name_prefix",
                          opclasses=["int8_ops", "varchar_pattern_ops"]),
             models.Index(fields=["school", "name"], name="student_school_name_prefix",
                          opclasses=["int8_ops", "varchar_pattern_ops"]),
-            models.Index(fields=["student_number"], name="student_number_prefix",
-                         opclasses=["varchar_pattern_ops"]),
         ]
 
     def __str__(self) -> str:
