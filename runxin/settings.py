@@ -194,6 +194,11 @@ CELERY_BEAT_SCHEDULE = {
     "screening-monitor": {"task": "runxin.screening.tasks.monitor", "schedule": 300.0},
 }
 
+# Roster import on PostgreSQL: skip the per-row foreign-key triggers after locking every parent row once
+# (same protection, a third of the time). Takes effect only for a role allowed to SET
+# session_replication_role (superuser, or GRANT SET ON PARAMETER … on PostgreSQL 15+); see docs/imports.md.
+IMPORT_SKIP_ROW_TRIGGERS = envbool("IMPORT_SKIP_ROW_TRIGGERS", True)
+
 # A shared cache (Redis in production) so per-client limits, such as wrong one-time-code attempts, count
 # across web workers; the embedded default keeps a per-process memory cache.
 CACHE_URL = envstr("CACHE_URL", "")
