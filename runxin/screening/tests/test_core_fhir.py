@@ -24,7 +24,8 @@ from runxin.screening.core.fhir import (
 )
 
 HERE = Path(__file__).resolve().parent
-SHARED_FHIR = Path("/work/shared/fixtures/fhir")
+# shared/ lies beside the checkout (../shared), as on every developer machine and in CI.
+SHARED_FHIR = Path(__file__).resolve().parents[4] / "shared" / "fixtures" / "fhir"
 MII_Q = SHARED_FHIR / "mii_phq9_q.json"
 MII_QR = SHARED_FHIR / "mii_phq9_qr.json"
 needs_mii = pytest.mark.skipif(not MII_Q.exists(), reason="shared MII fixtures not present")

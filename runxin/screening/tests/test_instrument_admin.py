@@ -16,7 +16,8 @@ from .helpers import phqa_answers, target_of, version
 
 pytestmark = pytest.mark.django_db
 FIXTURES = Path(__file__).parent / "fixtures" / "fhir"
-SHARED = Path("/work/shared/fixtures/fhir")
+# shared/ lies beside the checkout (../shared), as on every developer machine and in CI.
+SHARED = Path(__file__).resolve().parents[4] / "shared" / "fixtures" / "fhir"
 
 
 def shipped_json(code: str) -> dict:
