@@ -9,46 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 
 from runxin.screening.core.definition import InstrumentDefinition, Item
 
+# The walk scoring uses: what the student is shown is exactly what the scorer treats as asked.
+from runxin.screening.core.scoring import asked_items
 
-class _Partial:
-    """The core's AnswerContext over answers given so far (scales are not known until the end)."""
-
-    def __init__(self, definition: InstrumentDefinition) -> None:
-        self.definition = definition
-        self.answers: dict[str, str] = {}
-        self.asked: dict[str, bool] = {}
-
-    def answer(self, item_id: str) -> str | None:
-        return self.answers.get(item_id)
-
-    def item_score(self, item_id: str) -> Decimal | None:
-        value = self.answers.get(item_id)
-        return None if value is None else self.definition.item(item_id).score_for(value)
-
-    def is_asked(self, item_id: str) -> bool:
-        return self.asked.get(item_id, False)
-
-    def scale_value(self, scale_id: str) -> Decimal | None:
-        return None
-
-
-def asked_items(definition: InstrumentDefinition, answers: Mapping[str, str]) -> list[Item]:
-    """The items shown to the respondent given these answers, in questionnaire order."""
-    ctx = _Partial(definition)
-    shown = []
-    for item in definition.items:
-        asked = item.ask_if is None or bool(item.ask_if.evaluate(ctx))
-        ctx.asked[item.id] = asked
-        if asked:
-            shown.append(item)
-            value = answers.get(item.id)
-            if value not in (None, ""):
-                ctx.answers[item.id] = value
-    return shown
+__all__ = ["Position", "asked_items", "neighbours", "position"]
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from runxin.people.models import GroupMembership, SpecialGroup, Student
 from . import consent
 from .core.definition import InstrumentDefinition
 from .core.fhir import FhirError, questionnaire_to_definition
-from .core.loader import SHIPPED_DIR, list_shipped
+from .core.loader import SHIPPED_DIR, list_shipped, score_payload
 from .core.risk import risk_signal
 from .core.scoring import AnswerError, check_answers, score
 from .core.validation import DefinitionError, parse_definition
@@ -219,16 +219,10 @@ def score_preview(version: InstrumentVersion, answers_text: str) -> dict:
     data = _json_or_error(answers_text, _("The answers"))
     if not isinstance(data, dict):
         raise ScreeningError(_("The answers must be a JSON object mapping item ids to option values."))
-    elapsed = None
-    if isinstance(data.get("answers"), dict):
-        elapsed = data.get("elapsed_seconds")
-        data = data["answers"]
-    definition = definition_of(version)
     try:
-        result = score(definition, data, elapsed_seconds=elapsed)
+        return score_payload(definition_of(version), data)
     except AnswerError as exc:
         raise ScreeningError(_("The answers do not fit this instrument."), exc.problems) from exc
-    return result.to_dict() | {"risk_signal": risk_signal(result).to_dict()}
 
 
 # --- campaigns -----------------------------------------------------------------------------------------
