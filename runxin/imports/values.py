@@ -358,7 +358,6 @@ def is_resident_id_type(raw: object) -> bool:
 
 # ---------------------------------------------------------------- classes
 
-_GRADE_THEN_NUMBER = re.compile(r"^([^0-9()]+?)([0-9]{1,2})班?$")
 _CLASS_NUMBER = re.compile(r"^\(?([0-9]{1,2})\)?班?$")
 
 
@@ -379,8 +378,6 @@ def _class_cached(raw: str, grade_raw: str) -> tuple[int, int] | str:
     if not text:
         raise Bad(gettext_noop("class is empty"))
     parsed = parse_class_name(text)
-    if parsed is None and (split := _GRADE_THEN_NUMBER.match(text)):
-        parsed = parse_class_name(f"{split.group(1)}({split.group(2)})班")  # '高二12班'
     if parsed is None and grade_raw:
         grade_text = clean(grade_raw).replace(" ", "")
         number = _CLASS_NUMBER.match(text)
