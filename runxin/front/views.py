@@ -19,7 +19,8 @@ def home(request):
         item["unit"] = units.get(item["unit_id"])
     context = {"assignments": assignments, "can": {}}
     for perm in (roles.STUDENT_ROSTER, roles.ROSTER_IMPORT, roles.ORG_BROWSE, roles.AUDIT_SEARCH,
-                 roles.ROLLOVER_RUN, roles.PEER_REPORT, roles.STAFF_MANAGE):
+                 roles.ROLLOVER_RUN, roles.PEER_REPORT, roles.STAFF_MANAGE, roles.ALERT_PARENT_REPORT,
+                 roles.ALERT_SELF_HELP, roles.SCREENING_TAKE):
         context["can"][perm.replace(".", "_")] = scope.has_permission(user, perm)
     if scope.has_permission(user, roles.ALERT_QUEUE):
         context["warnings"] = home_summary.warnings_by_level(user)
