@@ -7,7 +7,7 @@ urlpatterns = [
     path("", views.roster_upload, name="roster_upload"),
     path("staff/", views.staff_upload, name="staff_upload"),
     path("template/<str:kind>.xlsx", views.template_download, name="template"),
-    path("<int:batch_id>/", views.batch_detail, name="batch_detail"),
-    path("<int:batch_id>/import/", views.batch_commit, name="batch_commit"),
-    path("<int:batch_id>/rejected.<str:fmt>", views.batch_rejected, name="batch_rejected"),
+    path("<id:batch_id>/", views.batch_detail, name="batch_detail"),
+    path("<id:batch_id>/import/", views.batch_commit, name="batch_commit"),
+    path("<id:batch_id>/rejected.<str:fmt>", views.batch_rejected, name="batch_rejected"),
 ]

@@ -5,6 +5,6 @@ from . import views
 app_name = "notify"
 urlpatterns = [
     path("", views.inbox, name="inbox"),
-    path("<int:notification_id>/open/", views.open_notification, name="open"),
+    path("<id:notification_id>/open/", views.open_notification, name="open"),
     path("read-all/", views.read_all, name="read_all"),
 ]

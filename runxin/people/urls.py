@@ -6,5 +6,5 @@ app_name = "people"
 urlpatterns = [
     path("", views.student_list, name="student_list"),
     path("class-options/", views.class_options, name="class_options"),
-    path("<int:student_id>/", views.student_detail, name="student_detail"),
+    path("<id:student_id>/", views.student_detail, name="student_detail"),
 ]
