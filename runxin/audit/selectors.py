@@ -16,7 +16,7 @@ from auditlog.models import LogEntry
 from axes.models import AccessFailureLog, AccessLog
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
-from django.db.models import BooleanField, ForeignKey, Q
+from django.db.models import BooleanField, ForeignKey, ForeignObjectRel, Q
 from django.db.models.fields.json import KT
 from django.http import Http404
 from django.utils import timezone
@@ -202,10 +202,26 @@ def _model_label(content_type_id: int) -> tuple[str, object]:
 
 def _field_label(content_type_id: int, name: str) -> str:
     model = ContentType.objects.get_for_id(content_type_id).model_class()
+    if model is None:
+        return name
     try:
-        return str(model._meta.get_field(name).verbose_name) if model is not None else name
+        model_field = model._meta.get_field(name)
     except FieldDoesNotExist:
         return name
+    if isinstance(model_field, ForeignObjectRel):  # a reverse relation has no verbose name of its own
+        return str(model_field.related_model._meta.verbose_name_plural)
+    return str(model_field.verbose_name)
+
+
+def _is_reverse_relation(model, name: str) -> bool:
+    """True for the other side of a relation (a user's "mentees"). auditlog lists these in a create or delete
+    entry with a placeholder value ("people.MentorPair.None") that says nothing, so the detail page skips them."""
+    if model is None:
+        return False
+    try:
+        return isinstance(model._meta.get_field(name), ForeignObjectRel)
+    except FieldDoesNotExist:
+        return False
 
 
 # ---- the four sources ---------------------------------------------------------------------------------
@@ -495,6 +511,8 @@ def change_detail(user, entry_id: int) -> ChangeDetail:
 
     rows = []
     for name, change in changes.items():
+        if _is_reverse_relation(model, name):
+            continue
         withheld = spec.withholds(name)
         if isinstance(change, dict) and change.get("type") == "m2m":
             before, after = "", f"{change.get('operation', '')}: {', '.join(map(str, change.get('objects', [])))}"
