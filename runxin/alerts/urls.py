@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_reports
 
 app_name = "alerts"
 urlpatterns = [
@@ -11,13 +11,13 @@ urlpatterns = [
     path("peer/", views.peer_report, name="peer_report"),
     path("parent/", views.parent_report, name="parent_report"),
     path("help/", views.self_help, name="self_help"),
-    path("overview/", views.overview_home, name="overview_home"),
-    path("overview/<id:unit_id>/", views.overview, name="overview"),
-    path("daily/", views.daily_home, name="daily_home"),
-    path("daily/<id:unit_id>/", views.daily_report, name="daily"),
-    path("daily/<id:unit_id>/pdf/", views.daily_report_pdf, name="daily_pdf"),
-    path("export/", views.export_home, name="export"),
-    path("export/provincial.<str:fmt>", views.export_file, name="export_file"),
+    path("overview/", views_reports.overview_home, name="overview_home"),
+    path("overview/<id:unit_id>/", views_reports.overview, name="overview"),
+    path("daily/", views_reports.daily_home, name="daily_home"),
+    path("daily/<id:unit_id>/", views_reports.daily_report, name="daily"),
+    path("daily/<id:unit_id>/pdf/", views_reports.daily_report_pdf, name="daily_pdf"),
+    path("export/", views_reports.export_home, name="export"),
+    path("export/provincial.<str:fmt>", views_reports.export_file, name="export_file"),
     path("levels/", views.level_list, name="levels"),
     path("levels/new/", views.level_edit, name="level_new"),
     path("levels/<id:level_id>/", views.level_edit, name="level_edit"),

@@ -41,7 +41,7 @@ def overdue(warning, now) -> bool:
 @register.filter
 def count_cell(value, suppress) -> str:
     """A count, or "<5" for 1–4 when small counts are suppressed for this viewer."""
-    from runxin.alerts.selectors import SMALL_COUNT
+    from runxin.alerts.selectors_reports import SMALL_COUNT
 
     if suppress and 0 < int(value) < SMALL_COUNT:
         return f"<{SMALL_COUNT}"

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from runxin.alerts import selectors, services
+from runxin.alerts import selectors_reports, services
 from runxin.alerts.models import WarningLevel
 
 pytestmark = pytest.mark.django_db
@@ -33,7 +33,7 @@ def figures(world, frozen, levels):
 
 
 def test_city_figures_by_level_and_district(figures, levels):
-    data = selectors.overview(figures.city)
+    data = selectors_reports.overview(figures.city)
     totals = data["totals"]
     assert (totals.current, totals.cleared, totals.revisited, totals.referred, totals.total) == (2, 1, 1, 1, 3)
     by_level = {lv.code: f for lv, f in data["levels"]}
@@ -44,7 +44,7 @@ def test_city_figures_by_level_and_district(figures, levels):
 
 
 def test_school_overview_by_class(figures):
-    data = selectors.overview(figures.school)
+    data = selectors_reports.overview(figures.school)
     by_class = {c["name"]: c["total"].total for c in data["children"]}
     assert by_class == {"七年级(1)班": 1, "七年级(2)班": 1}
 
