@@ -334,6 +334,8 @@ class InstrumentDefinition:
     display: Display = field(default_factory=Display)
     option_sets: dict[str, tuple[Option, ...]] = field(default_factory=dict)
     coding: Coding | None = None
+    # Optional: the title shown to the person answering (a neutral "心情小调查", never a clinical name).
+    respondent_title: LocalizedText = field(default_factory=dict)
 
     def item(self, item_id: str) -> Item:
         return self._items_by_id[item_id]
@@ -358,6 +360,8 @@ class InstrumentDefinition:
     def to_dict(self) -> dict:
         """The JSON form, with defaults left out where the format allows."""
         data: dict = {"schema": SCHEMA, "code": self.code, "version": self.version, "title": dict(self.title)}
+        if self.respondent_title:
+            data["respondent_title"] = dict(self.respondent_title)
         if self.instructions:
             data["instructions"] = dict(self.instructions)
         data["languages"] = {k: v.to_dict() for k, v in self.languages.items()}

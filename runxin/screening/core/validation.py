@@ -202,7 +202,7 @@ class _Parser:
         top = self.obj(data, "", (
             "schema", "code", "version", "title", "instructions", "languages", "respondent", "grades",
             "display", "source", "coding", "option_sets", "items", "scales", "total_scale",
-            "critical_items", "outcomes", "validity_checks", "missing",
+            "critical_items", "outcomes", "validity_checks", "missing", "respondent_title",
         ))
         if top is None:
             return None
@@ -213,6 +213,7 @@ class _Parser:
         languages = self.language_infos(top.get("languages"))
         title = self.text(top, "title", "")
         instructions = self.text(top, "instructions", "", required=False) or {}
+        respondent_title = self.text(top, "respondent_title", "", required=False) or {}
         respondent = self.choice(top, "respondent", "", RESPONDENTS)
         grades = self.grades(top.get("grades"))
         display = self.display(top.get("display", {}))
@@ -237,7 +238,7 @@ class _Parser:
             respondent=respondent, grades=grades, source=source, items=tuple(items), scales=tuple(scales),
             total_scale=total_scale, critical_items=tuple(critical), outcomes=tuple(outcomes),
             validity_checks=tuple(checks), missing=missing, display=display, option_sets=option_sets,
-            coding=coding,
+            coding=coding, respondent_title=respondent_title,
         )
 
     def language_infos(self, value: Any) -> dict[str, LanguageInfo]:
