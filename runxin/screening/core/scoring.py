@@ -129,8 +129,21 @@ def score(definition: InstrumentDefinition, answers: Mapping[str, object], *,
             validity="invalid"))
 
     scales = []
+    never_filled = never_imputed(definition)
+    reported = {c.item for c in definition.critical_items}  # _critical_flags reports these when left blank
     for scale in definition.scales:
-        scale_score, value = _score_scale(scale, ctx, policy.method, scorable)
+        unfilled = [i for i in scale.items if i in never_filled and i not in ctx.answers]
+        scale_score, value = _score_scale(scale, ctx, policy.method, scorable and not unfilled)
+        for item_id in unfilled:
+            if scorable and item_id not in reported:
+                reported.add(item_id)
+                # A critical rule already says "left unanswered"; a self-harm item without one says it here.
+                item = definition.item(item_id)
+                flags.append(Flag("critical_unanswered", Message(
+                    f"Item {item.label} (thoughts of self-harm) was left unanswered; it is never filled in, "
+                    f"so {text_in(scale.label, 'en')} is not scored and risk cannot be ruled out.",
+                    f"题目 {item.label}（自伤念头）未作答；该题从不估算补分，因此“{text_in(scale.label, 'zh-Hans')}”"
+                    "不计分，不能排除风险。"), validity="needs_review", item=item.id, scale=scale.id))
         ctx.scale_values[scale.id] = value
         scales.append(scale_score)
         if scorable and scale_score.answered == 0:
@@ -157,6 +170,20 @@ def score(definition: InstrumentDefinition, answers: Mapping[str, object], *,
         missing_items=missing,
         elapsed_seconds=elapsed_seconds,
     )
+
+
+# LOINC codes of items about thoughts of self-harm (PHQ-9 item 9): never imputed even when an imported
+# definition forgot to name them as critical items.
+SELF_HARM_CODES = frozenset({("http://loinc.org", "44260-8")})
+
+
+def never_imputed(definition: InstrumentDefinition) -> frozenset[str]:
+    """Items whose blank answer is never filled in by the missing-answer rule (prorating or zero): every
+    critical item (PHQ-9/PHQ-A item 9) and every item coded as a self-harm question. A scale that lacks one
+    of them is left unscored, so a skipped item 9 can never come out as a low total or "no risk"."""
+    ids = {rule.item for rule in definition.critical_items}
+    ids |= {i.id for i in definition.items if i.coding and (i.coding.system, i.coding.code) in SELF_HARM_CODES}
+    return frozenset(ids)
 
 
 def _score_scale(scale: Scale, ctx: _Context, method: str, scorable: bool) -> tuple[ScaleScore, Decimal | None]:

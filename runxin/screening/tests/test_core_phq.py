@@ -124,9 +124,40 @@ def test_phq9_critical_item_left_blank_needs_review(phq9):
     answers = answers_totalling(0, 9)
     del answers["q9"]
     result = score(phq9, answers)
-    assert (result.total.prorated, result.total.value) == (True, 0)  # the mean of zeros fills the gap
+    # Item 9 is never filled in: no prorated total, no band, so never "minimal" / no risk.
+    assert (result.total.prorated, result.total.value, result.total.band) == (False, None, None)
+    assert result.missing_items == ("q9",)
     assert result.validity == "needs_review"
     assert [f.kind for f in result.flags] == ["critical_unanswered"]
+    assert risk_signal(result).level == "review"
+
+
+@pytest.mark.parametrize("method", ["prorate", "zero"])
+@pytest.mark.parametrize("code", ["phq9", "phqa"])
+def test_item_9_is_never_imputed_whatever_the_missing_rule(code, method):
+    data = load_definition(code).to_dict()
+    data["missing"] = {"method": method, "max_missing": 2}
+    definition = parse_definition(data)
+    answers = {f"q{n}": NOT_AT_ALL for n in range(1, 9)}  # item 9 skipped, everything else "not at all"
+    result = score(definition, answers, elapsed_seconds=300)
+    assert result.total.value is None and result.total.band is None
+    assert result.validity == "needs_review"
+    assert ("critical_unanswered", "q9") in [(f.kind, f.item) for f in result.flags]
+    assert risk_signal(result).level == "review"
+    # Another item skipped instead is still filled in as the rule says.
+    other = score(definition, answers | {"q9": NOT_AT_ALL, "q8": None}, elapsed_seconds=300)
+    assert (other.total.value, other.total.missing) == (0, 1)
+    assert "q9" not in [f.item for f in other.flags]
+
+
+def test_a_self_harm_coded_item_is_never_imputed_even_without_a_critical_rule():
+    # An imported PHQ-9 whose scoring forgot the critical item: the LOINC code of item 9 still protects it.
+    data = load_definition("phq9").to_dict()
+    data["critical_items"] = []
+    definition = parse_definition(data)
+    result = score(definition, {f"q{n}": NOT_AT_ALL for n in range(1, 9)}, elapsed_seconds=300)
+    assert (result.total.value, result.total.band) == (None, None)
+    assert [(f.kind, f.item, f.validity) for f in result.flags] == [("critical_unanswered", "q9", "needs_review")]
     assert risk_signal(result).level == "review"
 
 
