@@ -20,5 +20,11 @@ urlpatterns = [
     path("inbox/", include("runxin.notify.urls")),
     path("", include("runxin.front.urls")),
 ]
+# Error pages: Chinese first, styled like the site, with a way home (templates/400.html … 500.html).
+handler400 = "django.views.defaults.bad_request"
+handler403 = "django.views.defaults.permission_denied"
+handler404 = "django.views.defaults.page_not_found"
+handler500 = "django.views.defaults.server_error"
+
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
