@@ -27,7 +27,7 @@ from runxin.access import roles, scope
 from runxin.org.models import OrgUnit
 from runxin.people.models import GroupMembership, SpecialGroup, Student
 
-from . import consent
+from . import consent, flow
 from .core.definition import InstrumentDefinition
 from .core.fhir import FhirError, questionnaire_to_definition
 from .core.loader import SHIPPED_DIR, list_shipped, score_payload
@@ -809,7 +809,8 @@ def submission_accept(*, target: CampaignTarget, client_id: uuid.UUID | str, ans
         if took is not None:
             seconds[step.code] = took
         try:
-            result = score(step.definition, given, elapsed_seconds=took)
+            # A kept answer to a question no longer asked still counts (flow.as_answered: ASQ question 5).
+            result = score(flow.as_answered(step.definition, given), given, elapsed_seconds=took)
         except AnswerError as exc:
             problems += [f"{step.code}: {p}" for p in exc.problems]
             continue
