@@ -29,7 +29,8 @@ from runxin.people.models import GroupMembership, SpecialGroup, Student
 
 from . import consent, flow
 from .core.definition import InstrumentDefinition
-from .core.fhir import FhirError, questionnaire_to_definition
+from .core.fhir import FhirError, questionnaire_to_definition, unbundle
+from .core.fhir_shape import found as fhir_found
 from .core.loader import SHIPPED_DIR, list_shipped, score_payload
 from .core.risk import risk_signal
 from .core.scoring import AnswerError, check_answers, score
@@ -139,19 +140,15 @@ def instrument_upload(*, user, text: str, scoring_text: str = "", code: str = ""
     `code`/`version` name it when the Questionnaire does not).
     Raises ScreeningError listing every problem; nothing is stored then."""
     data = _json_or_error(text, _("The file"))
-    if isinstance(data, dict) and data.get("resourceType") in {"Questionnaire", "Bundle"}:
+    if not isinstance(data, dict):
+        raise ScreeningError(_("The file must hold one JSON object: a runxin definition or a FHIR Questionnaire."),
+                             [f"(root): expected an object, found {fhir_found(data)}"])
+    if "resourceType" in data:
         scoring = _json_or_error(scoring_text, _("The scoring rules")) if scoring_text.strip() else None
-        questionnaire, value_sets = data, []
-        if data["resourceType"] == "Bundle":
-            resources = [e.get("resource", {}) for e in data.get("entry", []) if isinstance(e, dict)]
-            found = [r for r in resources if r.get("resourceType") == "Questionnaire"]
-            if not found:
-                raise ScreeningError(_("The Bundle holds no Questionnaire."))
-            questionnaire = found[0]
-            value_sets = [r for r in resources if r.get("resourceType") == "ValueSet"]
-        if not (version or questionnaire.get("version")):
-            raise ScreeningError(_("The Questionnaire has no version. Enter the version to store it under."))
         try:
+            questionnaire, value_sets = unbundle(data)
+            if not (version or questionnaire.get("version")):
+                raise ScreeningError(_("The Questionnaire has no version. Enter the version to store it under."))
             imported = questionnaire_to_definition(questionnaire, value_sets=value_sets, scoring=scoring,
                                                    code=code or None, version=version or None)
         except (FhirError, DefinitionError) as exc:
@@ -535,14 +532,22 @@ def consent_mark_notified(*, user, campaign: Campaign, school_class: OrgUnit) ->
     return count
 
 
-def consent_open(*, token: str) -> ConsentRecord:
-    """A guardian opened their link: that proves the notice reached them."""
+def consent_record(*, token: str) -> ConsentRecord:
+    """The record a guardian's link names, read only: opening a link changes nothing (a chat app's link
+    preview fetches it too, so a GET cannot count as notice). Raises ScreeningError for an unknown token."""
     record = ConsentRecord.objects.select_related("target__student", "target__campaign").filter(token=token).first()
     if record is None:
         raise ScreeningError(_("This consent link is not valid."))
+    return record
+
+
+@transaction.atomic
+def consent_acknowledge(*, token: str) -> ConsentRecord:
+    """The guardian pressed "I have read this notice" on their link: the notice reached them (opt-out)."""
+    record = consent_record(token=token)
     if record.state == ConsentRecord.State.PENDING:
         ConsentRecord.objects.filter(pk=record.pk, state=ConsentRecord.State.PENDING).update(
-            state=ConsentRecord.State.NOTIFIED, notified_at=_now())
+            state=ConsentRecord.State.NOTIFIED, notified_at=_now(), channel=ConsentRecord.Channel.LINK)
         record.refresh_from_db()
     return record
 

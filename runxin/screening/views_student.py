@@ -17,7 +17,6 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -27,7 +26,7 @@ from runxin.access.read_audit import client_ip
 
 from . import flow, help, selectors, services
 from .core.definition import text_in
-from .i18n import lang
+from .i18n import lang, respondent_title
 from .models import CampaignTarget, ConsentRecord, Submission
 
 # The pass: "target id:user id" signed with a timestamp (django.core.signing, the SECRET_KEY), in a cookie
@@ -212,7 +211,7 @@ def take_intro(request, target, position: int):
     where = flow.position(step.definition, answers)
     first = where.item or (step.definition.items[0] if step.definition.items else None)
     return render(request, "screening/take/intro.html", {
-        "target": target, "step": step, "steps": steps, "title": text_in(step.definition.title, lang()),
+        "target": target, "step": step, "steps": steps, "title": respondent_title(step.definition, step.position),
         "instructions": text_in(step.definition.instructions, lang()) if step.definition.instructions else "",
         "start_url": _item_url(step, first.id) if first else reverse("screening:take_review"),
         "page_url": reverse("screening:take_page", args=[step.position]), "asked": where.asked,
@@ -264,7 +263,7 @@ def take_item(request, target, position: int, item_id: str):
     ids = [i.id for i in asked]
     context = {
         "target": target, "step": step, "steps": steps, "item": item, "item_text": text_in(item.text, lang()),
-        "title": text_in(step.definition.title, lang()),
+        "title": respondent_title(step.definition, step.position),
         "instructions": text_in(step.definition.instructions, lang()) if step.definition.instructions else "",
         "options": _option_rows(item, answers.get(item_id)), "current": answers.get(item_id, ""),
         "number": ids.index(item_id) + 1, "count": len(ids),
@@ -305,7 +304,7 @@ def take_page(request, target, position: int):
     ]
     return render(request, "screening/take/page.html", {
         "target": target, "step": step, "steps": steps, "items": items, "error": error, "notice": notice,
-        "title": text_in(step.definition.title, lang()),
+        "title": respondent_title(step.definition, step.position),
         "instructions": text_in(step.definition.instructions, lang()) if step.definition.instructions else "",
         "item_url": reverse("screening:take_intro", args=[step.position]),
     }, status=400 if error else 200)
@@ -320,7 +319,7 @@ def _review(request, target, *, error: str = "", problems=(), status: int = 200)
         asked = flow.asked_items(step.definition, answers)
         open_items = [{"label": i.label, "text": text_in(i.text, lang()), "url": _item_url(step, i.id)}
                       for i in asked if i.id not in answers]
-        parts.append({"step": step, "title": text_in(step.definition.title, lang()), "asked": len(asked),
+        parts.append({"step": step, "title": respondent_title(step.definition, step.position), "asked": len(asked),
                       "answered": len(asked) - len(open_items), "open": open_items})
     return render(request, "screening/take/review.html", {
         "target": target, "parts": parts, "client_id": uuid.uuid4(), "error": error, "problems": list(problems),
@@ -410,20 +409,31 @@ def take_consent(request, target):
 
 @public
 def guardian_consent(request, token: str):
+    """The guardian's link. A GET only shows the notice and the choices: a chat app's link preview opens it
+    too, so only a button (a POST) records that the notice was read, or the guardian's answer."""
     try:
-        record = services.consent_open(token=token)
+        record = services.consent_record(token=token)
     except services.ScreeningError:
         raise Http404("No such consent link") from None
     error = ""
     if request.method == "POST":
+        decision = request.POST.get("decision", "")
         try:
-            record = services.consent_decide(token=token, decision=request.POST.get("decision", ""),
-                                             guardian_name=request.POST.get("guardian_name", ""))
+            if decision == "read":
+                record = services.consent_acknowledge(token=token)
+            else:
+                record = services.consent_decide(token=token, decision=decision,
+                                                 guardian_name=request.POST.get("guardian_name", ""))
         except services.ScreeningError as exc:
             error = exc.message
     versions = [ci.version for ci in record.target.campaign.instruments.select_related("version__instrument")]
-    return render(request, "screening/guardian_consent.html", {
+    response = render(request, "screening/guardian_consent.html", {
         "record": record, "target": record.target, "campaign": record.target.campaign, "error": error,
-        "titles": [v.title_in(get_language() or "") for v in versions], "hotlines": help.hotlines(),
+        "titles": [respondent_title(services.definition_of(v), n) for n, v in enumerate(versions, 1)],
+        "hotlines": help.hotlines(),
         "decided": record.state in {ConsentRecord.State.CONSENTED, ConsentRecord.State.DECLINED},
+        "read": record.state != ConsentRecord.State.PENDING,
     }, status=400 if error else 200)
+    response["Cache-Control"] = "no-store"
+    response["X-Robots-Tag"] = "noindex"
+    return response

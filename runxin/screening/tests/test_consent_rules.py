@@ -66,23 +66,50 @@ def test_under_14_cannot_answer_until_the_guardian_is_notified(world):
 
 
 @pytest.mark.django_db
-def test_opening_the_link_counts_as_notified_and_a_refusal_is_respected(world, client):
+def test_opening_the_link_changes_nothing_and_a_refusal_is_respected(world, client):
     campaign = open_campaign(world, consent_mode="opt_in")
     targets = services.consent_links_for_class(user=world.psych, campaign=campaign, school_class=world.class1)
     record = next(t.consent for t in targets if t.student == world.a1)
     assert record.state == "pending"
-    response = client.get(f"/screening/consent/{record.token}/")
-    assert response.status_code == 200 and "张一" in response.content.decode()
+    events = campaign.events.count()
+    # A chat app's link preview (or the guardian) opening the link: the page and its choices, no change.
+    for _n in range(2):
+        response = client.get(f"/screening/consent/{record.token}/")
+        body = response.content.decode()
+        assert response.status_code == 200 and "张一" in body
+        assert 'name="decision" value="consented"' in body and 'name="decision" value="declined"' in body
+        assert response["Cache-Control"] == "no-store"
     record.refresh_from_db()
-    assert record.state == "notified" and record.notified_at
+    assert (record.state, record.notified_at, record.decided_at) == ("pending", None, None)
+    assert campaign.events.count() == events
     response = client.post(f"/screening/consent/{record.token}/", {"decision": "declined", "guardian_name": "张妈妈"})
     assert response.status_code == 200
+    assert "Your child will not take part in this screening." in response.content.decode()
     record.refresh_from_db()
     assert (record.state, record.guardian_name, record.channel) == ("declined", "张妈妈", "link")
     assert services.gate_for(target_of(campaign, world.a1)).status == "declined_guardian"
     completion = selectors.completion(world.psych, campaign)
     row = next(r for r in completion.rows if r.unit_id == world.class1.pk)
     assert row.declined == 1 and row.waiting == 1  # a2 still waits for explicit consent
+
+
+@pytest.mark.django_db
+def test_opt_out_notice_counts_only_when_the_guardian_presses_read(world, client):
+    campaign = open_campaign(world)  # opt-out: under 14 needs the guardian notified
+    targets = services.consent_links_for_class(user=world.psych, campaign=campaign, school_class=world.class1)
+    record = next(t.consent for t in targets if t.student == world.a1)
+    page = client.get(f"/screening/consent/{record.token}/").content.decode()
+    assert 'name="decision" value="read"' in page
+    record.refresh_from_db()
+    assert record.state == "pending"
+    assert services.gate_for(target_of(campaign, world.a1)).status == "wait_guardian"
+    response = client.post(f"/screening/consent/{record.token}/", {"decision": "read"})
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "the school knows you have read this notice" in body and 'value="read"' not in body
+    record.refresh_from_db()
+    assert record.state == "notified" and record.notified_at and record.channel == "link"
+    assert services.gate_for(target_of(campaign, world.a1)).may_answer
 
 
 @pytest.mark.django_db
