@@ -1,10 +1,14 @@
-"""The daily key-case report (一日一报): each morning, per school and per district, the warnings that are new,
-escalated, overdue and cleared. Built for every unit at once from a few set-based queries, then shown as a
-page, a PDF, and sent by e-mail (recorded as notifications) to the people responsible.
+"""The daily key-case report (一日一报): each morning, per school, district and city, the warnings that are new,
+escalated, overdue and cleared in the past 24 hours, and every open key case (在管重点个案) whatever its date.
+Built for every unit at once from one set-based query, then shown as a page, a PDF, and sent by e-mail
+(recorded as notifications) to the people responsible.
 
-The window is the 24 hours before 07:00 (Asia/Shanghai) on the report's day; "overdue" is as of the window's end.
+The window is the 24 hours before 07:00 (Asia/Shanghai) on the report's day; "overdue" is as of the window's end;
+the open key cases are the warnings raised before the window's end that are open now (not closed or dismissed).
 A school's report lists all of its warnings; a district's lists those the district centre sees (escalated to
-the district or above, or of a level visible to centres) and counts every school's figures.
+the district or above, or of a level visible to centres), a city's those the city centre sees (escalated to the
+city, or of a level visible to centres). Every headline count is the length of the list below it; a district's
+and a city's report add a table counting every warning by school or district, with its own total row.
 """
 
 from collections import defaultdict
@@ -28,7 +32,9 @@ from . import clock, states
 from .models import DailyReport, ScheduledJob, Warning, WarningLevel
 
 REPORT_HOUR = 7
-CATEGORIES = ("new", "escalated", "overdue", "cleared")
+CATEGORIES = ("new", "escalated", "overdue", "cleared")  # what happened in the 24 hours
+OPEN_CASES = "open"  # 在管重点个案: every warning still open, whatever its date
+SECTIONS = (*CATEGORIES, OPEN_CASES)
 
 
 def report_zone() -> ZoneInfo:
@@ -49,10 +55,13 @@ def report_day(now: datetime) -> date:
 @dataclass
 class Row:
     id: int
+    student_id: int
     student_name: str
     class_name: str
+    school_name: str
     school_id: int | None
     district_id: int | None
+    city_id: int | None
     level_id: int
     state: str
     tier: int
@@ -60,45 +69,88 @@ class Row:
     due_at: datetime | None
     escalated_at: datetime | None
     cleared_at: datetime | None
-    visible_to_district: bool
+    severity: int = 0
+    visible_to_district: bool = False
+    visible_to_city: bool = False
+    days_open: int = 0
+
+
+# The report of a district or a city lists what its centre sees, and counts every warning by child unit.
+CHILD_KIND = {OrgUnit.Kind.DISTRICT: OrgUnit.Kind.SCHOOL, OrgUnit.Kind.CITY: OrgUnit.Kind.DISTRICT}
 
 
 @dataclass
 class Report:
+    """One unit's report. Every figure shown is derived from these lists: a headline is len() of its section,
+    and the per-unit table's total row is the sum of its rows."""
+
     unit: OrgUnit
     day: date
     start: datetime
     end: datetime
-    sections: dict[str, list[Row]] = field(default_factory=lambda: {c: [] for c in CATEGORIES})
-    by_school: dict[int, dict[str, int]] = field(default_factory=dict)
+    sections: dict[str, list[Row]] = field(default_factory=lambda: {c: [] for c in SECTIONS})
+    by_unit: dict[int | None, dict[str, int]] = field(default_factory=dict)
 
     @property
     def counts(self) -> dict[str, int]:
         return {c: len(rows) for c, rows in self.sections.items()}
 
+    @property
+    def child_kind(self) -> str | None:
+        return CHILD_KIND.get(self.unit.kind)
 
-def _rows(units: list[OrgUnit], start: datetime, end: datetime) -> list[Row]:
-    school_ids = [u.pk for u in units if u.kind == OrgUnit.Kind.SCHOOL]
-    district_ids = [u.pk for u in units if u.kind == OrgUnit.Kind.DISTRICT]
+    @property
+    def by_school(self) -> dict[int | None, dict[str, int]]:
+        """The per-unit counts of a district's report (by school); kept for older callers."""
+        return self.by_unit
+
+    @property
+    def by_unit_total(self) -> dict[str, int]:
+        return {c: sum(counts[c] for counts in self.by_unit.values()) for c in SECTIONS}
+
+    def visible(self, row: Row) -> bool:
+        """Whether the report's audience sees this warning: a school's staff see all of it; a district centre
+        what reached the district or is of a level shown to centres; the city centre likewise at the city."""
+        if self.unit.kind == OrgUnit.Kind.DISTRICT:
+            return row.visible_to_district
+        if self.unit.kind == OrgUnit.Kind.CITY:
+            return row.visible_to_city
+        return True
+
+
+_COLUMN = {OrgUnit.Kind.SCHOOL: "student__school_id", OrgUnit.Kind.DISTRICT: "student__district_id",
+           OrgUnit.Kind.CITY: "student__city_id"}
+
+
+def _rows(units: list[OrgUnit], start: datetime, end: datetime, levels: dict[int, WarningLevel]) -> list[Row]:
     where = Q()
-    if school_ids:
-        where |= Q(student__school_id__in=school_ids)
-    if district_ids:
-        where |= Q(student__district_id__in=district_ids)
+    for kind, column in _COLUMN.items():
+        ids = [u.pk for u in units if u.kind == kind]
+        if ids:
+            where |= Q(**{f"{column}__in": ids})
+    if not where:
+        return []
     happened = (Q(raised_at__gte=start, raised_at__lt=end) | Q(escalated_at__gte=start, escalated_at__lt=end)
-                | Q(cleared_at__gte=start, cleared_at__lt=end) | Q(due_at__lte=end, state__in=states.OPEN))
-    visible_levels = set(WarningLevel.objects.filter(visible_to_centres=True).values_list("pk", flat=True))
+                | Q(cleared_at__gte=start, cleared_at__lt=end) | Q(due_at__lte=end, state__in=states.OPEN)
+                | Q(state__in=states.OPEN, raised_at__lt=end))
     values = (
         Warning.objects.filter(where).filter(happened)
-        .values_list("id", "student__name", "student__school_class__name", "student__school_id",
-                     "student__district_id", "level_id", "state", "tier", "raised_at", "due_at", "escalated_at",
-                     "cleared_at")
+        .values_list("id", "student_id", "student__name", "student__school_class__name", "student__school__name",
+                     "student__school_id", "student__district_id", "student__city_id", "level_id", "state", "tier",
+                     "raised_at", "due_at", "escalated_at", "cleared_at")
         .order_by("id")
     )
-    return [
-        Row(*v, visible_to_district=v[7] >= states.DISTRICT or v[5] in visible_levels)
-        for v in values.iterator(chunk_size=5000)
-    ]
+    rows = []
+    for v in values.iterator(chunk_size=5000):
+        row = Row(*v)
+        level = levels.get(row.level_id)
+        shown = level is not None and level.visible_to_centres
+        row.severity = level.severity if level is not None else 0
+        row.visible_to_district = row.tier >= states.DISTRICT or shown
+        row.visible_to_city = row.tier >= states.CITY or shown
+        row.days_open = max(0, (end - row.raised_at).days)
+        rows.append(row)
+    return rows
 
 
 def _categories(row: Row, start: datetime, end: datetime) -> list[str]:
@@ -111,24 +163,38 @@ def _categories(row: Row, start: datetime, end: datetime) -> list[str]:
         found.append("overdue")
     if row.cleared_at and start <= row.cleared_at < end:
         found.append("cleared")
+    if row.state in states.OPEN and row.raised_at < end:
+        found.append(OPEN_CASES)
     return found
 
 
-def build(units: list[OrgUnit], day: date) -> dict[int, Report]:
-    """The reports of `day` for these schools and districts, from one query over the warnings."""
+def open_case_order(row: Row) -> tuple:
+    """Most severe level first, then the longest open."""
+    return (-row.severity, row.raised_at, row.id)
+
+
+def build(units: list[OrgUnit], day: date, levels: dict[int, WarningLevel] | None = None) -> dict[int, Report]:
+    """The reports of `day` for these schools, districts and cities, from one query over the warnings."""
     start, end = window(day)
+    levels = levels if levels is not None else levels_by_id()
     reports = {u.pk: Report(unit=u, day=day, start=start, end=end) for u in units}
-    for row in _rows(units, start, end):
-        for category in _categories(row, start, end):
-            school_report = reports.get(row.school_id)
-            if school_report is not None:
-                school_report.sections[category].append(row)
-            district_report = reports.get(row.district_id)
-            if district_report is not None:
-                counts = district_report.by_school.setdefault(row.school_id, dict.fromkeys(CATEGORIES, 0))
-                counts[category] += 1
-                if row.visible_to_district:
-                    district_report.sections[category].append(row)
+    for row in _rows(units, start, end, levels):
+        found = _categories(row, start, end)
+        if not found:
+            continue
+        for report, child in ((reports.get(row.school_id), None), (reports.get(row.district_id), row.school_id),
+                              (reports.get(row.city_id), row.district_id)):
+            if report is None:
+                continue
+            if report.child_kind:
+                counts = report.by_unit.setdefault(child, dict.fromkeys(SECTIONS, 0))
+                for category in found:
+                    counts[category] += 1
+            if report.visible(row):
+                for category in found:
+                    report.sections[category].append(row)
+    for report in reports.values():
+        report.sections[OPEN_CASES].sort(key=open_case_order)
     return reports
 
 
@@ -142,33 +208,83 @@ def levels_by_id() -> dict[int, WarningLevel]:
     return {lv.pk: lv for lv in WarningLevel.objects.all()}
 
 
+EMAIL_OPEN_LIMIT = 200  # an e-mail lists the most severe open cases; the page and the PDF list them all
+
+
+def section_label(category: str) -> str:
+    return {"new": _("New"), "escalated": _("Escalated"), "overdue": _("Overdue"), "cleared": _("Cleared"),
+            OPEN_CASES: _("Open key cases (在管重点个案)")}[category]
+
+
+_section_label = section_label  # older name
+
+
+def scope_note(report: Report) -> str:
+    """What the lists of a district's or city's report hold (a school's lists hold all of its warnings)."""
+    if report.unit.kind == OrgUnit.Kind.DISTRICT:
+        return _("Listed: the warnings the district centre handles (escalated to the district or the city, or of "
+                 "a level shown to centres at once).")
+    if report.unit.kind == OrgUnit.Kind.CITY:
+        return _("Listed: the warnings the city centre handles (escalated to the city, or of a level shown to "
+                 "centres at once).")
+    return _("Listed: every warning of the school's students.")
+
+
+def by_unit_title(report: Report) -> str:
+    if report.child_kind == OrgUnit.Kind.SCHOOL:
+        return _("Every warning, by school (counts only; includes warnings the schools handle without the centre)")
+    return _("Every warning, by district (counts only; includes warnings handled without the city centre)")
+
+
+def by_unit_total_label(report: Report) -> str:
+    return _("All schools") if report.child_kind == OrgUnit.Kind.SCHOOL else _("All districts")
+
+
+def by_unit_rows(report: Report) -> list[tuple[str, dict[str, int]]]:
+    """(name, counts) per child unit, by name; the total row is report.by_unit_total."""
+    names = _child_names(report)
+    return sorted(((names.get(uid, "—") if uid else "—", counts) for uid, counts in report.by_unit.items()),
+                  key=lambda pair: pair[0])
+
+
 def email_text(report: Report, levels: dict[int, WarningLevel], now: datetime) -> tuple[str, str]:
     """Subject and body of the e-mail. No student names: e-mail leaves the platform, so it lists warning
-    numbers, levels, states and classes and links to the page (and its PDF) behind sign-in."""
+    numbers, levels, states, schools and classes and links to the page (and its PDF) behind sign-in. Each
+    count is followed by exactly the rows it counts (an open-case list longer than EMAIL_OPEN_LIMIT says how
+    many more are on the page)."""
     lang = settings.LANGUAGE_CODE
     with translation.override(lang):
         subject = _("Daily key-case report (一日一报) %(day)s · %(unit)s") % {
             "day": report.day.isoformat(), "unit": report.unit.name}
+        sections = []
+        for code in SECTIONS:
+            rows = report.sections[code]
+            shown = rows[:EMAIL_OPEN_LIMIT] if code == OPEN_CASES else rows
+            sections.append((code, section_label(code), rows, shown, len(rows) - len(shown)))
         body = render_to_string("alerts/daily_email.txt", {
-            "report": report, "levels": levels, "now": now, "lang": lang,
-            "sections": [(c, _section_label(c), report.sections[c]) for c in CATEGORIES],
-            "school_names": _school_names(report),
+            "report": report, "levels": levels, "now": now, "lang": lang, "sections": sections,
+            "scope_note": scope_note(report), "with_school": bool(report.child_kind),
+            "by_unit": by_unit_rows(report) if report.child_kind else [],
+            "by_unit_title": by_unit_title(report) if report.child_kind else "",
+            "by_unit_total_label": by_unit_total_label(report) if report.child_kind else "",
+            "section_codes": SECTIONS,
         })
     return subject, body
 
 
-def _section_label(category: str) -> str:
-    return {"new": _("New"), "escalated": _("Escalated"), "overdue": _("Overdue"), "cleared": _("Cleared")}[category]
-
-
-def _school_names(report: Report) -> dict[int, str]:
-    if not report.by_school:
+def _child_names(report: Report) -> dict[int, str]:
+    if not report.by_unit:
         return {}
-    return dict(OrgUnit.objects.filter(pk__in=[k for k in report.by_school if k]).values_list("id", "name"))
+    return dict(OrgUnit.objects.filter(pk__in=[k for k in report.by_unit if k]).values_list("id", "name"))
 
 
-def pdf(report: Report, levels: dict[int, WarningLevel]) -> bytes:
-    """The report as a PDF, with the built-in CID font STSong-Light for Chinese (no font file needed)."""
+_school_names = _child_names  # older name
+
+
+def pdf(report: Report, levels: dict[int, WarningLevel], *, show_names: bool = True) -> bytes:
+    """The report as a PDF, with the built-in CID font STSong-Light for Chinese (no font file needed).
+    Without `show_names` (a viewer who may not see students' risk levels, e.g. a supervisor) a warning is
+    named by its number only."""
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
@@ -193,43 +309,55 @@ def pdf(report: Report, levels: dict[int, WarningLevel]) -> bytes:
         Paragraph(_("From %(start)s to %(end)s") % {
             "start": report.start.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
             "end": report.end.astimezone(zone).strftime("%Y-%m-%d %H:%M")}, text_style),
+        Paragraph(scope_note(report), text_style),
         Spacer(1, 4 * mm),
     ]
     counts = report.counts
-    summary = Table([[_section_label(c) for c in CATEGORIES], [str(counts[c]) for c in CATEGORIES]],
-                    hAlign="LEFT")
+    summary = Table([[section_label(c) for c in SECTIONS], [str(counts[c]) for c in SECTIONS]], hAlign="LEFT")
     summary.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), "STSong-Light", 10),
                                  ("GRID", (0, 0), (-1, -1), 0.5, colors.grey),
                                  ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef1f4"))]))
     story.append(summary)
-    header = [_("No."), _("Student"), _("Class"), _("Level"), _("State"), _("Raised"), _("Due")]
-    for category in CATEGORIES:
+
+    def stamp(value):
+        return value.astimezone(zone).strftime("%m-%d %H:%M") if value else "—"
+
+    columns = [(_("No."), 13, lambda r: f"#{r.id}")]
+    if show_names:
+        columns.append((_("Student"), 22, lambda r: r.student_name))
+    if report.child_kind:
+        columns.append((_("School"), 32, lambda r: r.school_name or "—"))
+    columns += [(_("Class"), 24, lambda r: r.class_name or "—"),
+                (_("Level"), 18, lambda r: levels[r.level_id].label(lang)),
+                (_("State"), 28, lambda r: str(_state_label(r.state))),
+                (_("Raised"), 20, lambda r: stamp(r.raised_at))]
+    for category in SECTIONS:
         rows = report.sections[category]
-        story.append(Paragraph(f"{_section_label(category)} ({len(rows)})", head_style))
+        story.append(Paragraph(f"{section_label(category)} ({len(rows)})", head_style))
         if not rows:
             story.append(Paragraph(_("None."), text_style))
             continue
-        data = [header] + [[
-            f"#{r.id}", r.student_name, r.class_name or "—", levels[r.level_id].label(lang),
-            str(_state_label(r.state)), r.raised_at.astimezone(zone).strftime("%m-%d %H:%M"),
-            r.due_at.astimezone(zone).strftime("%m-%d %H:%M") if r.due_at else "—",
-        ] for r in rows]
-        table = Table(data, repeatRows=1, hAlign="LEFT",
-                      colWidths=[14 * mm, 26 * mm, 30 * mm, 22 * mm, 40 * mm, 24 * mm, 24 * mm])
+        last = (_("Days open"), 18, lambda r: str(r.days_open)) if category == OPEN_CASES else \
+            (_("Due"), 20, lambda r: stamp(r.due_at))
+        cols = [*columns, last]
+        data = [[c[0] for c in cols]] + [[c[2](r) for c in cols] for r in rows]
+        table = Table(data, repeatRows=1, hAlign="LEFT", colWidths=[c[1] * mm for c in cols])
         table.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), "STSong-Light", 8.5),
                                    ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
                                    ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef1f4"))]))
         story.append(table)
-    if report.by_school:
-        names = _school_names(report)
-        story.append(Paragraph(_("By school"), head_style))
-        data = [[_("School")] + [_section_label(c) for c in CATEGORIES]] + [
-            [names.get(sid, "—")] + [str(counts_[c]) for c in CATEGORIES]
-            for sid, counts_ in sorted(report.by_school.items(), key=lambda kv: names.get(kv[0], ""))
-        ]
+    if report.child_kind:
+        story.append(Paragraph(by_unit_title(report), head_style))
+        total = report.by_unit_total
+        data = [[_("School") if report.child_kind == OrgUnit.Kind.SCHOOL else _("District")]
+                + [section_label(c) for c in SECTIONS]]
+        data += [[name] + [str(counts_[c]) for c in SECTIONS] for name, counts_ in by_unit_rows(report)]
+        data.append([by_unit_total_label(report)] + [str(total[c]) for c in SECTIONS])
         table = Table(data, repeatRows=1, hAlign="LEFT")
         table.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), "STSong-Light", 8.5),
-                                   ("GRID", (0, 0), (-1, -1), 0.4, colors.grey)]))
+                                   ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
+                                   ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eef1f4")),
+                                   ("BACKGROUND", (0, -1), (-1, -1), colors.HexColor("#eef1f4"))]))
         story.append(table)
     doc.build(story)
     return buffer.getvalue()
@@ -243,7 +371,10 @@ def _state_label(state: str):
 
 # ----------------------------------------------------------------------------------------------- sending
 
-RECIPIENT_ROLES = {OrgUnit.Kind.SCHOOL: ("psych_teacher", "school_leader"), OrgUnit.Kind.DISTRICT: ("centre_staff",)}
+# Who receives a unit's report. At the city: the centre and the supervisor (督导); the city's report is a
+# supervision tool (Suzhou's 一日一报). A supervisor's page and PDF show warning numbers, not names.
+RECIPIENT_ROLES = {OrgUnit.Kind.SCHOOL: ("psych_teacher", "school_leader"), OrgUnit.Kind.DISTRICT: ("centre_staff",),
+                   OrgUnit.Kind.CITY: ("centre_staff", "supervisor")}
 
 
 def _recipients(units: list[OrgUnit], day: date) -> dict[int, list[int]]:
@@ -260,12 +391,11 @@ def _recipients(units: list[OrgUnit], day: date) -> dict[int, list[int]]:
 
 
 def report_units() -> list[OrgUnit]:
-    return list(OrgUnit.objects.filter(kind__in=[OrgUnit.Kind.SCHOOL, OrgUnit.Kind.DISTRICT], is_active=True)
-                .order_by("kind", "id"))
+    return list(OrgUnit.objects.filter(kind__in=list(_COLUMN), is_active=True).order_by("kind", "id"))
 
 
 def send_daily_reports(*, day: date, now: datetime | None = None) -> dict[str, int]:
-    """Build and send every school's and district's report for `day`. Each unit's report is recorded once
+    """Build and send every school's, district's and city's report for `day`. Each unit's report is recorded once
     (DailyReport) and its e-mails are notifications keyed by unit and day, so running it again, or two
     schedulers at once (they queue on the job's row lock), sends nothing twice."""
     now = now or clock.now()
@@ -274,8 +404,8 @@ def send_daily_reports(*, day: date, now: datetime | None = None) -> dict[str, i
         ScheduledJob.objects.select_for_update().get(name=JOB)
         done = set(DailyReport.objects.filter(day=day).values_list("unit_id", flat=True))
         units = [u for u in report_units() if u.pk not in done]
-        reports = build(units, day)
         levels = levels_by_id()
+        reports = build(units, day, levels)
         recipients = _recipients(units, day)
         for unit in units:
             report = reports[unit.pk]

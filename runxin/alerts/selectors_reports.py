@@ -116,8 +116,9 @@ def export_rows(user, *, since: datetime | None = None, until: datetime | None =
 # --------------------------------------------------------------------------------------- daily reports
 
 def daily_units(user) -> list[OrgUnit]:
-    """The schools and districts whose daily report the user receives: their own school or district; the
-    city centre gets every district's (which lists only what centres see)."""
+    """The schools, districts and cities whose daily report the user receives: their own school or district;
+    at a city (the city centre; the supervisor, 督导) the city's own report and every district's (each lists
+    only what that unit's centre sees)."""
     ids: set[int] = set()
     city_ids: set[int] = set()
     for grant in scope.grants(user):
@@ -126,9 +127,13 @@ def daily_units(user) -> list[OrgUnit]:
         if grant.unit_kind in ("school", "district"):
             ids.add(grant.unit_id)
         elif grant.unit_kind == "city":
+            ids.add(grant.unit_id)
             city_ids.add(grant.unit_id)
+    if not ids:
+        return []
     qs = OrgUnit.objects.filter(Q(pk__in=ids) | Q(kind=OrgUnit.Kind.DISTRICT, parent_id__in=city_ids))
-    return list(qs.filter(is_active=True).order_by("kind", "name"))
+    order = {"city": 0, "district": 1, "school": 2}
+    return sorted(qs.filter(is_active=True), key=lambda u: (order.get(u.kind, 3), u.name))
 
 
 def daily_unit_or_404(user, unit_id: int) -> OrgUnit:
@@ -136,3 +141,10 @@ def daily_unit_or_404(user, unit_id: int) -> OrgUnit:
         if unit.pk == unit_id:
             return unit
     raise Http404("No such report")
+
+
+def daily_shows_names(user, unit: OrgUnit) -> bool:
+    """Whether the user's copy of a unit's daily report names the students: only for someone who may see
+    their risk level at the unit. A supervisor (督导) receives it with warning numbers only, and no read of a
+    student is recorded for them because none is shown."""
+    return scope.unit_permission(user, unit, roles.STUDENT_RISK_LEVEL)

@@ -3,11 +3,12 @@ key-case report (一日一报) and the export for the provincial crisis platform
 
 import csv
 import json
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from runxin.access import roles, scope
 from runxin.access.decorators import requires
@@ -17,7 +18,7 @@ from runxin.access.read_audit import client_ip
 from . import clock, daily, forms
 from . import selectors_reports as selectors
 from .export import FIELDS, export_record
-from .models import STATE_LABELS, Warning
+from .models import STATE_LABELS
 
 
 def _language() -> str:
@@ -62,14 +63,43 @@ def overview(request, unit_id: int):
 
 # ---------------------------------------------------------------------------------------- daily reports
 
+EARLIEST_DAY = date(2000, 1, 1)
+OPEN_PAGE_SIZE = 100  # open key cases per page on the HTML page (the PDF lists them all)
+
+
+class BadParameter(ValueError):
+    """A query parameter that names no report or page: answered with 400 and the reason, never a 500."""
+
+
 def _report_day(request) -> date:
     raw = request.GET.get("day", "")
+    latest = daily.report_day(clock.now())
     if not raw:
-        return daily.report_day(clock.now())
+        return latest
     try:
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw[:20]) if len(raw) <= 20 else None
     except ValueError:
-        raise Http404("bad day") from None
+        day = None
+    if day is None:
+        raise BadParameter(_("“%(value)s” is not a date; use YYYY-MM-DD.") % {"value": raw[:40]})
+    if not EARLIEST_DAY <= day <= latest:
+        raise BadParameter(_("There is no report for %(day)s: reports run from %(first)s to %(last)s.") % {
+            "day": day.isoformat(), "first": EARLIEST_DAY.isoformat(), "last": latest.isoformat()})
+    return day
+
+
+def _page_number(request) -> int:
+    raw = request.GET.get("page", "")
+    if not raw:
+        return 1
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 6 and int(raw) >= 1):
+        raise BadParameter(_("“%(value)s” is not a page number.") % {"value": raw[:40]})
+    return int(raw)
+
+
+def _bad_parameter(request, error: BadParameter):
+    return render(request, "alerts/daily_home.html", {"units": selectors.daily_units(request.user),
+                                                      "error": str(error)}, status=400)
 
 
 def _audit_rows(request, student_ids, record_type: str, purpose: str) -> None:
@@ -84,13 +114,17 @@ def _audit_rows(request, student_ids, record_type: str, purpose: str) -> None:
 
 
 def _daily_report(request, unit_id: int):
+    """The unit (404 outside the user's reports), the day (BadParameter), the report, and whether names are
+    shown: only to someone who may see the students' risk level at the unit (not a supervisor, 督导, who
+    reads the report with warning numbers only)."""
     unit = selectors.daily_unit_or_404(request.user, unit_id)
     day = _report_day(request)
     report = daily.build_one(unit, day)
-    student_ids = Warning.objects.filter(
-        pk__in=[r.id for rows in report.sections.values() for r in rows]).values_list("student_id", flat=True)
-    _audit_rows(request, list(student_ids), "alerts.daily_report", f"daily report {unit.pk} {day}")
-    return unit, day, report
+    return unit, day, report, selectors.daily_shows_names(request.user, unit)
+
+
+def _audit_listed(request, unit, day, rows) -> None:
+    _audit_rows(request, [r.student_id for r in rows], "alerts.daily_report", f"daily report {unit.pk} {day}")
 
 
 @requires(roles.ALERT_DAILY_REPORT)
@@ -103,22 +137,48 @@ def daily_home(request):
 
 @requires(roles.ALERT_DAILY_REPORT)
 def daily_report(request, unit_id: int):
-    unit, day, report = _daily_report(request, unit_id)
-    levels = daily.levels_by_id()
-    sections = [(c, daily._section_label(c), report.sections[c]) for c in daily.CATEGORIES]
+    try:
+        unit, day, report, show_names = _daily_report(request, unit_id)
+        page = _page_number(request)
+        open_rows = report.sections[daily.OPEN_CASES]
+        pages = max(1, -(-len(open_rows) // OPEN_PAGE_SIZE))
+        if page > pages:
+            raise BadParameter(_("There is no page %(page)s: the open key cases fill %(pages)s.") % {
+                "page": page, "pages": pages})
+    except BadParameter as error:
+        return _bad_parameter(request, error)
+    first = (page - 1) * OPEN_PAGE_SIZE
+    open_page = open_rows[first:first + OPEN_PAGE_SIZE]
+    sections = [(c, daily.section_label(c), report.sections[c] if c != daily.OPEN_CASES else open_page,
+                 len(report.sections[c])) for c in daily.SECTIONS]
+    if show_names:
+        _audit_listed(request, unit, day, [r for _c, _l, rows, _n in sections for r in rows])
+    latest = daily.report_day(clock.now())
     return render(request, "alerts/daily.html", {
-        "unit": unit, "day": day, "report": report, "levels": levels, "sections": sections,
-        "by_school": sorted(((name, report.by_school[sid]) for sid, name in daily._school_names(report).items()),
-                            key=lambda pair: pair[0]),
-        "previous": day.fromordinal(day.toordinal() - 1), "next": day.fromordinal(day.toordinal() + 1),
+        "unit": unit, "day": day, "report": report, "levels": daily.levels_by_id(), "sections": sections,
+        "show_names": show_names, "with_school": bool(report.child_kind), "scope_note": daily.scope_note(report),
+        "by_unit": daily.by_unit_rows(report) if report.child_kind else [],
+        "by_unit_title": daily.by_unit_title(report) if report.child_kind else "",
+        "by_unit_total_label": daily.by_unit_total_label(report) if report.child_kind else "",
+        "section_codes": daily.SECTIONS,
+        "open_page": {"number": page, "pages": pages, "first": first + 1 if open_page else 0,
+                      "last": first + len(open_page), "total": len(open_rows)},
+        "previous": day - timedelta(days=1) if day > EARLIEST_DAY else None,
+        "next": day + timedelta(days=1) if day < latest else None,
         "state_labels": STATE_LABELS, "lang": _language(), "now": clock.now(),
     })
 
 
 @requires(roles.ALERT_DAILY_REPORT)
 def daily_report_pdf(request, unit_id: int):
-    unit, day, report = _daily_report(request, unit_id)
-    response = HttpResponse(daily.pdf(report, daily.levels_by_id()), content_type="application/pdf")
+    try:
+        unit, day, report, show_names = _daily_report(request, unit_id)
+    except BadParameter as error:
+        return _bad_parameter(request, error)
+    if show_names:
+        _audit_listed(request, unit, day, [r for rows in report.sections.values() for r in rows])
+    response = HttpResponse(daily.pdf(report, daily.levels_by_id(), show_names=show_names),
+                            content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="daily-{unit.code or unit.pk}-{day.isoformat()}.pdf"'
     return response
 

@@ -33,7 +33,8 @@ def day_of_events(world, frozen, levels):
     yellow = services.warning_assess(warning=yellow, actor=world.psych, confirm=True)
     yellow = services.warning_start_intervention(warning=yellow, actor=world.psych)
     yellow = services.warning_monitor(warning=yellow, actor=world.psych)
-    yellow = services.warning_request_clear(warning=yellow, actor=world.psych, reason="Misread.")
+    yellow = services.warning_request_clear(warning=yellow, actor=world.psych, reason="Misread.",
+                                             early_reason="A misread answer.")
     services.warning_approve_clear(warning=yellow, actor=world.leader)
     services.warning_raise_from_screening(student=world.w1, result_id="west", suggested_level="moderate",
                                           reasons=[], instrument_code="phq-a")
@@ -80,7 +81,7 @@ def test_daily_report_access(day_of_events, client_for):
     assert client_for(world.district_centre).get(reverse("alerts:daily", args=[world.school.pk])).status_code == 404
     assert client_for(world.district_centre).get(reverse("alerts:daily", args=[world.east.pk])).status_code == 200
     assert client_for(world.psych).get(reverse("alerts:daily", args=[world.school.pk]),
-                                       {"day": "yesterday"}).status_code == 404
+                                       {"day": "yesterday"}).status_code == 400
 
 
 def test_sent_once_to_the_people_responsible_without_names(day_of_events, frozen, django_capture_on_commit_callbacks):
@@ -92,7 +93,7 @@ def test_sent_once_to_the_people_responsible_without_names(day_of_events, frozen
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         result = daily.run_if_due()
-    assert result["sent"] == DailyReport.objects.count() == 4  # two schools, two districts
+    assert result["sent"] == DailyReport.objects.count() == 5  # two schools, two districts, the city
     recorded = Notification.objects.filter(kind="daily_report").count()
     reports = [m for m in mail.outbox if "一日一报" in m.subject]
     assert sorted(m.to[0] for m in reports) == ["east@example.cn", "leader@example.cn", "psych@example.cn"]
@@ -116,12 +117,13 @@ def test_nothing_before_seven(world, frozen):
 def test_a_zero_report_is_still_sent(world, frozen):
     frozen.current = dt.datetime(2026, 10, 10, 7, 0, tzinfo=SHANGHAI)
     daily.run_if_due()
-    assert DailyReport.objects.get(unit=world.school).counts == {"new": 0, "escalated": 0, "overdue": 0, "cleared": 0}
+    assert DailyReport.objects.get(unit=world.school).counts == {"new": 0, "escalated": 0, "overdue": 0, "cleared": 0,
+                                                                  "open": 0}
 
 
 def test_scheduler_tick_runs_the_sweep_the_report_and_delivery(day_of_events, frozen):
     result = scheduler.tick()
-    assert result["daily"]["sent"] == 4 and "sent" in result["delivered"]
+    assert result["daily"]["sent"] == 5 and "sent" in result["delivered"]
     again = scheduler.tick()
     assert again["daily"] is None and again["escalated"] == 0
 
@@ -140,6 +142,6 @@ def test_scheduler_survives_a_failing_tick(monkeypatch, world):
 
 def test_scheduler_and_delivery_commands_run_once(day_of_events, capsys):
     call_command("run_scheduler", "--once")
-    assert "'daily'" in capsys.readouterr().out and DailyReport.objects.count() == 4
+    assert "'daily'" in capsys.readouterr().out and DailyReport.objects.count() == 5
     call_command("deliver_notifications")
     assert "'sent': 0" in capsys.readouterr().out  # everything was delivered in the tick already

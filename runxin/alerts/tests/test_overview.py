@@ -22,7 +22,8 @@ def figures(world, frozen, levels):
                  lambda w: services.warning_assess(warning=w, actor=world.psych, confirm=True),
                  lambda w: services.warning_start_intervention(warning=w, actor=world.psych),
                  lambda w: services.warning_monitor(warning=w, actor=world.psych),
-                 lambda w: services.warning_request_clear(warning=w, actor=world.psych, reason="ok"),
+                 lambda w: services.warning_request_clear(warning=w, actor=world.psych, reason="ok",
+                                                                  early_reason="Misread."),
                  lambda w: services.warning_approve_clear(warning=w, actor=world.leader)):
         yellow = step(yellow)
     services.warning_record_follow_up(warning=yellow, actor=world.psych,
