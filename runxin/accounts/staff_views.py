@@ -9,17 +9,27 @@ from django.views.decorators.http import require_POST
 
 from runxin.access import roles, scope
 from runxin.access.decorators import requires
+from runxin.front.converters import BIGINT_MAX
 from runxin.people.models import MentorPair, RoleAssignment
 
 from . import selectors, services, staff
 from .forms import RoleUnitFields, StaffCreateForm, StaffFilterForm
 
+MAX_PAGE = 100_000  # 5 million rows at 50 a page; a page number beyond it is read as page 1
+
 
 def _int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
+    """A positive whole number from the query string; None when missing, malformed or beyond a bigint."""
+    if not isinstance(value, str) or not (value.isascii() and value.isdigit()) or len(value) > 19:
         return None
+    number = int(value)
+    return number if 0 < number <= BIGINT_MAX else None
+
+
+def _page(value) -> int:
+    """The page number asked for; page 1 when it is missing, malformed or absurdly far (never an overflow)."""
+    number = _int(value)
+    return number if number is not None and number <= MAX_PAGE else 1
 
 
 def _unit_choices(user, role: str, q: str = "", selected=None) -> list[tuple[int, str]]:
@@ -38,7 +48,7 @@ def staff_list(request):
     filters = form.cleaned_data if form.is_valid() else {}
     qs = selectors.staff_search(request.user, q=filters.get("q", ""), role=filters.get("role", ""),
                                 status=filters.get("status", ""))
-    page = selectors.staff_page(request.user, qs, _int(request.GET.get("page")) or 1)
+    page = selectors.staff_page(request.user, qs, _page(request.GET.get("page")))
     query = request.GET.copy()
     query.pop("page", None)
     context = {"form": form, "page": page, "query": query.urlencode(), "may_create": bool(staff.grantable_roles(request.user))}

@@ -173,7 +173,7 @@ def _time_range(column: str, filters: Filters) -> Q:
     if filters.date_from:
         start = dt.datetime.combine(filters.date_from, dt.time.min, tzinfo=timezone.get_current_timezone())
         condition &= Q(**{f"{column}__gte": start})
-    if filters.date_to:
+    if filters.date_to and filters.date_to < dt.date.max:  # up to 9999-12-31 is no bound at all (and no overflow)
         end = dt.datetime.combine(filters.date_to + dt.timedelta(days=1), dt.time.min,
                                   tzinfo=timezone.get_current_timezone())
         condition &= Q(**{f"{column}__lt": end})

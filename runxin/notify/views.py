@@ -12,10 +12,9 @@ from . import selectors, services
 
 @requires(roles.INBOX)
 def inbox(request):
-    try:
-        number = int(request.GET.get("page", 1))
-    except ValueError:
-        number = 1
+    raw = request.GET.get("page", "")
+    # Page 1 for a missing, malformed or absurd page number, which would otherwise overflow the query's OFFSET.
+    number = int(raw) if raw.isascii() and raw.isdigit() and 0 < len(raw) <= 6 else 1
     page = selectors.inbox_page(request.user, number=number, unread_only=request.GET.get("unread") == "1")
     return render(request, "notify/inbox.html", {"page": page, "unread_only": request.GET.get("unread") == "1"})
 

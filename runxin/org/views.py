@@ -7,6 +7,7 @@ from django.views.decorators.http import require_http_methods
 
 from runxin.access import roles, scope
 from runxin.access.decorators import requires
+from runxin.front.converters import BIGINT_MAX
 
 from . import rollover, selectors
 from .models import OrgUnit, RolloverRun, SchoolYear
@@ -62,10 +63,11 @@ def _rollover_units(user) -> list[OrgUnit]:
 
 
 def _int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
+    """A positive whole number from the query string; None when missing, malformed or beyond a bigint."""
+    if not isinstance(value, str) or not (value.isascii() and value.isdigit()) or len(value) > 19:
         return None
+    number = int(value)
+    return number if 0 < number <= BIGINT_MAX else None
 
 
 @requires(roles.ROLLOVER_RUN)

@@ -7,16 +7,26 @@ from runxin.access.decorators import requires
 from runxin.access.read_audit import record_read
 from runxin.alerts import selectors as alert_selectors
 from runxin.alerts import services as alert_services
+from runxin.front.converters import BIGINT_MAX
 
 from . import selectors
 from .models import Student
 
+MAX_PAGE = 100_000  # 5 million rows at 50 a page; a page number beyond it is read as page 1
+
 
 def _int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
+    """A positive whole number from the query string; None when missing, malformed or beyond a bigint."""
+    if not isinstance(value, str) or not (value.isascii() and value.isdigit()) or len(value) > 19:
         return None
+    number = int(value)
+    return number if 0 < number <= BIGINT_MAX else None
+
+
+def _page(value) -> int:
+    """The page number asked for; page 1 when it is missing, malformed or absurdly far (never an overflow)."""
+    number = _int(value)
+    return number if number is not None and number <= MAX_PAGE else 1
 
 
 @requires(roles.STUDENT_ROSTER)
@@ -28,7 +38,7 @@ def student_list(request):
         group=params.get("group", ""), flag=params.get("flag", ""), status=params.get("status", "enrolled"),
         sex=params.get("sex", ""), boarding=params.get("boarding", ""),
     )
-    page = selectors.student_page(qs, _int(params.get("page")) or 1)
+    page = selectors.student_page(qs, _page(params.get("page")))
     choices = selectors.filter_choices(request.user)
     school_id = _int(params.get("school")) or (choices["schools"][0]["id"] if len(choices["schools"]) == 1 else None)
     classes = selectors.classes_for_school(request.user, school_id) if school_id else []
