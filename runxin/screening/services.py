@@ -147,7 +147,7 @@ def instrument_upload(*, user, text: str, scoring_text: str = "", code: str = ""
         scoring = _json_or_error(scoring_text, _("The scoring rules")) if scoring_text.strip() else None
         try:
             questionnaire, value_sets = unbundle(data)
-            if not (version or questionnaire.get("version")):
+            if not version and "version" not in questionnaire:
                 raise ScreeningError(_("The Questionnaire has no version. Enter the version to store it under."))
             imported = questionnaire_to_definition(questionnaire, value_sets=value_sets, scoring=scoring,
                                                    code=code or None, version=version or None)

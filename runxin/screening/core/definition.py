@@ -92,6 +92,13 @@ class Item:
     required: bool = True
     ask_if: Condition | None = None
     coding: Coding | None = None
+    # The FHIR linkId the item was imported from when it is not a usable id ("/44250-9", "H1/T1/Q1"):
+    # `id` is then a safe rendering of it, and FHIR exports write the linkId back.
+    link_id: str | None = None
+
+    @property
+    def fhir_link_id(self) -> str:
+        return self.link_id or self.id
 
     @property
     def scored(self) -> bool:
@@ -136,6 +143,8 @@ class Item:
             data["ask_if"] = self.ask_if.to_dict()
         if self.coding is not None:
             data["coding"] = self.coding.to_dict()
+        if self.link_id is not None:
+            data["link_id"] = self.link_id
         return data
 
 

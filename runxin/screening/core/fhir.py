@@ -21,6 +21,7 @@ QuestionnaireResponse, so an R4B-valid resource is a valid R4 resource.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,6 +31,7 @@ from typing import Any
 from runxin.screening.core.conditions import AllOf, AnswerIs, AnyOf, Condition, Unanswered
 from runxin.screening.core.decimals import number
 from runxin.screening.core.definition import SCHEMA, InstrumentDefinition, Item, LocalizedText, Option
+from runxin.screening.core.fhir_shape import ShapeChecker, found, numeric_string
 from runxin.screening.core.result import ScoreResult
 from runxin.screening.core.scoring import check_answers
 from runxin.screening.core.validation import ID_PATTERN, DefinitionError, parse_definition
@@ -49,6 +51,7 @@ SCALE_SCORE_EXT = f"{RUNXIN}:StructureDefinition:scale-score"
 VALIDITY_EXT = f"{RUNXIN}:StructureDefinition:validity"
 OUTCOME_EXT = f"{RUNXIN}:StructureDefinition:outcome"
 FLAG_EXT = f"{RUNXIN}:StructureDefinition:flag"
+ANSWER_EXPECTED_EXT = f"{RUNXIN}:StructureDefinition:answer-expected"
 CODE_SYSTEM_PREFIX = f"{RUNXIN}:CodeSystem:"
 
 # Parts of our format that FHIR elements carry; everything else travels in RULES_EXT.
@@ -128,12 +131,13 @@ def _enable_when(definition: InstrumentDefinition, condition: Condition) -> tupl
             raise FhirError([f"ask_if {condition.to_dict()} nests too deeply for enableWhen"])
         return [entries[0] for entries, _ in parts], "any" if isinstance(condition, AnyOf) else "all"
     if isinstance(condition, Unanswered):
-        return [{"question": condition.item, "operator": "exists", "answerBoolean": False}], None
+        return [{"question": definition.item(condition.item).fhir_link_id, "operator": "exists",
+                 "answerBoolean": False}], None
     if isinstance(condition, AnswerIs):
         item = definition.item(condition.item)
         entries = []
         for value in condition.values:
-            entry: dict[str, Any] = {"question": item.id, "operator": "="}
+            entry: dict[str, Any] = {"question": item.fhir_link_id, "operator": "="}
             if item.type == "yes_no":
                 entry["answerBoolean"] = value == "yes"
             else:
@@ -147,8 +151,10 @@ def _enable_when(definition: InstrumentDefinition, condition: Condition) -> tupl
 
 def _export_item(definition: InstrumentDefinition, item: Item) -> dict:
     primary = definition.primary_language
-    data: dict[str, Any] = {"linkId": item.id}
+    data: dict[str, Any] = {"linkId": item.fhir_link_id}
     extensions = []
+    if item.required:
+        extensions.append({"url": ANSWER_EXPECTED_EXT, "valueBoolean": True})
     if item.reverse:
         extensions.append({"url": REVERSE_EXT, "valueBoolean": True})
     if item.option_set:
@@ -166,7 +172,10 @@ def _export_item(definition: InstrumentDefinition, item: Item) -> dict:
         data["enableWhen"] = entries
         if behavior:
             data["enableBehavior"] = behavior
-    data["required"] = item.required
+    # Students may skip any question (the missing-answer rules and "needs review" deal with a gap), so no
+    # item is FHIR-`required`: a completed response then never lacks a required answer. Whether the
+    # instrument expects an answer travels in ANSWER_EXPECTED_EXT.
+    data["required"] = False
     if item.type == "choice":
         data["answerOption"] = []
         for option in item.options:
@@ -241,7 +250,7 @@ def result_to_questionnaire_response(definition: InstrumentDefinition, answers: 
             score = item.score_for(value)
             if score is not None:
                 answer = {"extension": [{"url": ORDINAL_VALUE, "valueDecimal": number(score)}]} | answer
-        items.append({"linkId": item.id, "text": item.text.get(primary) or next(iter(item.text.values())),
+        items.append({"linkId": item.fhir_link_id, "text": item.text.get(primary) or next(iter(item.text.values())),
                       "answer": [answer]})
     resource: dict[str, Any] = {
         "resourceType": "QuestionnaireResponse",
@@ -292,11 +301,69 @@ def _extension_value(holder: Mapping[str, Any] | None, urls: Iterable[str]) -> A
 
 
 def _score_of(*holders: Mapping[str, Any] | None) -> Decimal | None:
+    """The score on an option or concept; the shape check has already refused one that is not a number
+    (or a number written as a string, which is read as that number)."""
     for holder in holders:
         value = _extension_value(holder, SCORE_EXTENSIONS)
-        if value is not None and not isinstance(value, bool) and isinstance(value, int | float):
+        if _is_number(value):
             return Decimal(str(value))
+        if numeric_string(value) is not None:
+            return numeric_string(value)
     return None
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _describe(value: Any) -> str:
+    return repr(value) if isinstance(value, str) else found(value)
+
+
+def _check_shape(value: Any, shape: str, path: str = "", notes: list[str] | None = None) -> None:
+    """Raise FhirError naming every element of the wrong JSON type (see fhir_shape)."""
+    checker = ShapeChecker(SCORE_EXTENSIONS)
+    checker.shape(value, shape, path)
+    if checker.problems:
+        raise FhirError(checker.problems)
+    if notes is not None:
+        notes.extend(checker.notes)
+
+
+def unbundle(data: Any) -> tuple[Mapping[str, Any], list[Mapping[str, Any]]]:
+    """The Questionnaire in an uploaded resource — a Questionnaire, or a Bundle holding one and the
+    ValueSets it references — and those ValueSets. Raises FhirError for anything else."""
+    if not isinstance(data, Mapping):
+        raise FhirError([f"(root): expected a FHIR resource (an object), found {found(data)}"])
+    kind = data.get("resourceType")
+    if kind == "Questionnaire":
+        return data, []
+    if kind != "Bundle":
+        raise FhirError([f"resourceType: expected 'Questionnaire' or 'Bundle', found {_describe(kind)}"])
+    _check_shape(data, "Bundle")
+    resources = [e["resource"] for e in data.get("entry", []) if "resource" in e]
+    questionnaires = [r for r in resources if r.get("resourceType") == "Questionnaire"]
+    if not questionnaires:
+        raise FhirError(["entry: the Bundle holds no Questionnaire"])
+    return questionnaires[0], [r for r in resources if r.get("resourceType") == "ValueSet"]
+
+
+def _safe_ids(link_ids: Sequence[str]) -> dict[str, str]:
+    """linkId -> item id. FHIR allows any string as a linkId ("/44250-9", "H1/T1/Q1"); our ids go into URLs
+    and must match ID_PATTERN, so a linkId that does not is given a safe id (its other characters as "_",
+    numbered when two would clash). Ids that are already safe are kept, and reserved first."""
+    mapping = {link_id: link_id for link_id in link_ids if ID_PATTERN.match(link_id)}
+    taken = set(mapping)
+    for link_id in link_ids:
+        if link_id in mapping:
+            continue
+        base = re.sub(r"[^A-Za-z0-9_.\-]+", "_", link_id).strip("_.-")[:56] or "item"
+        candidate, n = base, 2
+        while candidate in taken:
+            candidate, n = f"{base}_{n}", n + 1
+        mapping[link_id] = candidate
+        taken.add(candidate)
+    return mapping
 
 
 class _Importer:
@@ -306,6 +373,7 @@ class _Importer:
         self.notes: list[str] = []
         self.texts: list[LocalizedText] = []  # every text built, to fill in missing languages at the end
         self.unresolved: dict[str, list[str]] = {}  # answerValueSet reference -> linkIds using it
+        self.link_ids: dict[str, str] = {}  # FHIR linkId -> item id
         contained = [r for r in questionnaire.get("contained", []) if r.get("resourceType") == "ValueSet"]
         self.contained_by_id = {f"#{r.get('id')}": r for r in contained}
         self.value_sets = {r.get("url"): r for r in [*contained, *value_sets] if r.get("url")}
@@ -362,6 +430,9 @@ class _Importer:
             if "valueCoding" in answer:
                 coding = answer["valueCoding"]
                 system = coding.get("system")
+                if not coding.get("code"):
+                    self.problems.append(f"{opath}.valueCoding.code: is required (the answer's value)")
+                    continue
                 label = self.text(coding, "display")
                 if not label:
                     label[self.primary] = coding.get("code", "")
@@ -392,22 +463,27 @@ def _option_json(code: Any, system: str | None, label: LocalizedText, score: Dec
     return option
 
 
-def _flatten(items: Iterable[Mapping[str, Any]], notes: list[str]) -> Iterator[Mapping[str, Any]]:
-    for item in items:
+def _flatten(items: Iterable[Mapping[str, Any]], notes: list[str], path: str = "item") -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """(path, item) for every item in order, groups flattened into their items."""
+    for n, item in enumerate(items):
+        here = f"{path}[{n}]"
         if item.get("type") == "group":
             notes.append(f"{item.get('linkId')}: group flattened into its items")
-            yield from _flatten(item.get("item", []), notes)
+            yield from _flatten(item.get("item", []), notes, f"{here}.item")
         else:
-            yield item
+            yield here, item
             if item.get("item"):
-                yield from _flatten(item["item"], notes)
+                yield from _flatten(item["item"], notes, f"{here}.item")
 
 
-def _ask_if(item: Mapping[str, Any], path: str, problems: list[str]) -> dict | None:
+def _ask_if(item: Mapping[str, Any], path: str, problems: list[str], link_ids: Mapping[str, str]) -> dict | None:
     """Our ask_if for an item's enableWhen, or None (recording a problem) when it has no equivalent."""
     conditions = []
     for n, entry in enumerate(item.get("enableWhen", [])):
-        question, operator = entry.get("question"), entry.get("operator")
+        question, operator = link_ids.get(entry.get("question", "")), entry.get("operator")
+        if question is None:
+            problems.append(f"{path}.enableWhen[{n}].question: no question has the linkId {entry.get('question')!r}")
+            continue
         if operator == "exists" and entry.get("answerBoolean") is False:
             conditions.append({"item": question, "unanswered": True})
         elif operator == "exists" and entry.get("answerBoolean") is True:
@@ -444,17 +520,32 @@ def questionnaire_to_definition(
     items and no bands. Items our format cannot hold (calculated numbers, attachments...) are skipped
     and listed in `notes`. Raises FhirError for what cannot be imported at all.
     """
+    if not isinstance(questionnaire, Mapping):
+        raise FhirError([f"(root): expected a Questionnaire (an object), found {found(questionnaire)}"])
     if questionnaire.get("resourceType") != "Questionnaire":
-        raise FhirError(["resourceType: must be Questionnaire"])
+        raise FhirError([f"resourceType: expected 'Questionnaire', found {_describe(questionnaire.get('resourceType'))}"])
+    if scoring is not None and not isinstance(scoring, Mapping):
+        raise FhirError([f"scoring: expected an object of scoring rules, found {found(scoring)}"])
+    value_sets = list(value_sets)
+    shape_notes: list[str] = []
+    _check_shape(questionnaire, "Questionnaire", "", shape_notes)
+    for n, value_set in enumerate(value_sets):
+        _check_shape(value_set, "ValueSet", f"value_sets[{n}]", shape_notes)
     importer = _Importer(questionnaire, value_sets)
-    rules_json = _extension_value(questionnaire, (RULES_EXT,))
-    rules: dict[str, Any] = json.loads(rules_json) if rules_json else {}
+    importer.notes.extend(shape_notes)
+    rules = _rules(questionnaire)
 
     leading_displays: list[LocalizedText] = []  # display items before the first question: the instructions
     items: list[dict] = []
     option_sets: dict[str, list[dict]] = {}
-    for n, fhir_item in enumerate(_flatten(questionnaire.get("item", []), importer.notes)):
-        path = f"item[{n}] ({fhir_item.get('linkId')})"
+    flat = list(_flatten(questionnaire.get("item", []), importer.notes))
+    seen: dict[str, str] = {}
+    for path, fhir_item in flat:
+        if fhir_item["linkId"] in seen:
+            importer.problems.append(f"{path}.linkId: {fhir_item['linkId']!r} is also the linkId of {seen[fhir_item['linkId']]}")
+        seen.setdefault(fhir_item["linkId"], path)
+    importer.link_ids = _safe_ids(list(seen))
+    for path, fhir_item in flat:
         kind = fhir_item.get("type")
         if kind == "display":
             if not items:
@@ -465,7 +556,9 @@ def questionnaire_to_definition(
         if kind not in ("choice", "open-choice", "boolean", "string", "text"):
             importer.notes.append(f"{fhir_item.get('linkId')}: {kind} item skipped (not an answer our format scores)")
             continue
-        item: dict[str, Any] = {"id": fhir_item.get("linkId")}
+        item: dict[str, Any] = {"id": importer.link_ids[fhir_item["linkId"]]}
+        if item["id"] != fhir_item["linkId"]:
+            item["link_id"] = fhir_item["linkId"]
         if fhir_item.get("prefix"):
             item["number"] = fhir_item["prefix"]
         item["text"] = importer.text(fhir_item, "text")
@@ -473,7 +566,7 @@ def questionnaire_to_definition(
             item["type"] = "choice"
             if kind == "open-choice":
                 importer.notes.append(f"{fhir_item.get('linkId')}: open-choice imported as choice (free text dropped)")
-            options = (importer.value_set_options(fhir_item["answerValueSet"], path, item["id"])
+            options = (importer.value_set_options(fhir_item["answerValueSet"], path, fhir_item["linkId"])
                        if "answerValueSet" in fhir_item
                        else importer.answer_options(fhir_item, path))
             # Items sharing an answerValueSet share an option set, named after the ValueSet.
@@ -481,16 +574,18 @@ def questionnaire_to_definition(
             if _extension_value(fhir_item, (REVERSE_EXT,)) is True:
                 item["reverse"] = True
                 options = _unreverse(options)
-            set_name = _extension_value(fhir_item, (OPTION_SET_EXT,)) or (shared if ID_PATTERN.match(shared) else None)
+            set_name = _extension_value(fhir_item, (OPTION_SET_EXT,)) or shared
+            set_name = set_name if isinstance(set_name, str) and ID_PATTERN.match(set_name) else None
             if set_name and option_sets.setdefault(set_name, options) == options:
                 item["option_set"] = set_name
             else:
                 item["options"] = options
         else:
             item["type"] = "yes_no" if kind == "boolean" else "text"
-        if not fhir_item.get("required", False):
+        # Our exports say "answer expected" in an extension (FHIR `required` is false: students may skip).
+        if not (fhir_item.get("required", False) or _extension_value(fhir_item, (ANSWER_EXPECTED_EXT,)) is True):
             item["required"] = False
-        ask_if = _ask_if(fhir_item, path, importer.problems)
+        ask_if = _ask_if(fhir_item, path, importer.problems, importer.link_ids)
         if ask_if is not None:
             item["ask_if"] = ask_if
         if fhir_item.get("code"):
@@ -540,6 +635,20 @@ def questionnaire_to_definition(
     except DefinitionError as exc:
         raise FhirError([f"imported definition: {p}" for p in exc.problems]) from exc
     return ImportedQuestionnaire(definition, tuple(importer.notes))
+
+
+def _rules(questionnaire: Mapping[str, Any]) -> dict[str, Any]:
+    """The rest of our format, carried by our own exports in the instrument-rules extension."""
+    rules_json = _extension_value(questionnaire, (RULES_EXT,))
+    if rules_json is None:
+        return {}
+    try:
+        rules = json.loads(rules_json) if isinstance(rules_json, str) else None
+    except json.JSONDecodeError as exc:
+        raise FhirError([f"extension ({RULES_EXT}): the rules are not valid JSON: {exc.msg}"]) from exc
+    if not isinstance(rules, dict):
+        raise FhirError([f"extension ({RULES_EXT}): expected the rules as a JSON object in valueString"])
+    return rules
 
 
 def _unreverse(options: list[dict]) -> list[dict]:
@@ -618,17 +727,25 @@ def answers_from_questionnaire_response(definition: InstrumentDefinition, respon
     linkIds differ from their Questionnaire's, as in the MII PHQ-9 example ("PHQ.1" vs "PHQ-9.1").
     Raises FhirError listing every linkId or answer that does not fit the definition.
     """
+    if not isinstance(response, Mapping):
+        raise FhirError([f"(root): expected a QuestionnaireResponse (an object), found {found(response)}"])
     if response.get("resourceType") != "QuestionnaireResponse":
-        raise FhirError(["resourceType: must be QuestionnaireResponse"])
+        raise FhirError([f"resourceType: expected 'QuestionnaireResponse', found {_describe(response.get('resourceType'))}"])
+    _check_shape(response, "QuestionnaireResponse")
     link_ids = link_ids or {}
+    by_link_id = {i.fhir_link_id: i.id for i in definition.items}
     known = {i.id for i in definition.items}
     answers: dict[str, str] = {}
     problems: list[str] = []
     for entry in _response_items(response.get("item", [])):
-        link_id = entry.get("linkId")
-        item_id = link_ids.get(link_id, link_id) if link_id in link_ids else link_id
-        if item_id is None:
-            continue
+        link_id = entry["linkId"]
+        if link_id in link_ids:
+            item_id = link_ids[link_id]
+            if item_id is None:
+                continue
+            item_id = item_id if item_id in known else by_link_id.get(item_id, item_id)
+        else:
+            item_id = by_link_id.get(link_id, link_id)
         if item_id not in known:
             problems.append(f"linkId {link_id!r}: no such item in {definition.code} {definition.version}")
             continue

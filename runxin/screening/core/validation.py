@@ -337,7 +337,7 @@ class _Parser:
     def item(self, raw: Any, path: str, option_sets: Mapping[str, tuple[Option, ...]],
              earlier: dict[str, Item]) -> Item | None:
         obj = self.obj(raw, path, ("id", "number", "text", "type", "options", "option_set", "reverse",
-                                   "required", "ask_if", "coding"))
+                                   "required", "ask_if", "coding", "link_id"))
         if obj is None:
             return None
         item_id = self.string(obj, "id", path, pattern=ID_PATTERN)
@@ -369,13 +369,17 @@ class _Parser:
             self.problem(f"{path}.reverse", "only a scored choice item can be reverse-scored")
         required = self.boolean(obj, "required", path, True)
         coding = self.coding(obj["coding"], f"{path}.coding") if "coding" in obj else None
+        link_id = self.string(obj, "link_id", path, required=False)
+        if (link_id or item_id) in {i.fhir_link_id for i in earlier.values()} and item_id not in earlier:
+            self.problem(f"{path}.link_id", f"{link_id or item_id!r} is the FHIR linkId of another item")
         ask_if = None
         if "ask_if" in obj:
             # Only earlier items: the questionnaire is shown in order, so a later answer cannot decide.
             ask_if = self.condition(obj["ask_if"], f"{path}.ask_if", earlier, None)
         if not (item_id and text):
             return None
-        return Item(item_id, text, item_type, options, option_set, item_number, reverse, required, ask_if, coding)
+        return Item(item_id, text, item_type, options, option_set, item_number, reverse, required, ask_if, coding,
+                    link_id)
 
     # -- conditions -----------------------------------------------------------------------------
 
