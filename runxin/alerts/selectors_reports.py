@@ -18,15 +18,34 @@ from .models import Warning, WarningLevel
 
 @dataclass
 class Figures:
-    current: int = 0
-    cleared: int = 0
-    revisited: int = 0
-    referred: int = 0
-    total: int = 0
+    """The provincial platform's figures for one group of students. Each counts students (人数), not warnings:
+    a student with two warnings counts once. Dismissed warnings (not a warning after assessment) count
+    nowhere."""
 
-    def add(self, other: "Figures") -> None:
-        for name in ("current", "cleared", "revisited", "referred", "total"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
+    current: int = 0  # 现有预警人数: students with a warning being handled now
+    cleared: int = 0  # 预警解除人数: students with a cleared (or closed) warning
+    revisited: int = 0  # 已回访人数: students with at least one follow-up visit, whatever the warning's state
+    referred: int = 0  # 转介人数: students referred
+    total: int = 0  # 累计上报人数: students with any warning ever reported (the cumulative figure)
+
+    NAMES = ("current", "cleared", "revisited", "referred", "total")
+
+    @classmethod
+    def of(cls, row: dict) -> "Figures":
+        return cls(*(row[name] for name in cls.NAMES))
+
+
+def _student_counts() -> dict:
+    def students(condition: Q | None = None) -> Count:
+        return Count("student_id", distinct=True, filter=condition)
+
+    return {
+        "current": students(Q(state__in=states.CURRENT)),
+        "cleared": students(Q(state__in=states.CLEARED_STATES)),
+        "revisited": students(Q(revisited_at__isnull=False)),
+        "referred": students(Q(referred_at__isnull=False)),
+        "total": students(),
+    }
 
 
 _CHILD = {"city": ("district", "student__district_id"), "district": ("school", "student__school_id"),
@@ -57,43 +76,37 @@ def overview_unit_or_404(user, unit_id: int) -> OrgUnit:
 
 
 def overview(unit: OrgUnit) -> dict:
-    """The provincial platform's figures (现有预警 currently warned, 预警解除 cleared, 已回访 revisited,
-    转介 referred) for every warning under `unit`, by level and by the unit's children. Counts only: callers
-    have checked ALERT_OVERVIEW at the unit (overview_unit_or_404)."""
-    base = Warning.objects.filter(**{_UNIT_FILTER[unit.kind]: unit.pk})
+    """The provincial platform's figures (现有预警人数, 预警解除人数, 已回访人数, 转介人数 and the cumulative
+    累计上报人数) for the students under `unit`, overall, by level and by the unit's children. Students, not
+    warnings, are counted (distinct student_id), so each figure is counted on its own grouping: a student
+    with warnings at two levels counts once in the totals and once at each level. Dismissed warnings are left
+    out. Counts only: callers have checked ALERT_OVERVIEW at the unit (overview_unit_or_404)."""
+    base = Warning.objects.filter(**{_UNIT_FILTER[unit.kind]: unit.pk}).exclude(state=states.DISMISSED)
+    counts = _student_counts()
     child = _CHILD.get(unit.kind)
-    group = ["level_id"] + ([child[1]] if child else [])
-    rows = base.values(*group).annotate(
-        current=Count("id", filter=Q(state__in=states.CURRENT)),
-        cleared=Count("id", filter=Q(state__in=states.CLEARED_STATES)),
-        revisited=Count("id", filter=Q(revisited_at__isnull=False)),
-        referred=Count("id", filter=Q(referred_at__isnull=False)),
-        total=Count("id"),
-    ).order_by()
+    totals = Figures.of(base.aggregate(**counts))
     levels = list(WarningLevel.objects.order_by("-severity"))
     by_level = {lv.pk: Figures() for lv in levels}
-    by_child: dict[int | None, dict[int, Figures]] = {}
-    totals = Figures()
-    for row in rows:
-        figures = Figures(row["current"], row["cleared"], row["revisited"], row["referred"], row["total"])
-        by_level.setdefault(row["level_id"], Figures()).add(figures)
-        totals.add(figures)
-        if child:
-            by_child.setdefault(row[child[1]], {}).setdefault(row["level_id"], Figures()).add(figures)
+    for row in base.values("level_id").annotate(**counts).order_by():
+        by_level[row["level_id"]] = Figures.of(row)
     children = []
     if child:
+        column = child[1]
+        child_totals = {row[column]: Figures.of(row) for row in base.values(column).annotate(**counts).order_by()}
+        current_by_level: dict[int | None, dict[int, int]] = {}
+        for row in base.filter(state__in=states.CURRENT).values(column, "level_id").annotate(
+                n=Count("student_id", distinct=True)).order_by():
+            current_by_level.setdefault(row[column], {})[row["level_id"]] = row["n"]
         units = OrgUnit.objects.filter(parent_id=unit.pk, kind=child[0]) if child[0] != "class" else \
             OrgUnit.objects.filter(school_id=unit.pk, kind="class")
         names = dict(units.values_list("id", "name"))
-        ids = set(names) | {k for k in by_child if k is not None}
-        for uid in sorted(ids, key=lambda i: names.get(i, "")):
-            per_level = by_child.get(uid, {})
-            total = Figures()
-            for f in per_level.values():
-                total.add(f)
-            children.append({"id": uid, "name": names.get(uid, "—"), "kind": child[0], "total": total,
-                             "levels": [per_level.get(lv.pk, Figures()) for lv in levels]})
-    return {"unit": unit, "levels": [(lv, by_level[lv.pk]) for lv in levels], "totals": totals,
+        ids = set(names) | {k for k in child_totals if k is not None} | ({None} if None in child_totals else set())
+        for uid in sorted(ids, key=lambda i: names.get(i, "") if i is not None else "\uffff"):
+            per_level = current_by_level.get(uid, {})
+            children.append({"id": uid, "name": names.get(uid, "—"), "kind": child[0],
+                             "total": child_totals.get(uid, Figures()),
+                             "current_by_level": [per_level.get(lv.pk, 0) for lv in levels]})
+    return {"unit": unit, "levels": [(lv, by_level.get(lv.pk, Figures())) for lv in levels], "totals": totals,
             "children": children, "child_kind": child[0] if child else None}
 
 

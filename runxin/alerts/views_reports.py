@@ -51,7 +51,7 @@ def overview(request, unit_id: int):
     chart = {
         "labels": [c["name"] for c in data["children"]],
         "datasets": [{"label": lv.label(lang), "colour": lv.colour,
-                      "data": [plotted(c["levels"][i].current) for c in data["children"]]}
+                      "data": [plotted(c["current_by_level"][i]) for c in data["children"]]}
                      for i, (lv, _f) in enumerate(data["levels"])],
     }
     return render(request, "alerts/overview.html", {

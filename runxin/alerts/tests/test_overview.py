@@ -72,7 +72,9 @@ def test_overview_scope(figures, client_for):
 
 def test_overview_query_count(figures, client_for, django_assert_max_num_queries):
     client = client_for(figures.city_admin)
-    with django_assert_max_num_queries(12):
+    # Constant, whatever the number of units: four aggregate queries (totals, by level, by unit, currently
+    # warned by unit and level) besides the session, the user and the scope.
+    with django_assert_max_num_queries(15):
         assert client.get(reverse("alerts:overview", args=[figures.city.pk])).status_code == 200
 
 
@@ -83,7 +85,7 @@ def test_city_admin_renames_a_level_and_adds_one(world, client_for, levels):
     form = {
         "code": "red", "name_zh": "一级预警", "name_en": "Level 1", "colour": "red", "severity": red.severity,
         "description": "", "is_active": "on", "ack_tier": 2, "ack_roles": ["school_leader"], "ack_minutes": 20,
-        "assess_minutes": 60, "progress_minutes": 120, "clear_tier": 3, "notify_tiers": [1, 2, 3, 4],
+        "assess_minutes": 60, "progress_minutes": 120, "clear_tier": 3, "min_monitoring_days": 3, "notify_tiers": [1, 2, 3, 4],
         "channels": ["inbox", "sms"], "follow_up_days": "7，30", "screening_codes": ["critical"],
         "visible_to_centres": "on",
     }
@@ -112,3 +114,66 @@ def test_level_form_refuses_bad_input_and_keeps_it(world, client_for, levels):
 def test_only_the_city_admin_edits_levels(world, client_for, levels):
     for user in (world.psych, world.district_centre, world.sysadmin):
         assert client_for(user).get(reverse("alerts:levels")).status_code == 403
+
+
+def _clear(warning, world):
+    for step in (lambda w: services.warning_acknowledge(warning=w, actor=world.psych),
+                 lambda w: services.warning_assess(warning=w, actor=world.psych, confirm=True),
+                 lambda w: services.warning_start_intervention(warning=w, actor=world.psych),
+                 lambda w: services.warning_monitor(warning=w, actor=world.psych),
+                 lambda w: services.warning_request_clear(warning=w, actor=world.psych, reason="ok",
+                                                          early_reason="Misread."),
+                 lambda w: services.warning_approve_clear(warning=w, actor=world.leader)):
+        warning = step(warning)
+    return warning
+
+
+@pytest.fixture
+def repeat_student(world, frozen, levels):
+    """a1: a yellow warning cleared, its follow-ups done and closed; then a second, current warning, visited
+    while it is being handled. b1: a warning dismissed by the assessment (no risk found)."""
+    first = _clear(services.warning_report(actor=world.psych, student=world.a1, source="observation",
+                                           summary="x"), world)
+    for follow_up in first.follow_ups.all():
+        first = services.warning_record_follow_up(warning=first, actor=world.psych, follow_up_id=follow_up.pk,
+                                                  note="Fine.")
+    first = services.warning_return_to_normal(warning=first, actor=world.psych)
+    frozen.advance(days=40)
+    second = services.warning_report(actor=world.psych, student=world.a1, source="observation", summary="Again.")
+    second = services.warning_acknowledge(warning=second, actor=world.psych)
+    services.warning_record_visit(warning=second, actor=world.psych, note="Home visit, calmer.")
+    dismissed = services.warning_report(actor=world.psych, student=world.b1, source="observation", summary="y")
+    dismissed = services.warning_acknowledge(warning=dismissed, actor=world.psych)
+    services.warning_assess(warning=dismissed, actor=world.psych, confirm=False, reason="No risk.")
+    assert (first.state, second.pk != first.pk) == ("closed", True)
+    return world
+
+
+def test_figures_count_students_once_and_leave_out_dismissed(repeat_student):
+    totals = selectors_reports.overview(repeat_student.school)["totals"]
+    # a1 had two warnings (one closed, one current): one student in the cumulative figure; b1's dismissed
+    # warning counts nowhere.
+    assert (totals.current, totals.cleared, totals.total) == (1, 1, 1)
+    # The visit made while the second warning is open counts as revisited, as do the first's follow-ups.
+    assert totals.revisited == 1
+    by_class = {c["name"]: c["total"] for c in selectors_reports.overview(repeat_student.school)["children"]}
+    assert (by_class["七年级(1)班"].total, by_class["七年级(2)班"].total) == (1, 0)
+
+
+def test_revisited_while_open_counts(world, frozen, levels):
+    warning = services.warning_report(actor=world.psych, student=world.b1, source="observation", summary="x")
+    warning = services.warning_acknowledge(warning=warning, actor=world.psych)
+    services.warning_record_visit(warning=warning, actor=world.psych, note="Talked at home.")
+    totals = selectors_reports.overview(world.city)["totals"]
+    assert (totals.current, totals.revisited, totals.cleared, totals.total) == (1, 1, 0, 1)
+
+
+def test_overview_page_labels_people_and_shows_the_cumulative_figure(repeat_student, client_for):
+    body = client_for(repeat_student.psych).get(
+        reverse("alerts:overview", args=[repeat_student.school.pk])).content.decode()
+    assert 'id="fig-total">1<' in body and 'id="fig-current">1<' in body and 'id="fig-cleared">1<' in body
+    assert "Students ever reported (cumulative)" in body and "counts students (人数), not warnings" in body
+    # Outside need-to-know the small counts stay suppressed.
+    body = client_for(repeat_student.city_admin).get(
+        reverse("alerts:overview", args=[repeat_student.city.pk])).content.decode()
+    assert 'id="fig-total">&lt;5<' in body and 'id="fig-revisited">&lt;5<' in body
