@@ -1,6 +1,11 @@
 """The export for the provincial crisis platform (省中小学心理危机动态管理平台). One record per warning; the
 format is documented in docs/provincial-export.md and versioned there. Codes, not labels, so the platform
-can map them; times in ISO 8601 with the +08:00 offset."""
+can map them; times in ISO 8601 with the +08:00 offset.
+
+What is never exported: who reported a concern. A peer report's reporter (班级心理委员) is a classmate who was
+promised that nobody would learn who spoke; no field carries a reporter, a report's text, an assessment or a
+note. Dismissed warnings are exported (an earlier upload may hold them as current) and marked `dismissed`, so
+the platform leaves them out of its figures."""
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -41,7 +46,11 @@ FIELDS = [
     ("referred_at", _("first referral")),
     ("reopen_count", _("how many times it was reopened")),
     ("updated_at", _("last change of any kind")),
+    ("dismissed", _("true when the assessment found no risk: leave the row out of every figure")),
 ]
+
+# Nothing about who reported: these names must never become fields (a peer reporter is a classmate).
+NEVER_EXPORTED = frozenset({"reported_by", "reporter", "reporter_name", "raised_by", "summary", "reports"})
 
 TIER_CODES = {states.CLASS: "class", states.SCHOOL: "school", states.DISTRICT: "district", states.CITY: "city"}
 
@@ -90,4 +99,5 @@ def export_record(w: Warning) -> dict:
         "referred_at": _time(w.referred_at),
         "reopen_count": w.reopen_count,
         "updated_at": _time(w.last_event_at),
+        "dismissed": w.state == states.DISMISSED,
     }

@@ -193,6 +193,21 @@ def _export_window(form) -> tuple[datetime | None, datetime | None]:
             datetime.combine(until, time.min, tzinfo=zone) if until else None)
 
 
+LATEST_DAY = date(2100, 1, 1)
+
+
+def _export_form_valid(form) -> bool:
+    """The form's checks, and dates within reason (a year 1 or 9999 is a typo, answered with a message)."""
+    if not form.is_valid():
+        return False
+    for name in ("since", "until"):
+        value = form.cleaned_data.get(name)
+        if value and not EARLIEST_DAY <= value < LATEST_DAY:
+            form.add_error(name, _("Choose a date between %(first)s and %(last)s.") % {
+                "first": EARLIEST_DAY.isoformat(), "last": (LATEST_DAY - timedelta(days=1)).isoformat()})
+    return form.is_valid()
+
+
 @requires(roles.ALERT_EXPORT)
 def export_home(request):
     form = forms.ExportForm(request.GET or None)
@@ -210,7 +225,7 @@ def export_file(request, fmt: str):
     if fmt not in ("csv", "json"):
         raise Http404("No such format")
     form = forms.ExportForm(request.GET)
-    if not form.is_valid():
+    if not _export_form_valid(form):
         return render(request, "alerts/export.html", {"form": form, "fields": FIELDS}, status=400)
     since, until = _export_window(form)
     rows = selectors.export_rows(request.user, since=since, until=until)

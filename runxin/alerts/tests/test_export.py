@@ -59,3 +59,43 @@ def test_export_is_for_centre_staff_only(warnings, client_for):
     for user in (warnings.psych, warnings.city_admin, warnings.head, warnings.outsider):
         assert client_for(user).get(reverse("alerts:export_file", args=["csv"])).status_code == 403
     assert client_for(warnings.city_centre).get(reverse("alerts:export_file", args=["xml"])).status_code == 404
+
+
+def test_a_peer_reporter_is_never_exported(world, frozen, client_for):
+    from runxin.alerts.export import NEVER_EXPORTED
+
+    # The committee member (a student of class 1, 李二) reports a classmate; nothing in the export names them.
+    services.peer_report(actor=world.committee, classmate_name="张一", summary="Talks about disappearing.")
+    client = client_for(world.city_centre)
+    csv_text = _body(client.get(reverse("alerts:export_file", args=["csv"])))
+    data = json.loads(_body(client.get(reverse("alerts:export_file", args=["json"]))))
+    [record] = data["warnings"]
+    assert record["source"] == "peer" and record["student_name"] == "张一"
+    for text in (csv_text, json.dumps(data, ensure_ascii=False)):
+        for trace in (world.committee.username, world.committee.display_name, world.a2.name,
+                      world.a2.student_number, "disappearing"):
+            assert trace not in text
+    assert not NEVER_EXPORTED & {name for name, _doc in FIELDS}
+
+
+def test_dismissed_warnings_are_marked(world, frozen, client_for):
+    warning = services.warning_report(actor=world.psych, student=world.b1, source="observation", summary="x")
+    warning = services.warning_acknowledge(warning=warning, actor=world.psych)
+    services.warning_assess(warning=warning, actor=world.psych, confirm=False, reason="No risk.")
+    services.warning_raise_from_screening(student=world.a1, result_id="1", suggested_level="critical", reasons=[],
+                                          instrument_code="phq-a")
+    client = client_for(world.city_centre)
+    data = json.loads(_body(client.get(reverse("alerts:export_file", args=["json"]))))
+    marks = {w["student_name"]: (w["status"], w["dismissed"]) for w in data["warnings"]}
+    assert marks == {"王三": ("dismissed", True), "张一": ("current", False)}
+    rows = list(csv.DictReader(io.StringIO(_body(client.get(
+        reverse("alerts:export_file", args=["csv"]))).lstrip("\ufeff"))))
+    assert list(rows[0])[-1] == "dismissed"
+    assert {r["student_name"]: r["dismissed"] for r in rows} == {"王三": "True", "张一": "False"}
+
+
+@pytest.mark.parametrize("query", [{"since": "0001-01-01"}, {"until": "9999-12-31"}, {"since": "9" * 5000},
+                                   {"since": "2026-13-01"}, {"until": "2026-02-30"}, {"since": "\x00"}])
+def test_huge_or_malformed_dates_are_explained(warnings, client_for, query):
+    response = client_for(warnings.city_centre).get(reverse("alerts:export_file", args=["csv"]), query)
+    assert response.status_code == 400 and 'class="errorlist' in response.content.decode()
