@@ -69,3 +69,29 @@ def parse_class_name(raw: str) -> tuple[int, int] | None:
         if number is not None and 1 <= level <= 12 and 1 <= number <= 99:
             return level, number
     return None
+
+
+def level_and_number(name: str) -> tuple[int | None, int | None]:
+    """(grade level, class number) read from a grade's or class's name: '八年级' → (8, None),
+    '九年级(2)班' → (9, 2), '高一' → (10, None); (None, None) when the name names neither."""
+    parsed = parse_class_name(name)
+    if parsed is not None:
+        return parsed
+    return _grade_level(name.translate(_FULLWIDTH).replace(" ", "").strip()), None
+
+
+def sort_key(unit) -> tuple:
+    """Reading order of org units of one kind: grades and classes by grade level and class number
+    (七 → 八 → 九, never the string order 七 九 八), anything else by code and name.
+
+    `unit` is an OrgUnit or anything with its attributes (kind, name, and optionally code, grade_level,
+    class_number). A grade or class whose level or number is not stored is read from its name. Usage:
+    `sorted(units, key=grades.sort_key)`."""
+    level = getattr(unit, "grade_level", None)
+    number = getattr(unit, "class_number", None)
+    kind = getattr(unit, "kind", "")
+    if kind in ("grade", "class") and (level is None or (kind == "class" and number is None)):
+        parsed_level, parsed_number = level_and_number(unit.name or "")
+        level = parsed_level if level is None else level
+        number = parsed_number if number is None else number
+    return (level is None, level or 0, number is None, number or 0, getattr(unit, "code", "") or "", unit.name or "")

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from runxin.access import roles, scope
 from runxin.people.models import Enrollment, RoleAssignment, Student
 
+from .grades import sort_key as grade_sort_key
 from .models import OrgUnit
 
 SMALL_COUNT = 5  # counts 1–4 are shown as "<5" outside need-to-know
@@ -118,17 +119,16 @@ def nodes_for(user, units: list[OrgUnit]) -> list[Node]:
 
 def tree_roots(user) -> list[Node]:
     """The user's topmost units (a city admin: the city; a psychology teacher: the school) with counts."""
-    return nodes_for(user, scope.root_units(user, roles.ORG_BROWSE))
+    roots = scope.root_units(user, roles.ORG_BROWSE)
+    # A head teacher's classes in reading order (七 → 八 → 九), not in the order their ids happen to run.
+    return nodes_for(user, sorted(roots, key=lambda unit: (unit.depth, unit.school_id or 0, grade_sort_key(unit))))
 
 
 def child_units(unit: OrgUnit) -> list[OrgUnit]:
     """Children in reading order (districts and schools by code and name, grades and classes by number):
     the active ones, or for a unit of an earlier school year its own (inactive) ones."""
-    return list(
-        OrgUnit.objects.filter(parent=unit, is_active=unit.is_active)
-        .select_related("school_year")
-        .order_by("kind", "grade_level", "class_number", "code", "name")
-    )
+    units = OrgUnit.objects.filter(parent=unit, is_active=unit.is_active).select_related("school_year")
+    return sorted(units, key=lambda child: (child.kind, grade_sort_key(child)))
 
 
 def children(user, unit: OrgUnit) -> list[Node]:
@@ -145,10 +145,11 @@ def unit_detail(user, unit_id: int) -> tuple[OrgUnit, list[OrgUnit]]:
 
 def past_grades(school: OrgUnit) -> list[OrgUnit]:
     """A school's grades of earlier school years (kept, inactive, after each rollover), newest first."""
-    return list(
-        OrgUnit.objects.filter(parent=school, kind=OrgUnit.Kind.GRADE, is_active=False)
-        .select_related("school_year").order_by("-school_year__starts_on", "grade_level")
-    )
+    units = (OrgUnit.objects.filter(parent=school, kind=OrgUnit.Kind.GRADE, is_active=False)
+             .select_related("school_year").order_by("-school_year__starts_on"))
+    # sorted() is stable: within each school year (newest first) the grades go 七 → 八 → 九.
+    return sorted(units, key=lambda grade: (-grade.school_year.starts_on.toordinal() if grade.school_year else 0,
+                                            grade_sort_key(grade)))
 
 
 def students_that_year(user, unit: OrgUnit) -> str:
