@@ -44,6 +44,9 @@ class InstrumentVersion(models.Model):
     respondent = models.CharField(max_length=10, default="student")
     grades = models.JSONField(default=list)  # grade levels the instrument is meant for
     is_published = models.BooleanField(_("published"), default=False)
+    # Published as "not scored" (collect only, 仅收集/不计分): the administrator's choice for a definition
+    # without bands (or critical items where it asks about self-harm); results pages say "not scored".
+    not_scored = models.BooleanField(_("not scored (collect only)"), default=False)
     published_at = models.DateTimeField(null=True, blank=True)
     published_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+")
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+")

@@ -9,6 +9,7 @@ from datetime import date
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from runxin.access import roles, scope
 from runxin.org.models import OrgUnit
@@ -204,6 +205,7 @@ class ResultsPage:
     has_next: bool
     codes: list[str]
     classes: list[tuple[int, str]]
+    not_scored: frozenset[str] = frozenset()  # instrument codes published as "not scored" (collect only)
 
 
 def results_page(user, campaign: Campaign, *, class_id: int | None = None, attention: bool = False,
@@ -228,11 +230,20 @@ def results_page(user, campaign: Campaign, *, class_id: int | None = None, atten
         .order_by("-risk_rank", "target__school_class__grade_level", "target__school_class__class_number",
                   "target__student__name", "id")[start:start + PAGE_SIZE + 1]
     )
-    codes = list(campaign.instruments.order_by("position").values_list("version__instrument__code", flat=True))
-    return ResultsPage(rows[:PAGE_SIZE], number, len(rows) > PAGE_SIZE, codes, classes)
+    versions = list(campaign.instruments.order_by("position").values_list("version__instrument__code",
+                                                                          "version__not_scored"))
+    codes = [code for code, _not_scored in versions]
+    not_scored = frozenset(code for code, flag in versions if flag)
+    return ResultsPage(rows[:PAGE_SIZE], number, len(rows) > PAGE_SIZE, codes, classes, not_scored)
 
 
-def band_label(result: Result, language: str) -> str:
+def band_label(result: Result, language: str, *, not_scored: bool | None = None) -> str:
+    """The total's band in `language`; "Not scored" for a version published as not scored (by `not_scored`,
+    else by the result's instrument version when it was loaded with it)."""
+    if not_scored is None:
+        not_scored = Result.instrument_version.is_cached(result) and result.instrument_version.not_scored
+    if not_scored:
+        return _("Not scored")
     total = (result.score or {}).get("total") or {}
     band = total.get("band") or {}
     return text_in(band.get("label") or {}, language) if band else ""
@@ -266,6 +277,7 @@ class ResultView:
     result: Result
     title: str
     lines: list[AnswerLine]
+    not_scored: bool = False  # the version was published as "not scored": no scale value or level is shown
 
 
 def result_views(submission: Submission, language: str) -> list[ResultView]:
@@ -282,7 +294,8 @@ def result_views(submission: Submission, language: str) -> list[ResultView]:
             shown = text_in(option.label, language) if option else (value or "")
             lines.append(AnswerLine(item.label, text_in(item.text, language), shown,
                                     item.score_for(value) if option else None, item.id in critical_items))
-        views.append(ResultView(result, text_in(definition.title, language), lines))
+        views.append(ResultView(result, text_in(definition.title, language), lines,
+                                result.instrument_version.not_scored))
     return views
 
 
@@ -292,6 +305,7 @@ class Distribution:
     title: str
     bands: list[tuple[str, str, str]]  # (code, label, level)
     groups: list[tuple[str, list[int], int]]  # (group label, counts per band + "not scored", total)
+    not_scored: bool = False  # published as "not scored": every result counts as not scored
 
 
 def summary(user, campaign: Campaign, *, by: str = "class", language: str = "zh-hans") -> list[Distribution]:
@@ -311,7 +325,9 @@ def summary(user, campaign: Campaign, *, by: str = "class", language: str = "zh-
         definition = definition_of(version)
         total = definition.scale(definition.total_scale) if definition.total_scale else None
         bands = [(b.code, text_in(b.label, language), b.level) for b in (total.bands if total else ())]
-        out[code] = Distribution(code, text_in(definition.title, language), bands, [])
+        if version.not_scored:
+            bands = []
+        out[code] = Distribution(code, text_in(definition.title, language), bands, [], version.not_scored)
     table: dict[tuple[str, str], dict[str, int]] = {}
     for row in counts:
         label = row["target__school_class__name"] if by == "class" else _grade_label(row["target__grade_level"])
@@ -320,7 +336,8 @@ def summary(user, campaign: Campaign, *, by: str = "class", language: str = "zh-
         dist = out.get(code)
         if dist is None:
             continue
-        values = [per_band.get(b[0], 0) for b in dist.bands] + [per_band.get("", 0)]
+        listed = [per_band.get(b[0], 0) for b in dist.bands]
+        values = [*listed, sum(per_band.values()) - sum(listed)]  # everything else is "not scored"
         dist.groups.append((label, values, sum(per_band.values())))
     return list(out.values())
 

@@ -32,6 +32,7 @@ from .core.definition import InstrumentDefinition
 from .core.fhir import FhirError, questionnaire_to_definition, unbundle
 from .core.fhir_shape import found as fhir_found
 from .core.loader import SHIPPED_DIR, list_shipped, score_payload
+from .core.publishing import publish_problems
 from .core.risk import risk_signal
 from .core.scoring import AnswerError, check_answers, score
 from .core.validation import DefinitionError, parse_definition
@@ -173,10 +174,20 @@ def _json_or_error(text: str, what: str):
 
 
 @transaction.atomic
-def instrument_publish(*, user, version: InstrumentVersion) -> InstrumentVersion:
-    """Make a version available to campaigns. Publishing twice changes nothing."""
+def instrument_publish(*, user, version: InstrumentVersion, not_scored: bool = False) -> InstrumentVersion:
+    """Make a version available to campaigns. Publishing twice changes nothing.
+
+    Scored, it needs bands (and critical items when it asks about self-harm): a definition without them
+    would score every student "no risk". `not_scored` publishes it to collect answers only; its results
+    then show "not scored". Raises ScreeningError listing what is missing."""
+    if not not_scored and not version.is_published:
+        problems = publish_problems(definition_of(version))
+        if problems:
+            raise ScreeningError(_("This version has no complete scoring rules, so it cannot be published as "
+                                   "scored. Add them in a new version, or publish it as not scored "
+                                   "(collect only)."), problems)
     updated = InstrumentVersion.objects.filter(pk=version.pk, is_published=False).update(
-        is_published=True, published_at=_now(), published_by=user)
+        is_published=True, published_at=_now(), published_by=user, not_scored=not_scored)
     version.refresh_from_db()
     if updated:
         logger.info("instrument %s published by %s", version, user)

@@ -15,6 +15,7 @@ from runxin.access.decorators import requires
 from . import selectors, services
 from .core.definition import text_in
 from .core.fhir import definition_to_questionnaire
+from .core.publishing import publish_problems
 from .forms import TryForm, UploadForm
 from .i18n import lang
 from .models import InstrumentVersion
@@ -91,14 +92,27 @@ def instrument_version(request, version_id: int):
         "risk": (preview or {}).get("risk_signal", {}).get("level", ""),
         "example": json.dumps(example, ensure_ascii=False),
         "result_count": version.results.count(),
+        "publish_problems": [] if version.is_published else publish_problems(definition),
     }, status=400 if form.errors else 200)
 
 
 @requires(roles.INSTRUMENTS_MANAGE)
 @require_POST
 def instrument_publish(request, version_id: int):
-    version = services.instrument_publish(user=request.user, version=_version_or_404(version_id))
-    messages.success(request, _("%(version)s is published: campaigns can use it.") % {"version": version})
+    version = _version_or_404(version_id)
+    not_scored = request.POST.get("scoring") == "not_scored"
+    try:
+        version = services.instrument_publish(user=request.user, version=version, not_scored=not_scored)
+    except services.ScreeningError as exc:
+        messages.error(request, exc.message)
+        for problem in exc.problems:
+            messages.error(request, problem)
+        return redirect("screening:instrument_version", version.pk)
+    if version.not_scored:
+        messages.success(request, _("%(version)s is published as not scored: campaigns can use it to collect "
+                                    "answers; its results show no level.") % {"version": version})
+    else:
+        messages.success(request, _("%(version)s is published: campaigns can use it.") % {"version": version})
     return redirect("screening:instrument_version", version.pk)
 
 

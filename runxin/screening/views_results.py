@@ -10,6 +10,7 @@ from runxin.access import roles
 from runxin.access.decorators import requires
 from runxin.access.models import ReadEvent
 from runxin.access.read_audit import client_ip, record_read
+from runxin.front.converters import BIGINT_MAX
 
 from . import excel, selectors
 from .core.fhir import result_to_questionnaire_response
@@ -17,12 +18,24 @@ from .core.scoring import score
 from .i18n import lang
 from .services import definition_of
 
+MAX_PAGE = 100_000  # far beyond any campaign; a bigger page number is a 404, never a database overflow
+
 
 def _int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
+    """A positive id from a query string, or None (absent, not a number, or beyond a bigint)."""
+    if not isinstance(value, str) or not value.isascii() or not value.isdigit() or len(value) > 19:
         return None
+    number = int(value)
+    return number if 0 < number <= BIGINT_MAX else None
+
+
+def _page_number(value) -> int:
+    """?page=: 1 when absent or not a page number (a typo falls back to the first page); 404 beyond MAX_PAGE."""
+    if value is None or not value.isascii() or not value.isdigit():
+        return 1
+    if len(value) > 6 or int(value) > MAX_PAGE:
+        raise Http404("No such page")
+    return max(1, int(value))
 
 
 @requires(roles.SCREENING_RESULTS)
@@ -31,13 +44,16 @@ def results_list(request, campaign_id: int):
     class_id = _int(request.GET.get("class"))
     attention = request.GET.get("attention") == "1"
     page = selectors.results_page(request.user, campaign, class_id=class_id, attention=attention,
-                                  number=_int(request.GET.get("page")) or 1)
+                                  number=_page_number(request.GET.get("page")))
     rows = []
     for submission in page.rows:
         by_code = {r.instrument_code: r for r in submission.results.all()}
-        cells = [(by_code.get(code), selectors.band_label(by_code[code], lang()) if code in by_code else "")
+        cells = [(by_code.get(code), selectors.band_label(by_code[code], lang(), not_scored=code in page.not_scored)
+                  if code in by_code else "", code in page.not_scored)
                  for code in page.codes]
-        rows.append({"submission": submission, "cells": cells})
+        # Only instruments published as "not scored" and nothing raised: the signal is "not scored", not "none".
+        not_scored = submission.risk_rank == 0 and bool(by_code) and set(by_code) <= page.not_scored
+        rows.append({"submission": submission, "cells": cells, "not_scored": not_scored})
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "screening/results_list.html", {
