@@ -1118,7 +1118,9 @@ def demo_seed(*, school: OrgUnit, created_by, today: date | None = None, finishe
 
     rng = random.Random(seed)
     today = today or timezone.localdate()
-    versions = [InstrumentVersion.objects.get(instrument__code=code, is_published=True) for code in ("phqa", "gad7")]
+    # The newest published version: a database migrated before a shipped update holds the older one too.
+    versions = [InstrumentVersion.objects.filter(instrument__code=code, is_published=True).latest("id")
+                for code in ("phqa", "gad7")]
     levels = sorted(set(scope.students_under(school).filter(status=Student.Status.ENROLLED)
                         .values_list("school_class__grade_level", flat=True)) & set(range(6, 13)))
     spec = CampaignSpec(

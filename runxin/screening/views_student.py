@@ -130,7 +130,9 @@ def code_landing(request, code: str):
 @requires(roles.SCREENING_TAKE)
 def mine(request):
     """A student with an account: their open screenings."""
-    targets = selectors.student_open_targets(request.user)
+    targets = list(selectors.student_open_targets(request.user))
+    for target in targets:  # the neutral titles a student sees, never the instruments' clinical names
+        target.part_titles = [respondent_title(s.definition, s.position) for s in services.steps_for(target)]
     return render(request, "screening/take/mine.html", {"targets": targets})
 
 

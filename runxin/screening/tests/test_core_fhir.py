@@ -235,7 +235,7 @@ def test_questionnaire_response_export_is_valid_and_carries_the_scores():
     result = score(definition, answers, elapsed_seconds=80)
     response = result_to_questionnaire_response(definition, answers, "Patient/student-42", AUTHORED, result)
     validate_r4(response)
-    assert response["questionnaire"] == "urn:runxin:fhir:Questionnaire:phq9|1.0.0"
+    assert response["questionnaire"] == "urn:runxin:fhir:Questionnaire:phq9|1.2.0"
     assert (response["subject"], response["authored"]) == ({"reference": "Patient/student-42"}, "2025-09-08T09:30:00+00:00")
     item9 = next(i for i in response["item"] if i["linkId"] == "q9")["answer"][0]
     assert item9["valueCoding"]["code"] == "LA6570-1"
@@ -260,7 +260,7 @@ def test_questionnaire_response_refuses_a_naive_time_or_a_foreign_result():
     result = score(definition, {})
     with pytest.raises(FhirError, match="timezone-aware"):
         result_to_questionnaire_response(definition, {}, "Patient/p", datetime(2025, 1, 1), result)  # noqa: DTZ001
-    with pytest.raises(FhirError, match="scored by gad7 1.0.0, not phq9"):
+    with pytest.raises(FhirError, match="scored by gad7 1.2.0, not phq9"):
         result_to_questionnaire_response(load_definition("phq9"), {}, "Patient/p", AUTHORED, result)
 
 

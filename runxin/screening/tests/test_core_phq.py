@@ -185,7 +185,7 @@ def test_answers_that_do_not_fit_are_refused(phq9):
         score(phq9, {"q1": "3", "q99": NOT_AT_ALL, "q2": 3})
     assert caught.value.problems == [
         "'q1': '3' is not an option (LA6568-5, LA6569-3, LA6570-1, LA6571-9)",
-        "'q99': no such item in phq9 1.0.0",
+        "'q99': no such item in phq9 1.2.0",
         "'q2': answer must be a string option value, not 3",
     ]
     for bad_time in (-1, "60", float("nan"), True):
@@ -198,7 +198,7 @@ def test_scoring_is_deterministic_and_json_serialisable(phq9):
     first, second = score(phq9, answers, elapsed_seconds=120), score(phq9, answers, elapsed_seconds=120)
     assert first == second
     data = json.loads(json.dumps(first.to_dict(), ensure_ascii=False))
-    assert data["instrument"] == {"code": "phq9", "version": "1.0.0"}
+    assert data["instrument"] == {"code": "phq9", "version": "1.2.0"}
     assert data["total"]["value"] == 13
     assert data["validity"] == {"status": "valid", "reasons": []}
     assert data["flags"][0]["item"] == "q9"
