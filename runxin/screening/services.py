@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import secrets
 import uuid
 from collections.abc import Iterable, Mapping
@@ -819,7 +820,7 @@ def submission_accept(*, target: CampaignTarget, client_id: uuid.UUID | str, ans
         merged[step.code] = given
         if draft:  # from the first answer to the last one, which may arrive only now
             last = now if set(posted) - set(draft.answers) else draft.updated_at
-            took = (last - draft.started_at).total_seconds()
+            took = _whole_seconds((last - draft.started_at).total_seconds())
         else:
             took = _client_seconds(elapsed, step.code)
         if took is not None:
@@ -972,8 +973,14 @@ _RESULT_FKS = {"target", "campaign", "student", "instrument_version"}
 def _client_seconds(elapsed: Mapping | None, code: str) -> float | None:
     value = (elapsed or {}).get(code)
     if isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value < 86_400:
-        return float(value)
+        return _whole_seconds(value)
     return None
+
+
+def _whole_seconds(seconds: float) -> int:
+    """Durations are kept and shown in whole seconds ("用时 12 秒", not 12.3457). Rounded down, so the
+    too-fast check (seconds × items, whole numbers) decides exactly as on the unrounded time."""
+    return math.floor(seconds)
 
 
 def _total(result) -> Decimal | None:

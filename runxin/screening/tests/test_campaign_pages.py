@@ -187,3 +187,14 @@ def test_consent_links_page_lists_a_link_per_student(world, client_for, campaign
     assert response.status_code == 200 and body.count("/screening/consent/") == 2
     assert client_for(world.other_psych).get(
         f"/screening/campaigns/{campaign.pk}/classes/{world.class1.pk}/consent/").status_code == 404
+
+
+def test_the_campaign_name_is_not_labelled_as_a_persons_name(world, client_for):
+    from django.utils import translation
+
+    page = client_for(world.psych).get("/screening/campaigns/new/", headers={"Accept-Language": "zh-hans"})
+    body = page.content.decode()
+    with translation.override("zh-hans"):
+        label = translation.pgettext("campaign", "Name")  # 名称 once the translation is merged
+    assert f'<label for="id_name">{label}</label>' in body
+    assert '<label for="id_name">姓名</label>' not in body
