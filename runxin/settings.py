@@ -148,6 +148,10 @@ OTP_TOTP_ISSUER = "润心 runxin"
 
 AUDITLOG_INCLUDE_ALL_MODELS = False
 
+# When the school day ends (local time, HH:MM): a same-day safety assessment (ASQ non-acute positive) is due
+# before the student leaves school.
+SCHOOL_DAY_ENDS = envstr("SCHOOL_DAY_ENDS", "16:30")
+
 # Emergency access (break-glass) to one student outside one's scope lasts this long.
 BREAK_GLASS_HOURS = envint("BREAK_GLASS_HOURS", 4)
 

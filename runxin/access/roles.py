@@ -144,23 +144,26 @@ ALERT_EXPORT = "alert.export"  # export for the provincial crisis platform (iden
 ALERT_LEVELS = "alert.levels"  # edit warning levels and their policies
 ALERT_PARENT_REPORT = "alert.parent_report"  # a parent reports a concern about their own child
 ALERT_SELF_HELP = "alert.self_help"  # a student's own "I need help"
+ALERT_HAND_UP = "alert.hand_up"  # hand an assessed case up to the district centre (服务升级, by decision)
 INBOX = "notify.inbox"  # the in-app inbox: every staff user
 
 _ALERT_GRANTS: dict[str, set[str]] = {
     "city_admin": {ALERT_OVERVIEW, ALERT_LEVELS, INBOX},
     "centre_staff": {ALERT_QUEUE, ALERT_ESCALATED, ALERT_RAISE, ALERT_HANDLE, ALERT_ASSESS, ALERT_APPROVE_CLEAR,
                      ALERT_OVERVIEW, ALERT_DAILY_REPORT, ALERT_EXPORT, INBOX},
-    "school_leader": {ALERT_QUEUE, ALERT_VIEW_ALL, ALERT_RAISE, ALERT_HANDLE, ALERT_APPROVE_CLEAR, ALERT_OVERVIEW,
-                      ALERT_DAILY_REPORT, INBOX},
-    "psych_teacher": {ALERT_QUEUE, ALERT_VIEW_ALL, ALERT_RAISE, ALERT_HANDLE, ALERT_ASSESS, ALERT_OVERVIEW,
-                      ALERT_DAILY_REPORT, INBOX},
+    # The principal leads 研判 and 转介 (Changzhou): the school leader assesses and hands cases up as well.
+    "school_leader": {ALERT_QUEUE, ALERT_VIEW_ALL, ALERT_RAISE, ALERT_HANDLE, ALERT_ASSESS, ALERT_APPROVE_CLEAR,
+                      ALERT_HAND_UP, ALERT_OVERVIEW, ALERT_DAILY_REPORT, INBOX},
+    "psych_teacher": {ALERT_QUEUE, ALERT_VIEW_ALL, ALERT_RAISE, ALERT_HANDLE, ALERT_ASSESS, ALERT_HAND_UP,
+                      ALERT_OVERVIEW, ALERT_DAILY_REPORT, INBOX},
     "head_teacher": {ALERT_QUEUE, ALERT_VIEW_ALL, ALERT_RAISE, ALERT_HANDLE, INBOX},
     "mentor": {ALERT_QUEUE, ALERT_VIEW_ALL, ALERT_RAISE, INBOX},
     "hotline_operator": {ALERT_QUEUE, ALERT_RAISE, INBOX},  # sees the warnings it reported, nothing else
     "hospital": {INBOX},
     "student": {ALERT_SELF_HELP},
     "parent": {ALERT_PARENT_REPORT},
-    "supervisor": {ALERT_OVERVIEW, INBOX},
+    # Suzhou's 一日一报 is a supervision tool: the supervisor gets the city's daily report (counts, no names).
+    "supervisor": {ALERT_OVERVIEW, ALERT_DAILY_REPORT, INBOX},
     "system_admin": {INBOX},
     "security_admin": {INBOX},
     "audit_admin": {INBOX},

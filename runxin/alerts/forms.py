@@ -5,10 +5,42 @@ from django.utils.translation import gettext_lazy as _
 
 from runxin.access import roles
 
-from . import services
+from . import services, triage
 from .models import Tier, Warning, WarningLevel
 
 TEXT = forms.Textarea(attrs={"rows": 4, "cols": 60})
+
+
+def urgency_field(audience: str, *, required: bool = True) -> forms.ChoiceField:
+    """"How urgent is it?" with plain examples written for the person reporting."""
+    examples = {
+        "parent": {
+            triage.NOW: _("Now: my child talks about dying or not wanting to live, is hurting themselves, or "
+                          "could do so at any moment"),
+            triage.TODAY: _("Today: my child has been very low for days, does not eat or sleep, or shuts "
+                            "everyone out"),
+            triage.CONCERN: _("A worry: my child seems unhappy lately, or something changed that I want the "
+                              "school to know"),
+        },
+        "student": {
+            triage.NOW: _("Now: I might hurt myself, or I do not feel safe"),
+            triage.TODAY: _("Today: I feel very bad and want to talk to someone today"),
+            triage.CONCERN: _("Not urgent: I would like to talk when there is time"),
+        },
+        "peer": {
+            triage.NOW: _("Now: my classmate talks about dying, hurting themselves, or has done it"),
+            triage.TODAY: _("Today: my classmate has been very sad or not themselves for days"),
+            triage.CONCERN: _("A worry: something seems wrong and a teacher should know"),
+        },
+        "staff": {
+            triage.NOW: _("Imminent: statement of suicidal intent, self-harm, a plan or means, or harm to others"),
+            triage.TODAY: _("Today: severe distress, not eating or sleeping, withdrawal, a recent loss or crisis"),
+            triage.CONCERN: _("Attention: a change in mood, behaviour or grades to look into"),
+        },
+    }[audience]
+    return forms.ChoiceField(label=_("How urgent is it?"), choices=[(k, examples[k]) for k in triage.URGENCIES],
+                             widget=forms.RadioSelect, required=required,
+                             error_messages={"required": _("Choose how urgent it is.")})
 
 
 def level_choices(levels, language: str):
@@ -25,6 +57,10 @@ class ReportForm(forms.Form):
 
     def __init__(self, *args, sources, levels, language, needs_student, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["urgency"] = urgency_field("staff")
+        self.order_fields(["student_number", "source", "urgency", "summary", "level", "reporter_name"])
+        self.fields["level"].help_text = _("Imminent risk, or words such as 想死 or 割腕 in the text, enter at the "
+                                           "highest level whatever is chosen here.")
         self.fields["source"].choices = [(s, Warning.Source(s).label) for s in sources]
         self.fields["level"].choices = level_choices(levels, language)
         self.fields["student_number"].required = needs_student
@@ -38,11 +74,13 @@ class ReportForm(forms.Form):
 
 class PeerReportForm(forms.Form):
     classmate_name = forms.CharField(label=_("Your classmate's name"), max_length=60)
+    urgency = urgency_field("peer")
     summary = forms.CharField(label=_("What did you notice?"), widget=TEXT, max_length=services.MAX_TEXT)
 
 
 class ParentReportForm(forms.Form):
     student = forms.TypedChoiceField(label=_("Child"), coerce=int)
+    urgency = urgency_field("parent")
     summary = forms.CharField(label=_("What worries you?"), widget=TEXT, max_length=services.MAX_TEXT)
 
     def __init__(self, *args, children, **kwargs):
@@ -51,6 +89,8 @@ class ParentReportForm(forms.Form):
 
 
 class SelfHelpForm(forms.Form):
+    # Optional: a student in crisis is never stopped by a form; not saying counts as "today".
+    urgency = urgency_field("student", required=False)
     message = forms.CharField(label=_("Anything you want to tell us (you may leave this empty)"), widget=TEXT,
                               required=False, max_length=services.MAX_TEXT)
 
@@ -105,8 +145,9 @@ class LevelForm(forms.ModelForm):
     class Meta:
         model = WarningLevel
         fields = ["code", "name_zh", "name_en", "colour", "severity", "description", "is_active", "ack_tier",
-                  "ack_roles", "ack_minutes", "assess_minutes", "progress_minutes", "clear_tier", "notify_tiers",
-                  "channels", "follow_up_days", "screening_codes", "visible_to_centres"]
+                  "ack_roles", "ack_minutes", "assess_minutes", "progress_minutes", "clear_tier",
+                  "min_monitoring_days", "notify_tiers", "channels", "follow_up_days", "screening_codes",
+                  "visible_to_centres"]
         widgets = {"description": forms.Textarea(attrs={"rows": 2, "cols": 60})}
 
     def clean_channels(self):
@@ -123,3 +164,22 @@ class LevelForm(forms.ModelForm):
         if data.get("ack_tier") and data["ack_tier"] <= Tier.SCHOOL and not data.get("ack_roles"):
             self.add_error("ack_roles", _("Name at least one role who acknowledges at the class or school."))
         return data
+
+
+class RiskPhrasesForm(forms.Form):
+    """The city's list of risk phrases, one a line (不想活, 想死, 割腕 …)."""
+
+    phrases = forms.CharField(label=_("Risk phrases, one a line"), widget=forms.Textarea(attrs={"rows": 14, "cols": 30}))
+
+    def clean_phrases(self):
+        lines = [line.strip() for line in self.cleaned_data["phrases"].replace("，", "\n").splitlines()]
+        phrases = list(dict.fromkeys(line for line in lines if line))
+        for line in phrases:
+            if len(line) > 40:
+                raise forms.ValidationError(_("“%(phrase)s” is longer than 40 characters."), params={"phrase": line})
+            if len(line) < 2:
+                raise forms.ValidationError(_("“%(phrase)s” is too short: a single character matches almost "
+                                              "every text."), params={"phrase": line})
+        if not phrases:
+            raise forms.ValidationError(_("Keep at least one phrase."))
+        return phrases

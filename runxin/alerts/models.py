@@ -65,6 +65,9 @@ class WarningLevel(models.Model):
     follow_up_days = models.JSONField(_("follow-ups after clearing (days)"), default=list, blank=True)
     screening_codes = models.JSONField(_("screening suggestions it receives"), default=list, blank=True)
     visible_to_centres = models.BooleanField(_("visible to district and city centres at once"), default=False)
+    min_monitoring_days = models.PositiveSmallIntegerField(
+        _("minimum days in monitoring before clearing"), default=0, db_default=0,
+        help_text=_("Clearing can be requested earlier only with a written reason."))
 
     class Meta:
         ordering = ["-severity"]
@@ -123,6 +126,17 @@ class Warning(models.Model):  # noqa: A001 — the domain's word; never imported
     revisited_at = models.DateTimeField(_("first follow-up visit"), null=True, blank=True)
     reopen_count = models.PositiveSmallIntegerField(default=0)
     last_event_at = models.DateTimeField()
+    # A same-day safety assessment (ASQ non-acute positive: before the student leaves school) caps the clocks.
+    assess_by = models.DateTimeField(_("safety assessment due by"), null=True, blank=True)
+    monitoring_since = models.DateTimeField(_("in monitoring since"), null=True, blank=True)
+    # Handing the case up by decision (服务升级): the school refers it to the district centre, which accepts it
+    # and becomes responsible; the school stays in the loop. Separate from escalation on the timer.
+    handed_up_at = models.DateTimeField(_("handed up to the centre"), null=True, blank=True)
+    handed_up_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
+                                     related_name="+", db_index=False)
+    hand_up_accepted_at = models.DateTimeField(_("accepted by the centre"), null=True, blank=True)
+    hand_up_accepted_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
+                                            related_name="+", db_index=False)
 
     class Meta:
         verbose_name = _("warning")
@@ -164,6 +178,9 @@ class WarningReport(models.Model):
     instrument_code = models.CharField(max_length=40, blank=True, default="")
     reasons = models.JSONField(default=list, blank=True)
     needs_review = models.BooleanField(default=False)
+    # Triage of a human report: how urgent the reporter said it is, and the risk phrases found in the text.
+    urgency = models.CharField(_("urgency"), max_length=10, blank=True, default="", db_default="")
+    risk_phrases = models.JSONField(_("risk phrases found"), default=list, blank=True, db_default=[])
 
     class Meta:
         ordering = ["reported_at", "id"]
@@ -197,6 +214,8 @@ class WarningEvent(models.Model):
         RETURNED_TO_NORMAL = "returned_to_normal", _("Back to normal")
         REOPENED = "reopened", _("Reopened")
         ESCALATED = "escalated", _("Escalated")
+        HANDED_UP = "handed_up", _("Handed up to the district centre (服务升级)")
+        HAND_UP_ACCEPTED = "hand_up_accepted", _("Accepted by the district centre")
 
     warning = models.ForeignKey(Warning, models.PROTECT, related_name="events")
     at = models.DateTimeField()
@@ -211,6 +230,8 @@ class WarningEvent(models.Model):
     reason = models.TextField(_("why"), blank=True, default="")
     # Professional detail (assessment findings, measures): shown only to those who may read clinical records.
     clinical_note = models.TextField(_("clinical note"), blank=True, default="")
+    # A peer reporter (朋辈) is promised anonymity: the actor is shown only to the care team (clinical roles).
+    actor_protected = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         ordering = ["at", "id"]
@@ -220,8 +241,25 @@ class WarningEvent(models.Model):
         return f"{self.kind} @ {self.at:%Y-%m-%d %H:%M}"
 
 
+class RiskPhrase(models.Model):
+    """A phrase that, found in the text of a human report, marks a statement of suicidal intent or self-harm
+    (不想活, 想死, 割腕 …): the report enters at the highest level. The city administrator edits the list."""
+
+    phrase = models.CharField(_("phrase"), max_length=40, unique=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["phrase"]
+        verbose_name = _("risk phrase")
+
+    def __str__(self) -> str:
+        return self.phrase
+
+
 class FollowUp(models.Model):
-    """A scheduled follow-up visit (回访) during continued attention (持续关注) after clearing."""
+    """A follow-up visit (回访): scheduled during continued attention (持续关注) after clearing, or recorded
+    as it happens while the warning is still open (`due_on` is then the day of the visit)."""
 
     warning = models.ForeignKey(Warning, models.PROTECT, related_name="follow_ups")
     due_on = models.DateField(_("due on"))

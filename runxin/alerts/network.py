@@ -29,7 +29,7 @@ _KIND_COLUMN = {"class": "school_class_id", "grade": "grade_id", "school": "scho
                 "city": "city_id"}
 
 
-def _active_assignments():
+def active_assignments():
     today = timezone.localdate()
     return (
         RoleAssignment.objects.filter(is_active=True)
@@ -49,7 +49,7 @@ def people_at(student: Student, tiers) -> list[int]:
             any_clause = True
     ids: list[int] = []
     if any_clause:
-        ids = list(_active_assignments().filter(clauses).values_list("user_id", flat=True).distinct())
+        ids = list(active_assignments().filter(clauses).values_list("user_id", flat=True).distinct())
     if states.CLASS in {int(t) for t in tiers}:
         ids += list(MentorPair.objects.filter(student_id=student.pk, is_active=True).values_list("mentor_id", flat=True))
     return list(dict.fromkeys(ids))

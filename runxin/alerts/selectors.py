@@ -14,7 +14,7 @@ Who sees which warning:
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, When
 from django.http import Http404
 from django.utils import timezone
 
@@ -91,12 +91,16 @@ def queue_page(qs: QuerySet[Warning], number: int) -> QueuePage:
     now = clock.now()
     number = max(1, number)
     start = (number - 1) * PAGE_SIZE
+    top = _top_severity()
+    # A new warning of the most severe level never waits behind older cases; then by time left.
     ordered = qs.annotate(
         overdue=Case(When(due_at__lte=now, then=Value(1)), default=Value(0), output_field=IntegerField()),
+        pending_top=Case(When(ack_pending=True, level__severity=top, then=Value(1)), default=Value(0),
+                         output_field=IntegerField()),
         follow_up_due=Exists(FollowUp.objects.filter(warning=OuterRef("pk"), done_at__isnull=True,
                                                      due_on__lte=timezone.localdate(now))),
     ).select_related("level", "student__school", "student__school_class").order_by(
-        "-overdue", "-level__severity", "raised_at", "id")
+        "-pending_top", F("due_at").asc(nulls_last=True), "-level__severity", "raised_at", "id")
     rows = list(ordered[start:start + PAGE_SIZE + 1])
     total = qs.order_by().count()
     return QueuePage(rows=rows[:PAGE_SIZE], number=number, has_next=len(rows) > PAGE_SIZE, total=total, now=now)
@@ -136,6 +140,12 @@ def available_actions(user, warning: Warning, held: set[str]) -> set[str]:
             found.add("acknowledge")
         if state == states.CLEARED:
             found.add("follow_up")
+        if state in states.CURRENT:
+            found.add("visit")
+    if roles.ALERT_HAND_UP in held and state in services.HAND_UP_STATES and warning.handed_up_at is None:
+        found.add("hand_up")
+    if roles.ALERT_ASSESS in held and services.may_accept_hand_up(user, warning):
+        found.add("accept_hand_up")
     if roles.ALERT_ASSESS in held:
         found |= allowed & {"assess", "dismiss", "start_intervention", "monitor", "request_clear",
                             "return_to_normal", "reopen"}
@@ -144,6 +154,107 @@ def available_actions(user, warning: Warning, held: set[str]) -> set[str]:
         if state in states.CURRENT:
             found.add("referral")
     if roles.ALERT_APPROVE_CLEAR in held and state == states.CLEAR_REQUESTED:
-        if services.may_approve_clear(user, warning):
+        if services.may_approve_clear(user, warning) and warning.clear_requested_by_id != user.pk:
             found |= {"approve_clear", "reject_clear"}
     return found
+
+
+# ------------------------------------------------------------------------------------- 需要我处理 (my work)
+
+# The steps that are "mine to do now", most urgent kind first when two are open on one warning.
+WORK_STEPS = ("acknowledge", "accept_hand_up", "assess", "start_intervention")
+WORK_CANDIDATES = 300  # a person with more than this many open steps sees the most urgent ones first
+
+
+@dataclass
+class WorkItem:
+    warning: Warning
+    step: str
+    due_at: datetime | None
+    overdue: bool
+    critical: bool  # the most severe level, not yet acknowledged: always first
+
+    @property
+    def seconds_left(self) -> int | None:
+        return None if self.due_at is None else int((self.due_at - clock.now()).total_seconds())
+
+
+@dataclass
+class MyWork:
+    act_now: list[WorkItem]
+    approvals: list[WorkItem]
+    follow_ups: list[FollowUp]
+    monitoring: list[Warning]
+    now: datetime
+
+    @property
+    def count(self) -> int:
+        return len(self.act_now) + len(self.approvals) + len(self.follow_ups)
+
+
+def _top_severity() -> int | None:
+    from .models import WarningLevel
+
+    return WarningLevel.objects.filter(is_active=True).order_by("-severity").values_list("severity", flat=True).first()
+
+
+def _mine(user, warning: Warning) -> str | None:
+    """The step on this warning that is this user's to take now, or None. Centre staff take a step once the
+    warning has reached their tier (escalated on the timer or handed up to them); the school team keeps its
+    steps whatever the tier."""
+    held = scope.ordinary_permissions(user, warning.student)
+    actions = available_actions(user, warning, held)
+    steps = [step for step in WORK_STEPS if step in actions]
+    if not steps:
+        return None
+    from . import network
+
+    acting = [tier for tier, _role in network.acting_roles(user, warning.student, roles.ALERT_QUEUE)]
+    if acting and min(acting) >= states.DISTRICT and warning.tier < states.DISTRICT:
+        # A red still with the school: the school acts first; the centre watches it in its list.
+        return None
+    return steps[0]
+
+
+def my_work(user, *, limit: int = 100) -> MyWork:
+    """What this person must do now (需要我处理): the warnings waiting for their step, ordered by time left
+    (a not-yet-acknowledged warning of the most severe level always first); then what waits for their
+    approval; then overdue follow-up visits. Long-running cases in intervention or monitoring come after, in
+    their own list."""
+    now = clock.now()
+    top = _top_severity()
+    visible = warnings_visible(user).select_related("level", "student__school", "student__school_class")
+    candidates = list(
+        visible.filter(Q(state__in=states.TIMED) | Q(ack_pending=True)
+                       | Q(handed_up_at__isnull=False, hand_up_accepted_at__isnull=True))
+        .filter(state__in=states.CURRENT)
+        .order_by(F("due_at").asc(nulls_last=True), "-level__severity", "raised_at")[:WORK_CANDIDATES])
+    act_now = []
+    for warning in candidates:
+        step = _mine(user, warning)
+        if step is None:
+            continue
+        critical = warning.ack_pending and warning.level.severity == top
+        act_now.append(WorkItem(warning, step, warning.due_at, warning.is_overdue(now), critical))
+    far = datetime.max.replace(tzinfo=now.tzinfo)
+    act_now.sort(key=lambda item: (not item.critical, item.due_at or far))
+    approvals = []
+    if scope.has_permission(user, roles.ALERT_APPROVE_CLEAR):
+        for warning in visible.filter(state=states.CLEAR_REQUESTED).exclude(clear_requested_by_id=user.pk) \
+                .order_by("last_event_at")[:WORK_CANDIDATES]:
+            from . import services
+
+            if services.may_approve_clear(user, warning):
+                approvals.append(WorkItem(warning, "approve_clear", None, False, False))
+    follow_ups: list[FollowUp] = []
+    if scope.has_permission(user, roles.ALERT_HANDLE):
+        follow_ups = list(
+            FollowUp.objects.filter(warning__in=visible.filter(state=states.CLEARED), done_at__isnull=True,
+                                    due_on__lte=timezone.localdate(now))
+            .select_related("warning__level", "warning__student__school", "warning__student__school_class")
+            .order_by("due_on", "id")[:limit])
+    monitoring = list(visible.filter(state__in=(states.INTERVENTION, states.MONITORING, states.CLEAR_REQUESTED))
+                      .exclude(pk__in=[item.warning.pk for item in act_now])
+                      .order_by("-level__severity", "raised_at")[:limit])
+    return MyWork(act_now=act_now[:limit], approvals=approvals[:limit], follow_ups=follow_ups,
+                  monitoring=monitoring, now=now)

@@ -21,8 +21,17 @@ from runxin.access import roles, scope
 from runxin.notify import services as notify
 from runxin.people.models import Student
 
-from . import clock, network, states
-from .models import STATE_LABELS, FollowUp, Tier, Warning, WarningEvent, WarningLevel, WarningReport
+from . import clock, network, states, triage
+from .models import (
+    STATE_LABELS,
+    FollowUp,
+    RiskPhrase,
+    Tier,
+    Warning,
+    WarningEvent,
+    WarningLevel,
+    WarningReport,
+)
 
 Source = Warning.Source
 Kind = WarningEvent.Kind
@@ -50,6 +59,11 @@ OUTSIDE_SOURCES = {Source.HOSPITAL, Source.POLICE, Source.COURT, Source.PROCURAT
 # "review" lands on a level (by default yellow) and marks the warning "needs review" (待复核), so a psychology
 # teacher looks at the result before anything else happens.
 SCREENING_SUGGESTIONS = ("critical", "high", "moderate", "review")
+
+# Screening results whose instrument's own pathway asks for a brief safety assessment the same day: the ASQ's
+# non-acute positive ("high"; also a refused question) needs it before the student leaves school (NIMH ASQ
+# pathway), not on the level's ordinary clock. The acute positive is "critical" and immediate anyway.
+SAME_DAY_SAFETY_ASSESSMENT = {"asq": {"high"}}
 
 _DONE = {
     "acknowledge": gettext_lazy("acknowledged"),
@@ -96,10 +110,42 @@ def _minutes(value: int | None) -> timedelta | None:
     return None if value is None else timedelta(minutes=value)
 
 
-def _due(level: WarningLevel, state: str, *, ack_pending: bool, now: datetime) -> datetime | None:
+def _due(level: WarningLevel, state: str, *, ack_pending: bool, now: datetime,
+         assess_by: datetime | None = None) -> datetime | None:
+    """When the next step is due. A same-day safety assessment (`assess_by`) caps the clocks before it."""
     minutes = states.timer_minutes(state, ack_pending=ack_pending, ack=level.ack_minutes,
                                    assess=level.assess_minutes, progress=level.progress_minutes)
-    return None if minutes is None else now + timedelta(minutes=minutes)
+    due = None if minutes is None else now + timedelta(minutes=minutes)
+    if due is not None and assess_by is not None and state in (states.RAISED, states.ACKNOWLEDGED):
+        due = min(due, assess_by)
+    return due
+
+
+def level_for_rank(rank: str) -> WarningLevel:
+    """The active level of a triage rank: the most severe, the second most severe, or the entry level."""
+    levels = active_levels()
+    if not levels:
+        return entry_level()  # raises the "no level is active" message
+    if rank == triage.HIGHEST:
+        return levels[0]
+    if rank == triage.SECOND:
+        return levels[1] if len(levels) > 1 else levels[0]
+    return levels[-1]
+
+
+def risk_phrases() -> list[str]:
+    return list(RiskPhrase.objects.filter(is_active=True).values_list("phrase", flat=True))
+
+
+def triage_report(*, urgency: str, text: str, chosen: WarningLevel | None = None,
+                  default: str = triage.CONCERN) -> tuple[WarningLevel, triage.Triage]:
+    """The level a human report enters at: what the reporter said about urgency and the risk phrases in the
+    text decide a floor; a level chosen by staff counts when it is higher. Never lower than the floor."""
+    outcome = triage.triage(urgency=urgency, text=text, phrases=risk_phrases(), default=default)
+    level = level_for_rank(outcome.rank)
+    if chosen is not None and chosen.severity > level.severity:
+        level = chosen
+    return level, outcome
 
 
 # ----------------------------------------------------------------------------------------------- telling
@@ -156,7 +202,8 @@ def _lock_student(student: Student) -> None:
 @transaction.atomic
 def _report(*, student: Student, source: str, level: WarningLevel, reported_by=None, summary: str = "",
             reporter_name: str = "", reported_at: datetime | None = None, screening_result_id: str = "",
-            instrument_code: str = "", reasons=(), needs_review: bool = False) -> Warning:
+            instrument_code: str = "", reasons=(), needs_review: bool = False, urgency: str = "",
+            risk_phrases=(), assess_by: datetime | None = None) -> Warning:
     """Record a report: it raises a warning, or joins the student's open one (raising its level when the
     report suggests a more severe one; reopening it when it was cleared and under continued attention)."""
     now = reported_at or clock.now()
@@ -171,43 +218,52 @@ def _report(*, student: Student, source: str, level: WarningLevel, reported_by=N
         source=source, reported_by=reported_by, reported_at=now, reporter_name=reporter_name[:100],
         summary=summary[:MAX_TEXT], suggested_level=level, screening_result_id=screening_result_id,
         instrument_code=instrument_code[:40], reasons=list(reasons), needs_review=needs_review,
+        urgency=urgency, risk_phrases=list(risk_phrases),
     )
+    # A peer reporter was promised that nobody else would know: only the care team sees who it was.
+    protected = source == Source.PEER
     if warning is None:
         tier = _start_tier(level, reported_by, student)
         warning = Warning.objects.create(
             student=student, level=level, state=states.RAISED, tier=tier, ack_pending=True,
-            due_at=now + timedelta(minutes=level.ack_minutes), source=source, needs_review=needs_review,
-            raised_at=now, raised_by=reported_by, last_event_at=now,
+            due_at=_due(level, states.RAISED, ack_pending=True, now=now, assess_by=assess_by), source=source,
+            needs_review=needs_review, raised_at=now, raised_by=reported_by, last_event_at=now, assess_by=assess_by,
         )
         report.warning = warning
         report.save()
         event = WarningEvent.objects.create(
             warning=warning, at=now, actor=reported_by, kind=Kind.RAISED, to_state=states.RAISED, to_level=level,
-            to_tier=tier, reason=_source_line(source, reporter_name),
+            to_tier=tier, reason=_source_line(source, reporter_name), actor_protected=protected,
         )
         _record_tell(warning.pk, tiers=sorted(set(level.notify_tiers) | {tier}), kind="raised", event=event,
                            exclude={reported_by.pk} if reported_by else None,
-                           text=_("A new warning needs acknowledgement within %(minutes)s minutes.")
-                           % {"minutes": level.ack_minutes})
+                           text=_("A new warning needs acknowledgement by %(due)s.")
+                           % {"due": _local(warning.due_at)})
         return warning
 
     report.warning = warning
     report.save()
     event = WarningEvent.objects.create(
         warning=warning, at=now, actor=reported_by, kind=Kind.REPORT_JOINED, from_state=warning.state,
-        to_state=warning.state, reason=_source_line(source, reporter_name),
+        to_state=warning.state, reason=_source_line(source, reporter_name), actor_protected=protected,
     )
     rises = level.severity > warning.level.severity
     updates: dict = {"last_event_at": now}
     if needs_review:
         updates["needs_review"] = True
+    if assess_by is not None and (warning.assess_by is None or assess_by < warning.assess_by):
+        # A same-day safety assessment now applies to the open warning too: it brings a running clock forward.
+        updates["assess_by"] = assess_by
+        if warning.state in (states.RAISED, states.ACKNOWLEDGED) and warning.due_at and warning.due_at > assess_by:
+            updates["due_at"] = assess_by
     if warning.state == states.CLEARED:
         # A new concern during continued attention reopens the warning.
         target_level = level if rises else warning.level
         tier = _start_tier(target_level, reported_by, student)
         updates.update(state=states.RAISED, level=target_level, tier=tier, ack_pending=True,
-                       due_at=now + timedelta(minutes=target_level.ack_minutes), reopen_count=F("reopen_count") + 1,
-                       cleared_at=None)
+                       due_at=_due(target_level, states.RAISED, ack_pending=True, now=now,
+                                   assess_by=updates.get("assess_by", warning.assess_by)),
+                       reopen_count=F("reopen_count") + 1, cleared_at=None)
         Warning.objects.filter(pk=warning.pk, state=states.CLEARED).update(**updates)
         event = WarningEvent.objects.create(
             warning=warning, at=now, actor=reported_by, kind=Kind.REOPENED, from_state=states.CLEARED,
@@ -219,7 +275,9 @@ def _report(*, student: Student, source: str, level: WarningLevel, reported_by=N
                            text=_("A cleared warning was reopened by a new report and needs acknowledgement."))
     elif rises:
         tier = max(warning.tier, _start_tier(level, reported_by, student))
-        updates.update(level=level, tier=tier, ack_pending=True, due_at=now + timedelta(minutes=level.ack_minutes))
+        updates.update(level=level, tier=tier, ack_pending=True,
+                       due_at=_due(level, states.RAISED, ack_pending=True, now=now,
+                                   assess_by=updates.get("assess_by", warning.assess_by)))
         Warning.objects.filter(pk=warning.pk).update(**updates)
         event = WarningEvent.objects.create(
             warning=warning, at=now, actor=reported_by, kind=Kind.LEVEL_CHANGED, from_state=warning.state,
@@ -239,6 +297,10 @@ def _report(*, student: Student, source: str, level: WarningLevel, reported_by=N
     return warning
 
 
+def _local(at: datetime | None) -> str:
+    return timezone.localtime(at).strftime("%Y-%m-%d %H:%M") if at else ""
+
+
 def _source_line(source: str, reporter_name: str) -> str:
     label = str(Source(source).label)
     return f"{label}: {reporter_name}" if reporter_name else label
@@ -255,11 +317,16 @@ def warning_raise_from_screening(*, student: Student, result_id: str, suggested_
     if not result_id:
         raise ValueError("result_id is required")
     level = level_for_screening(suggested_level)
+    code = (instrument_code or "").lower()
+    same_day = any(code == key or code.startswith(key + "-") or code.startswith(key + "_")
+                   for key, levels in SAME_DAY_SAFETY_ASSESSMENT.items() if suggested_level in levels)
+    assess_by = clock.same_day_deadline(raised_at or clock.now()) if same_day else None
     try:
         return _report(
             student=student, source=Source.SCREENING, level=level, reported_at=raised_at,
             screening_result_id=str(result_id)[:64], instrument_code=instrument_code or "",
             reasons=[str(r) for r in (reasons or [])], needs_review=suggested_level == "review",
+            assess_by=assess_by,
         )
     except IntegrityError:
         # Lost a race with the same result arriving twice at once: the other one recorded it.
@@ -285,9 +352,12 @@ def sources_for(user) -> list[str]:
 
 
 def warning_report(*, actor, student: Student, source: str, summary: str, level: WarningLevel | None = None,
-                   reporter_name: str = "") -> Warning:
+                   reporter_name: str = "", urgency: str = "") -> Warning:
     """A staff member reports a concern: a head teacher's observation, a hotline call, a hospital's or police,
-    court, prosecutors' or community notice entered by district staff. Returns the (new or joined) warning."""
+    court, prosecutors' or community notice entered by district staff. Returns the (new or joined) warning.
+
+    Triage sets a floor: "happening now" or a risk phrase in the text enters at the highest level whatever
+    level was chosen; a chosen level above the floor is kept."""
     if not scope.has_permission(actor, roles.ALERT_RAISE):
         raise PermissionDenied(roles.ALERT_RAISE)
     if not scope.students(actor, roles.ALERT_RAISE).filter(pk=student.pk).exists():
@@ -300,17 +370,16 @@ def warning_report(*, actor, student: Student, source: str, summary: str, level:
         raise WarningError(_("Name the hospital, police station, court, procuratorate or community that sent it."))
     if len(reporter_name) > 100:
         raise WarningError(_("The sender's name is too long (at most 100 characters)."))
-    if level is None:
-        level = entry_level()
-    elif not level.is_active:
+    if level is not None and not level.is_active:
         raise WarningError(_("This level is no longer in use. Choose another."))
+    level, outcome = triage_report(urgency=urgency, text=summary, chosen=level)
     return _report(student=student, source=source, level=level, reported_by=actor, summary=summary,
-                   reporter_name=reporter_name)
+                   reporter_name=reporter_name, urgency=urgency, risk_phrases=outcome.phrases)
 
 
-def peer_report(*, actor, classmate_name: str, summary: str) -> None:
+def peer_report(*, actor, classmate_name: str, summary: str, urgency: str = "") -> triage.Triage:
     """A class psych committee member (班级心理委员) reports a classmate. The reporter only learns that the
-    report arrived: nothing is returned, and they see no warning afterwards."""
+    report arrived, and whether it was urgent (to be told what to do now): they see no warning afterwards."""
     grants = [g for g in scope.grants(actor) if roles.PEER_REPORT in g.permissions and g.unit_kind == "class"]
     if not grants:
         raise PermissionDenied(roles.PEER_REPORT)
@@ -325,28 +394,39 @@ def peer_report(*, actor, classmate_name: str, summary: str) -> None:
         raise WarningError(_("Nobody in your class has this name. Write the full name as on the class list."))
     if len(matches) > 1:
         raise WarningError(_("Two classmates share this name. Please tell your head teacher in person."))
-    _report(student=matches[0], source=Source.PEER, level=entry_level(), reported_by=actor, summary=summary)
+    level, outcome = triage_report(urgency=urgency, text=summary)
+    _report(student=matches[0], source=Source.PEER, level=level, reported_by=actor, summary=summary,
+            urgency=urgency, risk_phrases=outcome.phrases)
+    return outcome
 
 
-def parent_report(*, actor, student_id: int, summary: str) -> None:
-    """A parent reports a concern about their own child."""
+def parent_report(*, actor, student_id: int, summary: str, urgency: str = "") -> triage.Triage:
+    """A parent reports a concern about their own child. "孩子昨晚说不想活了" enters at the highest level at
+    once; the outcome tells the page what to advise the parent now."""
     children = {g.student_id for g in scope.grants(actor) if roles.ALERT_PARENT_REPORT in g.permissions}
     if student_id not in children:
         raise PermissionDenied(roles.ALERT_PARENT_REPORT)
     summary = _clean_text(summary, required=True, what=_("Describe what worries you."))
     student = Student.objects.get(pk=student_id)
-    _report(student=student, source=Source.PARENT, level=entry_level(), reported_by=actor, summary=summary)
+    level, outcome = triage_report(urgency=urgency, text=summary)
+    _report(student=student, source=Source.PARENT, level=level, reported_by=actor, summary=summary,
+            urgency=urgency, risk_phrases=outcome.phrases)
+    return outcome
 
 
-def self_help_request(*, actor, message: str = "") -> None:
-    """A student's own "I need help" (求助). The message is optional: asking is enough."""
+def self_help_request(*, actor, message: str = "", urgency: str = "") -> triage.Triage:
+    """A student's own "I need help" (求助). The message is optional: asking is enough. A student who does
+    not say how urgent it is counts as "today" (the second level), never as a plain concern."""
     own = [g.student_id for g in scope.grants(actor) if roles.ALERT_SELF_HELP in g.permissions and g.student_id]
     if not own:
         raise PermissionDenied(roles.ALERT_SELF_HELP)
     message = _clean_text(message, required=False, what="")
     student = Student.objects.get(pk=own[0])
-    _report(student=student, source=Source.SELF, level=entry_level(), reported_by=actor,
-            summary=message or _("The student asked for help."))
+    level, outcome = triage_report(urgency=urgency, text=message, default=triage.TODAY)
+    _report(student=student, source=Source.SELF, level=level, reported_by=actor,
+            summary=message or _("The student asked for help."), urgency=urgency or triage.TODAY,
+            risk_phrases=outcome.phrases)
+    return outcome
 
 
 # ------------------------------------------------------------------------------------------- transitions
@@ -406,10 +486,19 @@ def _reload(warning: Warning) -> Warning:
 
 
 def may_acknowledge(actor, warning: Warning) -> bool:
-    """At the warning's tier or above; at the class or school tier only in a role the level's policy names."""
+    """Centre staff (who see the warning); at the class or school, the roles the level's policy names. A
+    warning escalated on the timer stays workable by the school team: escalation adds people, it does not
+    take the case away."""
     for tier, role in network.acting_roles(actor, warning.student, roles.ALERT_HANDLE):
-        if tier >= warning.tier and (tier >= states.DISTRICT or role in (warning.level.ack_roles or [])):
+        if tier >= states.DISTRICT:
             return True
+        if role not in (warning.level.ack_roles or []):
+            continue
+        # Class-tier staff acknowledge only levels received at the class, and never their own report: what
+        # a head teacher reports goes up to the school (班级上报学校).
+        if tier == states.CLASS and (warning.level.ack_tier > states.CLASS or warning.raised_by_id == actor.pk):
+            continue
+        return True
     return False
 
 
@@ -426,12 +515,12 @@ def warning_acknowledge(*, warning: Warning, actor, reason: str = "") -> Warning
             raise WarningError(_("This warning has already been acknowledged."))
         raise _refuse("acknowledge", warning.state)
     if not may_acknowledge(actor, warning):
-        raise WarningError(_("A %(level)s warning at the %(tier)s tier is acknowledged by the people the level's "
-                             "policy names there, or above.")
+        raise WarningError(_("A %(level)s warning is acknowledged by %(who)s, or by the district centre.")
                            % {"level": warning.level.label(translation.get_language() or "zh-hans"),
-                              "tier": Tier(warning.tier).label})
+                              "who": "、".join(roles.role_label(r) for r in (warning.level.ack_roles or []))})
     now = clock.now()
-    updates = {"ack_pending": False, "due_at": _due(warning.level, to_state, ack_pending=False, now=now)}
+    updates = {"ack_pending": False,
+               "due_at": _due(warning.level, to_state, ack_pending=False, now=now, assess_by=warning.assess_by)}
     if warning.acknowledged_at is None:
         updates["acknowledged_at"] = now
     _apply(warning, actor=actor, kind=Kind.ACKNOWLEDGED, to_state=to_state, reason=_reason(reason, required=False),
@@ -527,20 +616,49 @@ def _simple_step(action: str, kind: str, permission: str, *, reason_required: bo
 
 warning_start_intervention = _simple_step(
     "start_intervention", Kind.INTERVENTION_STARTED, roles.ALERT_ASSESS,
-    extra=lambda w, actor, now: {} if w.intervention_at else {"intervention_at": now})
+    extra=lambda w, actor, now: {"monitoring_since": None, **({} if w.intervention_at else {"intervention_at": now})})
 warning_start_intervention.__doc__ = "Start (or resume, from monitoring) the intervention plan."
-warning_monitor = _simple_step("monitor", Kind.MONITORING_STARTED, roles.ALERT_ASSESS)
+warning_monitor = _simple_step("monitor", Kind.MONITORING_STARTED, roles.ALERT_ASSESS,
+                               extra=lambda w, actor, now: {"monitoring_since": now})
 warning_monitor.__doc__ = "The intervention has taken hold; the student is monitored."
 
 
+def monitoring_started(warning: Warning) -> datetime | None:
+    """Since when the student has been monitored without interruption (None: not in monitoring)."""
+    if warning.state not in (states.MONITORING, states.CLEAR_REQUESTED):
+        return None
+    if warning.monitoring_since is not None:
+        return warning.monitoring_since
+    # Warnings that entered monitoring before the column existed: the last "monitoring" step.
+    event = warning.events.filter(kind=Kind.MONITORING_STARTED).order_by("-at", "-id").first()
+    return event.at if event else None
+
+
+def monitoring_days(warning: Warning, now: datetime) -> int | None:
+    since = monitoring_started(warning)
+    return None if since is None else max(0, (now - since).days)
+
+
 @transaction.atomic
-def warning_request_clear(*, warning: Warning, actor, reason: str, clinical_note: str = "") -> Warning:
-    """Put the warning forward for clearing (解除); the approvers at the level's clearing tier are told."""
+def warning_request_clear(*, warning: Warning, actor, reason: str, clinical_note: str = "",
+                          early_reason: str = "") -> Warning:
+    """Put the warning forward for clearing (解除); the approvers at the level's clearing tier are told. Before
+    the level's minimum time in monitoring this needs a written reason for asking early (kept in the history)."""
     _require(actor, warning, roles.ALERT_ASSESS)
     to_state = _target("request_clear", warning)
     now = clock.now()
+    reason = _reason(reason, required=True)
+    days = monitoring_days(warning, now) or 0
+    minimum = warning.level.min_monitoring_days or 0
+    if days < minimum:
+        early_reason = _clean_text(early_reason, required=True, what=_(
+            "The student has been monitored for %(days)s day(s); a %(level)s warning is monitored for at least "
+            "%(min)s days before clearing is requested. To ask earlier, write why.") % {
+            "days": days, "min": minimum, "level": warning.level.label(translation.get_language() or "zh-hans")})
+        reason = _("%(reason)s\nAsked after %(days)s of %(min)s days in monitoring, because: %(why)s") % {
+            "reason": reason, "days": days, "min": minimum, "why": early_reason}
     event = _apply(warning, actor=actor, kind=Kind.CLEAR_REQUESTED, to_state=to_state, now=now,
-                   reason=_reason(reason, required=True),
+                   reason=reason,
                    clinical_note=_clean_text(clinical_note, required=False, what=""),
                    updates={"clear_requested_by": actor})
     _record_tell(warning.pk, tiers=[warning.level.clear_tier], kind="clear_requested", event=event,
@@ -596,6 +714,83 @@ def warning_record_follow_up(*, warning: Warning, actor, follow_up_id: int, note
         raise WarningError(_("This follow-up has already been recorded."))
     _apply(warning, actor=actor, kind=Kind.FOLLOW_UP_DONE, now=now, reason=note,
            updates={} if warning.revisited_at else {"revisited_at": now})
+    return _reload(warning)
+
+
+@transaction.atomic
+def warning_record_visit(*, warning: Warning, actor, note: str) -> Warning:
+    """Record a follow-up visit (回访) while the warning is still being handled: it counts as "revisited" in
+    the provincial figures and appears in the case's follow-ups."""
+    _require(actor, warning, roles.ALERT_HANDLE)
+    if warning.state not in states.CURRENT:
+        raise WarningError(_("Follow-up visits of a cleared warning are recorded against the scheduled visits."))
+    note = _clean_text(note, required=True, what=_("Write what the follow-up found."))
+    now = clock.now()
+    FollowUp.objects.create(warning=warning, due_on=timezone.localdate(now), done_at=now, done_by=actor, note=note)
+    _apply(warning, actor=actor, kind=Kind.FOLLOW_UP_DONE, now=now, reason=note,
+           updates={} if warning.revisited_at else {"revisited_at": now})
+    return _reload(warning)
+
+
+# ------------------------------------------------------------------------------ handing up (服务升级)
+
+HAND_UP_STATES = frozenset({states.ASSESSED, states.INTERVENTION, states.MONITORING})
+
+
+@transaction.atomic
+def warning_hand_up(*, warning: Warning, actor, reason: str, clinical_note: str = "") -> Warning:
+    """After assessment, the school hands a complex case up to the district centre (服务升级 / 转介区中心), by
+    decision rather than on the timer. The centre must accept it within the level's acknowledgement time (or
+    the timer moves it on to the city); the school keeps the case in view and keeps working it."""
+    _require(actor, warning, roles.ALERT_HAND_UP)
+    if warning.state not in HAND_UP_STATES:
+        raise WarningError(_("A case is handed up to the district centre after it has been assessed."))
+    if warning.handed_up_at is not None:
+        raise WarningError(_("This case has already been handed up to the district centre."))
+    reason = _reason(reason, required=True)
+    now = clock.now()
+    tier = max(warning.tier, states.DISTRICT)
+    event = _apply(warning, actor=actor, kind=Kind.HANDED_UP, now=now, reason=reason, to_tier=tier,
+                   clinical_note=_clean_text(clinical_note, required=False, what=""),
+                   updates={"handed_up_at": now, "handed_up_by": actor,
+                            "due_at": now + timedelta(minutes=warning.level.ack_minutes)},
+                   guard={"handed_up_at__isnull": True})
+    _record_tell(warning.pk, tiers=[states.DISTRICT], kind="handed_up", event=event, exclude={actor.pk},
+                 channels=warning.level.channels or ["inbox"],
+                 text=_("A school handed this case up to the district centre; accept it by %(due)s.")
+                 % {"due": _local(now + timedelta(minutes=warning.level.ack_minutes))})
+    return _reload(warning)
+
+
+def may_accept_hand_up(actor, warning: Warning) -> bool:
+    return (warning.handed_up_at is not None and warning.hand_up_accepted_at is None
+            and any(tier >= states.DISTRICT for tier, _role in
+                    network.acting_roles(actor, warning.student, roles.ALERT_ASSESS)))
+
+
+@transaction.atomic
+def warning_accept_hand_up(*, warning: Warning, actor, reason: str = "", clinical_note: str = "") -> Warning:
+    """The district centre accepts a case handed up by the school and becomes responsible for it; the school
+    is told and stays in the loop."""
+    _require(actor, warning, roles.ALERT_ASSESS)
+    if warning.handed_up_at is None:
+        raise WarningError(_("This case has not been handed up to the district centre."))
+    if warning.hand_up_accepted_at is not None:
+        raise WarningError(_("The district centre has already accepted this case."))
+    if not may_accept_hand_up(actor, warning):
+        raise WarningError(_("A case handed up is accepted by the district centre."))
+    now = clock.now()
+    due = warning.due_at if warning.ack_pending else _due(warning.level, warning.state, ack_pending=False, now=now,
+                                                          assess_by=warning.assess_by)
+    event = _apply(warning, actor=actor, kind=Kind.HAND_UP_ACCEPTED, now=now,
+                   reason=_reason(reason, required=False),
+                   clinical_note=_clean_text(clinical_note, required=False, what=""),
+                   updates={"hand_up_accepted_at": now, "hand_up_accepted_by": actor, "due_at": due},
+                   guard={"hand_up_accepted_at__isnull": True})
+    _record_tell(warning.pk, tiers=[states.CLASS, states.SCHOOL], kind="hand_up_accepted", event=event,
+                 exclude={actor.pk}, channels=["inbox"],
+                 text=_("The district centre accepted this case and is now responsible for it; the school stays "
+                        "in the loop."))
     return _reload(warning)
 
 
@@ -665,3 +860,19 @@ def level_save(*, actor, level: WarningLevel) -> WarningLevel:
         raise WarningError(_("At least one level must stay active."))
     level.save()
     return level
+
+
+@transaction.atomic
+def risk_phrases_save(*, actor, phrases: list[str]) -> int:
+    """Replace the city's list of risk phrases (validated by RiskPhrasesForm). Phrases taken off the list are
+    kept inactive, so the reports that matched them still say what they matched. Returns the active count."""
+    if not scope.has_permission(actor, roles.ALERT_LEVELS):
+        raise PermissionDenied(roles.ALERT_LEVELS)
+    wanted = list(dict.fromkeys(p.strip() for p in phrases if p.strip()))
+    if not wanted:
+        raise WarningError(_("Keep at least one phrase."))
+    RiskPhrase.objects.exclude(phrase__in=wanted).update(is_active=False)
+    RiskPhrase.objects.filter(phrase__in=wanted).update(is_active=True)
+    existing = set(RiskPhrase.objects.filter(phrase__in=wanted).values_list("phrase", flat=True))
+    RiskPhrase.objects.bulk_create([RiskPhrase(phrase=p) for p in wanted if p not in existing])
+    return len(wanted)

@@ -21,4 +21,5 @@ urlpatterns = [
     path("levels/", views.level_list, name="levels"),
     path("levels/new/", views.level_edit, name="level_new"),
     path("levels/<id:level_id>/", views.level_edit, name="level_edit"),
+    path("risk-phrases/", views.risk_phrases, name="risk_phrases"),
 ]

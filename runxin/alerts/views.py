@@ -17,15 +17,18 @@ from runxin.access.read_audit import record_read
 from runxin.notify import selectors as notify_selectors
 from runxin.people.models import Student
 
-from . import clock, forms, selectors, services, states
-from .models import STATE_LABELS, Tier, Warning, WarningLevel
+from . import clock, forms, responsibility, selectors, services, states
+from .models import STATE_LABELS, Tier, Warning, WarningEvent, WarningLevel
+
+MAX_PAGE = 100_000
 
 
 def _int(value) -> int | None:
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
         return None
+    return number if abs(number) < 2**63 else None
 
 
 def _language() -> str:
@@ -43,11 +46,16 @@ def queue(request):
         request.user, level=params.get("level", ""), state=state if state in states.ALL else "",
         age=params.get("age", ""), overdue=params.get("overdue") == "1", mine=params.get("mine") == "1",
     )
-    page = selectors.queue_page(qs, _int(params.get("page")) or 1)
+    number = _int(params.get("page")) or 1
+    if not 1 <= number <= MAX_PAGE:
+        raise Http404("No such page")
+    page = selectors.queue_page(qs, number)
     query = params.copy()
     query.pop("page", None)
+    filtered = any(params.get(k) for k in ("level", "state", "age", "overdue", "mine"))
     context = {
         "page": page, "params": params, "query": query.urlencode(), "levels": services.active_levels(),
+        "work": selectors.my_work(request.user) if number == 1 and not filtered else None,
         "states": [(s, STATE_LABELS[s]) for s in states.ALL], "ages": selectors.AGE_CHOICES,
         "can_raise": scope.has_permission(request.user, roles.ALERT_RAISE),
     }
@@ -60,17 +68,47 @@ def queue(request):
 
 ACTIONS = {
     "acknowledge", "assess", "change_level", "start_intervention", "monitor", "request_clear", "approve_clear",
-    "reject_clear", "follow_up", "return_to_normal", "reopen", "referral",
+    "reject_clear", "follow_up", "return_to_normal", "reopen", "referral", "visit", "hand_up", "accept_hand_up",
 }
+
+
+def _clearing_card(warning: Warning, events, follow_ups, now) -> dict | None:
+    """What an approver needs to judge a clearing request: days in monitoring, the last assessment, visits."""
+    if warning.state not in (states.MONITORING, states.CLEAR_REQUESTED):
+        return None
+    assessments = [e for e in events if e.kind in (WarningEvent.Kind.ASSESSED, WarningEvent.Kind.LEVEL_CHANGED)]
+    requests = [e for e in events if e.kind == WarningEvent.Kind.CLEAR_REQUESTED]
+    done = [f for f in follow_ups if f.done_at]
+    return {
+        "days": services.monitoring_days(warning, now), "since": services.monitoring_started(warning),
+        "minimum": warning.level.min_monitoring_days, "last_assessment": assessments[-1] if assessments else None,
+        "visits": len(done), "last_visit": done[-1] if done else None,
+        "request": requests[-1] if requests and warning.state == states.CLEAR_REQUESTED else None,
+        "days_open": (now - warning.raised_at).days,
+    }
+
+
+# The page's actions that take a warning's next step (responsibility.next_step), to say "you can do it".
+STEP_ACTIONS = {"acknowledge": {"acknowledge"}, "accept_hand_up": {"accept_hand_up"}, "assess": {"assess"},
+                "start_intervention": {"start_intervention"}, "approve_clear": {"approve_clear"},
+                "follow_up": {"follow_up"}, "monitor": {"monitor", "request_clear", "start_intervention"}}
 
 
 def _detail_context(request, warning: Warning) -> dict:
     held = scope.permissions_for_student(request.user, warning.student)
     clinical = roles.STUDENT_CLINICAL in held
+    events = selectors.history(warning)
+    follow_ups = selectors.follow_ups(warning)
+    now = clock.now()
+    next_step = responsibility.next_step(warning)
+    actions = selectors.available_actions(request.user, warning, held)
     return {
-        "warning": warning, "student": warning.student, "clinical": clinical, "now": clock.now(),
-        "events": selectors.history(warning), "reports": selectors.reports(warning),
-        "follow_ups": selectors.follow_ups(warning), "actions": selectors.available_actions(request.user, warning, held),
+        "next_step": next_step,
+        "can_take_step": next_step is not None and bool(STEP_ACTIONS.get(next_step.step, set()) & actions),
+        "clearing": _clearing_card(warning, events, follow_ups, now),
+        "warning": warning, "student": warning.student, "clinical": clinical, "now": now,
+        "events": events, "reports": selectors.reports(warning),
+        "follow_ups": follow_ups, "actions": actions,
         "levels": services.active_levels(), "told": notify_selectors.sent_for(f"warning:{warning.pk}"),
         "earlier": [w for w in selectors.student_warnings(request.user, warning.student_id) if w.pk != warning.pk],
         "tier_label": Tier(warning.tier).label, "user_id": request.user.pk,
@@ -120,8 +158,18 @@ def _run_action(action: str, *, warning: Warning, actor, post) -> tuple[Warning,
         return services.warning_monitor(warning=warning, actor=actor, reason=reason, clinical_note=note), \
             _("The student is now monitored.")
     if action == "request_clear":
-        return services.warning_request_clear(warning=warning, actor=actor, reason=reason, clinical_note=note), \
+        return services.warning_request_clear(warning=warning, actor=actor, reason=reason, clinical_note=note,
+                                              early_reason=post.get("early_reason", "")), \
             _("Clearing requested; the approvers have been told.")
+    if action == "visit":
+        return services.warning_record_visit(warning=warning, actor=actor, note=post.get("note", "")), \
+            _("Follow-up visit recorded.")
+    if action == "hand_up":
+        return services.warning_hand_up(warning=warning, actor=actor, reason=reason, clinical_note=note), \
+            _("The case was handed up to the district centre; it has been told and must accept it.")
+    if action == "accept_hand_up":
+        return services.warning_accept_hand_up(warning=warning, actor=actor, reason=reason, clinical_note=note), \
+            _("Accepted: the district centre is now responsible for this case; the school has been told.")
     if action == "approve_clear":
         return services.warning_approve_clear(warning=warning, actor=actor, reason=reason), \
             _("Cleared (解除). Follow-up visits are scheduled.")
@@ -203,17 +251,26 @@ def report_concern(request):
             try:
                 warning = services.warning_report(
                     actor=user, student=student, source=form.cleaned_data["source"], level=form.chosen_level(),
-                    summary=form.cleaned_data["summary"], reporter_name=form.cleaned_data["reporter_name"])
+                    summary=form.cleaned_data["summary"], reporter_name=form.cleaned_data["reporter_name"],
+                    urgency=form.cleaned_data["urgency"])
             except services.WarningError as exc:
                 form.add_error(None, str(exc))
             else:
                 joined = warning.reports.count() > 1
                 messages.success(request, _("Your report joined the open warning #%(id)s.") % {"id": warning.pk}
                                  if joined else _("Warning #%(id)s raised.") % {"id": warning.pk})
+                if warning.level.severity == services.active_levels()[0].severity:
+                    messages.warning(request, _("This is a warning of the highest level: the people below have been "
+                                                "told. Do not leave the student alone until one of them takes over."))
                 return redirect("alerts:detail", warning_id=warning.pk)
     return render(request, "alerts/report.html", {
         "form": form, "student": fixed, "choices": choices if len(choices) <= 60 else [],
     }, status=400 if request.method == "POST" else 200)
+
+
+def _thanks(request, kind: str, outcome):
+    """After a lay report: what to do now, written for this reporter (a parent is not told to tell a teacher)."""
+    return render(request, "alerts/thanks.html", {"kind": kind, "urgent": outcome.imminent})
 
 
 @require_http_methods(["GET", "POST"])
@@ -223,12 +280,12 @@ def peer_report(request):
     form = forms.PeerReportForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.peer_report(actor=request.user, classmate_name=form.cleaned_data["classmate_name"],
-                                 summary=form.cleaned_data["summary"])
+            outcome = services.peer_report(actor=request.user, classmate_name=form.cleaned_data["classmate_name"],
+                                           summary=form.cleaned_data["summary"], urgency=form.cleaned_data["urgency"])
         except services.WarningError as exc:
             form.add_error(None, str(exc))
         else:
-            return render(request, "alerts/thanks.html", {"kind": "peer"})
+            return _thanks(request, "peer", outcome)
     return render(request, "alerts/peer_report.html", {"form": form},
                   status=400 if request.method == "POST" else 200)
 
@@ -242,12 +299,13 @@ def parent_report(request):
     form = forms.ParentReportForm(request.POST or None, children=children)
     if request.method == "POST" and form.is_valid():
         try:
-            services.parent_report(actor=request.user, student_id=form.cleaned_data["student"],
-                                   summary=form.cleaned_data["summary"])
+            outcome = services.parent_report(actor=request.user, student_id=form.cleaned_data["student"],
+                                             summary=form.cleaned_data["summary"],
+                                             urgency=form.cleaned_data["urgency"])
         except services.WarningError as exc:
             form.add_error(None, str(exc))
         else:
-            return render(request, "alerts/thanks.html", {"kind": "parent"})
+            return _thanks(request, "parent", outcome)
     return render(request, "alerts/parent_report.html", {"form": form},
                   status=400 if request.method == "POST" else 200)
 
@@ -258,8 +316,9 @@ def self_help(request):
     """A student's own "I need help". Help resources are shown before and after asking."""
     form = forms.SelfHelpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        services.self_help_request(actor=request.user, message=form.cleaned_data["message"])
-        return render(request, "alerts/thanks.html", {"kind": "self"})
+        outcome = services.self_help_request(actor=request.user, message=form.cleaned_data["message"],
+                                             urgency=form.cleaned_data["urgency"])
+        return _thanks(request, "self", outcome)
     return render(request, "alerts/self_help.html", {"form": form},
                   status=400 if request.method == "POST" else 200)
 
@@ -289,3 +348,21 @@ def level_edit(request, level_id: int | None = None):
                   status=400 if request.method == "POST" else 200)
 
 
+
+
+@require_http_methods(["GET", "POST"])
+@requires(roles.ALERT_LEVELS)
+def risk_phrases(request):
+    """The city's list of risk phrases: a human report whose text contains one enters at the highest level."""
+    current = services.risk_phrases()
+    form = forms.RiskPhrasesForm(request.POST or None, initial={"phrases": "\n".join(current)})
+    if request.method == "POST" and form.is_valid():
+        try:
+            count = services.risk_phrases_save(actor=request.user, phrases=form.cleaned_data["phrases"])
+        except services.WarningError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(request, _("%(n)s risk phrases saved.") % {"n": count})
+            return redirect(reverse("alerts:risk_phrases"))
+    return render(request, "alerts/risk_phrases.html", {"form": form, "count": len(current)},
+                  status=400 if request.method == "POST" else 200)

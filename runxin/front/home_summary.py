@@ -41,5 +41,9 @@ def warnings_by_level(user) -> list[LevelCount]:
     ]
 
 
+def my_work(user) -> alert_selectors.MyWork:
+    return alert_selectors.my_work(user)
+
+
 def open_campaigns(user) -> list:
     return screening_selectors.campaign_list(user, status="open")[:5]

@@ -41,7 +41,12 @@ def items_for(request) -> list[dict]:
             url = reverse(name)
         except NoReverseMatch:
             continue
-        items.append({"url": url, "label": label, "active": False})
+        item = {"url": url, "label": label, "active": False, "badge": 0}
+        if name == "notify:inbox":
+            from runxin.notify.selectors import unread_count
+
+            item["badge"] = unread_count(request.user)
+        items.append(item)
     # Only the entry with the longest matching prefix is current (/org/rollover/ is "School year", not "Region").
     matches = [item for item in items if request.path == item["url"] or (item["url"] != "/" and request.path.startswith(item["url"]))]
     if matches:

@@ -23,6 +23,8 @@ def home(request):
                  roles.ALERT_SELF_HELP, roles.SCREENING_TAKE):
         context["can"][perm.replace(".", "_")] = scope.has_permission(user, perm)
     if scope.has_permission(user, roles.ALERT_QUEUE):
+        # "What must I do now" opens the page: the steps waiting for this person, by time left.
+        context["work"] = home_summary.my_work(user)
         context["warnings"] = home_summary.warnings_by_level(user)
     if scope.has_permission(user, roles.SCREENING_PROGRESS):
         context["campaigns"] = home_summary.open_campaigns(user)

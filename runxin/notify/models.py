@@ -37,6 +37,9 @@ class Notification(models.Model):
         indexes = [
             models.Index(fields=["recipient", "channel", "-created_at"]),
             models.Index(fields=["ref"]),
+            # The unread count shown beside 消息 on every page.
+            models.Index(fields=["recipient"], name="notify_unread_inbox_idx",
+                         condition=models.Q(channel="inbox", read_at__isnull=True)),
             # The delivery queue: unsent, unclaimed, outside the inbox.
             models.Index(fields=["id"], name="notify_pending_idx",
                          condition=models.Q(claimed_at__isnull=True, sent_at__isnull=True, failed_at__isnull=True)),

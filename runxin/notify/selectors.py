@@ -31,3 +31,9 @@ def inbox_page(user, *, number: int = 1, unread_only: bool = False) -> InboxPage
 def sent_for(ref: str) -> list[Notification]:
     """Every notification recorded about one thing (a warning's page shows who was told, when, how)."""
     return list(Notification.objects.filter(ref=ref).select_related("recipient").order_by("created_at", "id"))
+
+
+def unread_count(user) -> int:
+    """Unread in-app notifications: the number beside 消息 in the navigation (one indexed count)."""
+    return Notification.objects.filter(recipient=user, channel=Notification.Channel.INBOX,
+                                       read_at__isnull=True).count()

@@ -46,3 +46,40 @@ def count_cell(value, suppress) -> str:
     if suppress and 0 < int(value) < SMALL_COUNT:
         return f"<{SMALL_COUNT}"
     return str(value)
+
+
+@register.simple_tag
+def hotlines() -> list[tuple[str, str]]:
+    """The region's help lines, from the one setting (settings.HELP_HOTLINES) every help page reads."""
+    from runxin.screening.help import hotlines as configured
+
+    return configured()
+
+
+@register.simple_tag
+def time_left(due, now) -> str:
+    """"25 minutes left" / "overdue by 2 hours", in whole minutes, hours or days."""
+    from django.utils.translation import gettext as _
+    from django.utils.translation import ngettext
+
+    if due is None:
+        return ""
+    seconds = int((due - now).total_seconds())
+    span = abs(seconds)
+    if span < 3600:
+        n = max(1, span // 60)
+        text = ngettext("%(n)s minute", "%(n)s minutes", n) % {"n": n}
+    elif span < 2 * 86400:
+        n = span // 3600
+        text = ngettext("%(n)s hour", "%(n)s hours", n) % {"n": n}
+    else:
+        n = span // 86400
+        text = ngettext("%(n)s day", "%(n)s days", n) % {"n": n}
+    return (_("%(span)s left") if seconds >= 0 else _("overdue by %(span)s")) % {"span": text}
+
+
+@register.filter
+def step_label(step: str) -> str:
+    from runxin.alerts.responsibility import STEP_LABELS
+
+    return str(STEP_LABELS.get(step, step))

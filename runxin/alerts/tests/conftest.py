@@ -50,6 +50,9 @@ def _default_levels(request):
         seeds = importlib.import_module("runxin.alerts.migrations.0002_default_levels")
         for fields in seeds.LEVELS:
             WarningLevel.objects.create(**fields)
+        from django.apps import apps
+
+        importlib.import_module("runxin.alerts.migrations.0005_crisis_path_defaults").forward(apps, None)
 
 
 @pytest.fixture(autouse=True)

@@ -77,13 +77,27 @@ def test_acknowledging_at_the_new_tier_stops_the_clock_there(world, frozen):
     assert escalation.escalation_sweep() == 0
 
 
-def test_a_school_staff_member_may_no_longer_acknowledge_once_it_is_with_the_district(world, frozen):
+def test_escalation_adds_people_and_the_school_team_keeps_the_case(world, frozen):
+    """Issue 8: a case escalated on the timer stays workable by the school team; the centre is added."""
+    warning = red_from_screening(world)
+    frozen.advance(minutes=31)
+    escalation.escalation_sweep()
+    warning.refresh_from_db()
+    assert warning.tier == states.DISTRICT
+    warning = services.warning_acknowledge(warning=warning, actor=world.psych)
+    assert (warning.state, warning.tier, warning.ack_pending) == (states.ACKNOWLEDGED, states.DISTRICT, False)
+    warning = services.warning_assess(warning=warning, actor=world.psych, confirm=True)
+    assert warning.state == states.ASSESSED
+
+
+def test_a_head_teacher_still_may_not_acknowledge_a_red(world, frozen):
+    # Red's policy names the psychology teacher and the school leader; the head teacher reports and watches.
     warning = red_from_screening(world)
     frozen.advance(minutes=31)
     escalation.escalation_sweep()
     warning.refresh_from_db()
     with pytest.raises(services.WarningError):
-        services.warning_acknowledge(warning=warning, actor=world.leader)
+        services.warning_acknowledge(warning=warning, actor=world.head)
 
 
 def test_yellow_goes_from_the_class_to_the_school(world, frozen):

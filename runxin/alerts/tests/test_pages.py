@@ -15,6 +15,9 @@ ALERT_URLS = [
     ("alerts:parent_report", {}), ("alerts:self_help", {}), ("notify:inbox", {}),
 ]
 
+# These tests are about other steps: they ask for clearing before the minimum time in monitoring.
+EARLY = "Asked early on purpose in this test."
+
 
 @pytest.fixture
 def red(world, frozen):
@@ -115,11 +118,12 @@ def test_report_page_raises_then_joins(world, client_for, frozen, levels):
     assert "张一" in page and "王三" not in page  # the picker lists the own class only
     response = client.post(reverse("alerts:report"), {
         "student_number": world.a1.student_number, "source": "observation", "level": levels["yellow"].pk,
-        "summary": "Sleeps in class, bruises on arms."})
+        "summary": "Sleeps in class, bruises on arms.", "urgency": "concern"})
     warning = Warning.objects.get()
     assert response.status_code == 302 and response["Location"] == reverse("alerts:detail", args=[warning.pk])
     response = client.post(reverse("alerts:report") + f"?student={world.a1.pk}", {
-        "student": world.a1.pk, "source": "parent", "level": levels["yellow"].pk, "summary": "Father called."})
+        "student": world.a1.pk, "source": "parent", "level": levels["yellow"].pk, "summary": "Father called.",
+        "urgency": "concern"})
     assert Warning.objects.count() == 1 and warning.reports.count() == 2
 
 
@@ -127,7 +131,7 @@ def test_report_page_errors_keep_the_text(world, client_for, frozen, levels):
     client = client_for(world.head)
     response = client.post(reverse("alerts:report"), {
         "student_number": world.b1.student_number, "source": "observation", "level": levels["yellow"].pk,
-        "summary": "Keep this text."})
+        "summary": "Keep this text.", "urgency": "concern"})
     assert response.status_code == 400
     body = response.content.decode()
     assert "No student with this number in your scope." in body and "Keep this text." in body
@@ -136,11 +140,13 @@ def test_report_page_errors_keep_the_text(world, client_for, frozen, levels):
 
 def test_peer_form_shows_only_thanks(world, client_for, frozen):
     client = client_for(world.committee)
-    response = client.post(reverse("alerts:peer_report"), {"classmate_name": "张一", "summary": "Gave away her books."})
+    response = client.post(reverse("alerts:peer_report"), {"classmate_name": "张一", "summary": "Gave away her books.",
+                                                           "urgency": "today"})
     body = response.content.decode()
     assert response.status_code == 200 and "Thank you" in body and "#" not in body.split("<main")[1].split("</main>")[0]
     assert Warning.objects.get().source == "peer"
-    response = client.post(reverse("alerts:peer_report"), {"classmate_name": "不存在", "summary": "Keep me."})
+    response = client.post(reverse("alerts:peer_report"), {"classmate_name": "不存在", "summary": "Keep me.",
+                                                           "urgency": "today"})
     assert response.status_code == 400 and "Keep me." in response.content.decode()
 
 
@@ -148,8 +154,9 @@ def test_self_help_and_parent_pages(world, client_for, frozen):
     assert "12356" in client_for(world.student_user).get(reverse("alerts:self_help")).content.decode()
     assert client_for(world.student_user).post(reverse("alerts:self_help"), {"message": ""}).status_code == 200
     parent = client_for(world.parent)
-    assert parent.post(reverse("alerts:parent_report"), {"student": world.a1.pk, "summary": "Worried."}).status_code == 200
-    response = parent.post(reverse("alerts:parent_report"), {"student": world.b1.pk, "summary": "Not mine."})
+    assert parent.post(reverse("alerts:parent_report"), {"student": world.a1.pk, "summary": "Worried.",
+                                                          "urgency": "concern"}).status_code == 200
+    response = parent.post(reverse("alerts:parent_report"), {"student": world.b1.pk, "summary": "Not mine.", "urgency": "concern"})
     assert response.status_code == 400
     assert Warning.objects.filter(source="parent").count() == 0  # joined the student's open self-help warning
     assert Warning.objects.get().reports.count() == 2
@@ -163,7 +170,8 @@ def test_queue_query_count_does_not_grow_with_rows(world, client_for, frozen, dj
         services.warning_raise_from_screening(student=student, result_id=f"q{i}", suggested_level="high",
                                               reasons=[], instrument_code="phq-a")
     client = client_for(world.psych)
-    with django_assert_max_num_queries(12):
+    # The page opens with "needs me now" (a constant number of queries) and the unread count beside 消息.
+    with django_assert_max_num_queries(17):
         response = client.get(reverse("alerts:queue"))
     assert response.status_code == 200 and response.content.decode().count('href="/alerts/') >= 80
 
@@ -187,7 +195,7 @@ def test_queue_marks_a_follow_up_that_is_due(world, client_for, frozen):
                  lambda w: services.warning_assess(warning=w, actor=world.psych, confirm=True),
                  lambda w: services.warning_start_intervention(warning=w, actor=world.psych),
                  lambda w: services.warning_monitor(warning=w, actor=world.psych),
-                 lambda w: services.warning_request_clear(warning=w, actor=world.psych, reason="ok"),
+                 lambda w: services.warning_request_clear(warning=w, actor=world.psych, reason="ok", early_reason=EARLY),
                  lambda w: services.warning_approve_clear(warning=w, actor=world.leader)):
         warning = step(warning)
     client = client_for(world.head)

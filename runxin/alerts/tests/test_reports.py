@@ -9,6 +9,9 @@ from runxin.notify.models import Notification
 
 pytestmark = pytest.mark.django_db
 
+# These tests are about other steps: they ask for clearing before the minimum time in monitoring.
+EARLY = "Asked early on purpose in this test."
+
 
 def test_head_teacher_observation_goes_to_the_school_and_tells_it(world, frozen):
     warning = services.warning_report(actor=world.head, student=world.a1, source="observation",
@@ -65,7 +68,7 @@ def test_a_report_during_continued_attention_reopens_the_warning(world, frozen):
     warning = services.warning_assess(warning=warning, actor=world.psych, confirm=True)
     warning = services.warning_start_intervention(warning=warning, actor=world.psych)
     warning = services.warning_monitor(warning=warning, actor=world.psych)
-    warning = services.warning_request_clear(warning=warning, actor=world.psych, reason="Better.")
+    warning = services.warning_request_clear(warning=warning, actor=world.psych, reason="Better.", early_reason=EARLY)
     warning = services.warning_approve_clear(warning=warning, actor=world.leader)
     again = services.warning_report(actor=world.head, student=world.a1, source="observation", summary="Again.")
     assert again.pk == warning.pk and again.state == states.RAISED and again.reopen_count == 1
@@ -81,7 +84,10 @@ def test_after_closing_a_new_report_opens_a_new_warning(world, frozen):
 
 
 def test_peer_report_reaches_the_class_and_returns_nothing(world, frozen):
-    assert services.peer_report(actor=world.committee, classmate_name=" 张一 ", summary="Talks about disappearing.") is None
+    outcome = services.peer_report(actor=world.committee, classmate_name=" 张一 ", summary="Talks about disappearing.",
+                                   urgency="concern")
+    # The reporter learns only whether to act now, never which warning or what happens to it.
+    assert (outcome.rank, outcome.phrases) == ("entry", ())
     warning = Warning.objects.get()
     assert (warning.student, warning.source, warning.tier) == (world.a1, "peer", states.CLASS)
     told = set(Notification.objects.filter(kind="warning.raised").values_list("recipient__username", flat=True))
@@ -113,6 +119,7 @@ def test_parent_reports_about_their_own_child_only(world, frozen):
 def test_student_asks_for_help(world, frozen):
     services.self_help_request(actor=world.student_user)
     warning = Warning.objects.get()
-    assert (warning.student, warning.source, warning.level.code) == (world.a1, "self", "yellow")
+    # Asking without saying how urgent counts as "today" (the second level), never as a plain concern.
+    assert (warning.student, warning.source, warning.level.code) == (world.a1, "self", "orange")
     with pytest.raises(PermissionDenied):
         services.self_help_request(actor=world.parent)
