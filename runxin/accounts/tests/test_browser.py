@@ -62,3 +62,13 @@ def test_auditor_narrows_the_trail_to_break_glass(world, page_for, live_server):
     assert page.locator("#audit-results [data-break-glass='1'] .tag.red").count() == 2
     assert "Crisis at the school gate" in page.inner_text("#audit-results")
     assert "张一" not in page.content()
+
+
+def test_error_page_on_a_phone_is_styled_and_leads_home(world, page_for, live_server):
+    page = page_for(world.psych, viewport={"width": 390, "height": 844})
+    response = page.goto(f"{live_server.url}/no-such-page/")
+    assert response.status == 404
+    page.screenshot(path="test-artifacts/error-404-390.png", full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.click("main .error-links a.btn:not(.secondary)")
+    page.wait_for_url(f"{live_server.url}/")
