@@ -314,7 +314,7 @@ def parent_report(request):
 @requires(roles.ALERT_SELF_HELP)
 def self_help(request):
     """A student's own "I need help". Help resources are shown before and after asking."""
-    form = forms.SelfHelpForm(request.POST or None)
+    form = forms.SelfHelpForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         outcome = services.self_help_request(actor=request.user, message=form.cleaned_data["message"],
                                              urgency=form.cleaned_data["urgency"])
