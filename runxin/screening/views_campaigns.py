@@ -1,6 +1,8 @@
 """Staff pages for campaigns (测评任务): list, create, open and close, live completion per class, code
 sheets, guardian consent links and reminders. Thin: selectors read, services write."""
 
+from types import SimpleNamespace
+
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -9,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from runxin.access import roles
 from runxin.access.decorators import requires
+from runxin.org import grades
 
 from . import pdf, selectors, services
 from .forms import CampaignForm, ConsentEntryForm
@@ -20,6 +23,14 @@ def _int(value) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+def _in_grade_order(completion):
+    """Classes in reading order, 七 → 八 → 九 (never the string order 七 九 八), within each school: a class
+    whose grade is not stored (a targeted campaign may reach one) is read from its name (org.grades)."""
+    if completion.level == "class":
+        completion.rows.sort(key=lambda row: (row.school, grades.sort_key(SimpleNamespace(kind="class", name=row.name))))
+    return completion
 
 
 @requires(roles.SCREENING_PROGRESS)
@@ -51,6 +62,8 @@ def campaign_edit(request, campaign_id: int):
 
 def _campaign_form(request, campaign: Campaign | None):
     form = CampaignForm(request.POST or None, user=request.user, initial=CampaignForm.initial_for(campaign))
+    # Grade choices by name in grade order (七年级, 八年级, 九年级 …), the value stays the level.
+    form.fields["grades"].choices = [(level, grades.grade_name(level)) for level in range(1, 13)]
     if request.method == "POST" and form.is_valid():
         try:
             if campaign is None:
@@ -73,7 +86,8 @@ def campaign_detail(request, campaign_id: int):
     school_id = _int(request.GET.get("school"))
     context = {
         "campaign": campaign, "manage": selectors.can_manage(request.user, campaign),
-        "completion": selectors.completion(request.user, campaign, school_id=school_id), "school_id": school_id,
+        "completion": _in_grade_order(selectors.completion(request.user, campaign, school_id=school_id)),
+        "school_id": school_id, "target_grades": [grades.grade_name(g) for g in sorted(campaign.target_grades)],
         "instruments": campaign.instruments.select_related("version__instrument"),
         "rounds": campaign.rounds.order_by("-round_number") if campaign.is_series else [],
         "results": selectors.sees_results(request.user),
@@ -88,7 +102,8 @@ def campaign_progress(request, campaign_id: int):
     campaign = selectors.campaign_or_404(request.user, campaign_id)
     school_id = _int(request.GET.get("school"))
     return render(request, "screening/_progress.html", {
-        "campaign": campaign, "completion": selectors.completion(request.user, campaign, school_id=school_id),
+        "campaign": campaign,
+        "completion": _in_grade_order(selectors.completion(request.user, campaign, school_id=school_id)),
         "school_id": school_id,
     })
 

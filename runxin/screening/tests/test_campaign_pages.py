@@ -198,3 +198,25 @@ def test_the_campaign_name_is_not_labelled_as_a_persons_name(world, client_for):
         label = translation.pgettext("campaign", "Name")  # 名称 once the translation is merged
     assert f'<label for="id_name">{label}</label>' in body
     assert '<label for="id_name">姓名</label>' not in body
+
+
+def test_classes_and_grades_read_in_grade_order_not_string_order(world, client_for):
+    from runxin.org.models import OrgUnit
+
+    classes = [f.school_class(world.school, level, 1, world.year) for level in (9, 8)]
+    for school_class in classes:
+        f.StudentFactory(school_class=school_class)
+    campaign = open_campaign(world, grades=[9, 7, 8], versions=[version("gad7")])
+    # Classes whose grade is no longer stored (read from the name only) still come in grade order.
+    OrgUnit.objects.filter(pk__in=[world.class1.pk] + [c.pk for c in classes]).update(grade_level=None,
+                                                                                      class_number=None)
+    client = client_for(world.psych)
+    for url in (f"/screening/campaigns/{campaign.pk}/", f"/screening/campaigns/{campaign.pk}/progress/"):
+        body = client.get(url).content.decode()
+        positions = [body.index(name) for name in ("七年级(1)班", "七年级(2)班", "八年级(1)班", "九年级(1)班")]
+        assert positions == sorted(positions), url
+    detail = client.get(f"/screening/campaigns/{campaign.pk}/").content.decode()
+    assert "七年级、八年级、九年级" in detail
+    form = client.get("/screening/campaigns/new/").content.decode()
+    labels = [form.index(f" {name}</label>") for name in ("七年级", "八年级", "九年级", "高一")]
+    assert labels == sorted(labels)
