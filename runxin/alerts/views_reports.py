@@ -77,7 +77,7 @@ def _report_day(request) -> date:
     if not raw:
         return latest
     try:
-        day = date.fromisoformat(raw[:20]) if len(raw) <= 20 else None
+        day = date.fromisoformat(raw) if len(raw) <= 10 else None
     except ValueError:
         day = None
     if day is None:
