@@ -26,6 +26,7 @@ def test_head_teacher_report_assessed_red_escalates_to_the_district(page_for, li
     page.goto(f"{live_server.url}/alerts/report/")
     page.select_option("#pick-student", value=world.a1.student_number)
     page.select_option("#id_source", value="observation")
+    page.locator("input[name=urgency][value=today]").check()
     page.fill("#id_summary", "最近一周上课哭泣，把自己的东西送给同学。")
     page.click("button[type=submit]:has-text('Send the report'), form.card button[type=submit]")
     page.wait_for_url("**/alerts/*/")
@@ -36,7 +37,7 @@ def test_head_teacher_report_assessed_red_escalates_to_the_district(page_for, li
     page = page_for(world.psych)
     page.goto(f"{live_server.url}/alerts/")
     page.click(f"a[href='/alerts/{warning.pk}/'] >> nth=0")
-    page.locator("form[action$='/act/acknowledge/'] button[type=submit]").click()
+    page.locator("#acknowledge-now").click()
     page.wait_for_load_state("networkidle")
     form = page.locator("form[action$='/act/assess/']")
     form.locator("select[name=level]").select_option(value=str(red.pk))
@@ -61,7 +62,7 @@ def test_head_teacher_report_assessed_red_escalates_to_the_district(page_for, li
     assert "已升级" in row_text  # the escalated tag, in the Chinese the browser asks for
     page.click(f"#queue-results a[href='/alerts/{warning.pk}/'] >> nth=0")
     assert page.locator("#history tr[data-kind=escalated]").count() == 1
-    assert page.locator("form[action$='/act/acknowledge/']").count() == 1  # it is theirs to acknowledge now
+    assert page.locator("#acknowledge-now").count() == 1  # it is theirs to acknowledge now
     page.goto(f"{live_server.url}/inbox/")
     assert page.locator("table.data tbody tr", has_text=f"#{warning.pk}").count() >= 1
     page.screenshot(path="test-artifacts/alerts-district-inbox.png", full_page=True)
