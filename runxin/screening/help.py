@@ -12,3 +12,11 @@ DEFAULT_HOTLINES = [
 
 def hotlines() -> list[tuple[str, str]]:
     return list(getattr(settings, "HELP_HOTLINES", DEFAULT_HOTLINES))
+
+
+# Police and ambulance; settings.HELP_EMERGENCY_NUMBERS overrides them (never written into a template).
+DEFAULT_EMERGENCY_NUMBERS = ["110", "120"]
+
+
+def emergency_numbers() -> list[str]:
+    return list(getattr(settings, "HELP_EMERGENCY_NUMBERS", DEFAULT_EMERGENCY_NUMBERS))

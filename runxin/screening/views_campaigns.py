@@ -4,7 +4,7 @@ sheets, guardian consent links and reminders. Thin: selectors read, services wri
 from types import SimpleNamespace
 
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -18,11 +18,18 @@ from .forms import CampaignForm, ConsentEntryForm
 from .models import Campaign, CampaignTarget
 
 
-def _int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
+class BadFilter(ValueError):
+    pass
+
+
+def _school_filter(request) -> int | None:
+    """The ?school= filter: absent or blank is none; anything but an id in range is a 400, never a 500."""
+    raw = request.GET.get("school", "")
+    if not raw:
         return None
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 19 and 0 < int(raw) < 2**63):
+        raise BadFilter(raw)
+    return int(raw)
 
 
 def _in_grade_order(completion):
@@ -83,7 +90,10 @@ def _campaign_form(request, campaign: Campaign | None):
 @requires(roles.SCREENING_PROGRESS)
 def campaign_detail(request, campaign_id: int):
     campaign = selectors.campaign_or_404(request.user, campaign_id)
-    school_id = _int(request.GET.get("school"))
+    try:
+        school_id = _school_filter(request)
+    except BadFilter:
+        return HttpResponseBadRequest(_("Choose a school from the list."))
     context = {
         "campaign": campaign, "manage": selectors.can_manage(request.user, campaign),
         "completion": _in_grade_order(selectors.completion(request.user, campaign, school_id=school_id)),
@@ -100,7 +110,10 @@ def campaign_detail(request, campaign_id: int):
 def campaign_progress(request, campaign_id: int):
     """The completion table alone, polled by htmx every 10 seconds while the page is open."""
     campaign = selectors.campaign_or_404(request.user, campaign_id)
-    school_id = _int(request.GET.get("school"))
+    try:
+        school_id = _school_filter(request)
+    except BadFilter:
+        return HttpResponseBadRequest(_("Choose a school from the list."))
     return render(request, "screening/_progress.html", {
         "campaign": campaign,
         "completion": _in_grade_order(selectors.completion(request.user, campaign, school_id=school_id)),

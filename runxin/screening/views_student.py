@@ -14,7 +14,8 @@ from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
 from django.http import Http404, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
+from django.shortcuts import render as django_render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -91,6 +92,13 @@ def with_pass(view):
         return response
 
     return public(wrapper)
+
+
+def render(request, template: str, context: dict, status: int = 200):
+    """Every page here shows the same help lines: help.hotlines() (settings.HELP_HOTLINES), never numbers
+    written into a template."""
+    return django_render(request, template, {"hotlines": help.hotlines(), "emergency": help.emergency_numbers()}
+                         | context, status=status)
 
 
 # --- signing in with a code ----------------------------------------------------------------------------
@@ -340,7 +348,7 @@ def _submit_payload(request) -> tuple[str, dict | None, dict | None]:
     if request.content_type == "application/json":
         try:
             body = json.loads(request.body or b"{}")
-        except (json.JSONDecodeError, UnicodeDecodeError):
+        except (ValueError, RecursionError):  # bad JSON or encoding, a number too long, nesting too deep
             raise services.ScreeningError(_("The submission is not valid JSON.")) from None
         if not isinstance(body, dict):
             raise services.ScreeningError(_("The submission is not valid JSON."))
@@ -349,7 +357,7 @@ def _submit_payload(request) -> tuple[str, dict | None, dict | None]:
     if request.POST.get("answers"):
         try:
             answers = json.loads(request.POST["answers"])
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):
             answers = None  # the device's copy is only a safety net; the saved drafts still count
     return request.POST.get("client_id", ""), answers, None
 

@@ -220,3 +220,25 @@ def test_classes_and_grades_read_in_grade_order_not_string_order(world, client_f
     form = client.get("/screening/campaigns/new/").content.decode()
     labels = [form.index(f" {name}</label>") for name in ("七年级", "八年级", "九年级", "高一")]
     assert labels == sorted(labels)
+
+
+@pytest.mark.parametrize("school", ["99999999999999999999", "9" * 5000, "abc", "-5", "1e5", "\x00", "١٢"])
+def test_a_malformed_or_huge_school_filter_is_a_400(world, client_for, campaign, school):
+    client = client_for(world.psych)
+    for url in (f"/screening/campaigns/{campaign.pk}/", f"/screening/campaigns/{campaign.pk}/progress/"):
+        response = client.get(url, {"school": school})
+        assert response.status_code == 400 and "Choose a school from the list." in response.content.decode()
+    assert client.get(f"/screening/campaigns/{campaign.pk}/", {"school": world.school.pk}).status_code == 200
+    assert client.get(f"/screening/campaigns/{campaign.pk}/", {"school": ""}).status_code == 200
+
+
+def test_far_future_campaign_dates_are_refused_or_saved_never_a_500(world, client_for):
+    client = client_for(world.psych)
+    for start, end in (("99999-01-01", "99999-01-02"), ("2026-13-45", "2026-13-46"), ("9999-12-30", "9999-12-31")):
+        response = client.post("/screening/campaigns/new/", form_data(
+            world, window_start=start, window_end=end, kind="monitoring", key_students="on", interval_days="365",
+            round_days="60"))
+        assert response.status_code in (302, 400)
+    for campaign in Campaign.objects.all():
+        response = client.post(f"/screening/campaigns/{campaign.pk}/open/")
+        assert response.status_code == 302

@@ -218,3 +218,16 @@ def test_the_prepared_pass_lookup_matches_the_orm(world, campaign):
         without.consent  # noqa: B018
     assert services.gate_for(without).status == "wait_guardian"
     assert services.target_for_pass(10**9) is None
+
+
+@pytest.mark.parametrize("body", ["[" * 100_000, '{"client_id": "x", "answers": ' + "1" * 5000 + "}"])
+def test_a_submission_nested_too_deep_or_with_a_huge_number_is_a_400(world, campaign, code_of, body):
+    client = signed_in(code_of(campaign, world.a1))
+    response = client.post("/screening/take/submit/", body, content_type="application/json",
+                           headers={"Accept": "application/json"})
+    assert response.status_code == 400 and response.json()["error"] == "The submission is not valid JSON."
+    # The no-JavaScript form's copy of the answers is only a safety net: a bad one is ignored, drafts count.
+    review = client.get("/screening/take/review/").content.decode()
+    client_id = review.split('name="client_id" value="')[1].split('"')[0]
+    response = client.post("/screening/take/submit/", {"client_id": client_id, "answers": body})
+    assert response.status_code == 302 and Submission.objects.get().answers == {"phqa": {}, "gad7": {}}
