@@ -3,10 +3,6 @@ from django.conf.urls.static import static
 from django.urls import include, path
 from django.views.i18n import set_language
 
-from runxin.front import converters
-
-converters.register()
-
 urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("accounts/", include("runxin.accounts.urls")),

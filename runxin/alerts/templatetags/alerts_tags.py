@@ -83,3 +83,11 @@ def step_label(step: str) -> str:
     from runxin.alerts.responsibility import STEP_LABELS
 
     return str(STEP_LABELS.get(step, step))
+
+
+@register.filter
+def urgency_label(urgency: str) -> str:
+    from django.utils.translation import gettext as _
+
+    return {"now": _("reported as happening now"), "today": _("reported as needing someone today"),
+            "concern": _("reported as a worry")}.get(urgency, "")

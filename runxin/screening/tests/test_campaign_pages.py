@@ -131,14 +131,14 @@ def test_list_and_completion_query_counts_do_not_grow(world, client_for, django_
     for n in range(6):
         open_campaign(world, name=f"普测 {n}")
     client = client_for(world.psych)
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(11):  # +1: the unread count beside 消息
         assert client.get("/screening/").status_code == 200
     campaign = Campaign.objects.first()
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(15):  # +1: the unread count beside 消息
         assert client.get(f"/screening/campaigns/{campaign.pk}/").status_code == 200
-    with django_assert_max_num_queries(9):  # session, user, grants, campaign, schools, the grouped counts, session save
+    with django_assert_max_num_queries(10):  # session, user, grants, campaign, schools, the grouped counts, session save
         assert client.get(f"/screening/campaigns/{campaign.pk}/progress/").status_code == 200
-    with django_assert_max_num_queries(11):
+    with django_assert_max_num_queries(12):  # +1: the unread count beside 消息
         assert client.get(f"/screening/campaigns/{campaign.pk}/classes/{world.class1.pk}/").status_code == 200
 
 
