@@ -152,6 +152,11 @@ AUDITLOG_INCLUDE_ALL_MODELS = False
 # before the student leaves school.
 SCHOOL_DAY_ENDS = envstr("SCHOOL_DAY_ENDS", "16:30")
 
+# The help lines every help page shows (questionnaire, "I need help", reports), one setting for all:
+# HELP_HOTLINES="96111=本市心理援助热线;12356=全国心理援助热线". Unset: the national 12356 and 12355.
+if envstr("HELP_HOTLINES", ""):
+    HELP_HOTLINES = [tuple(part.split("=", 1)) for part in envstr("HELP_HOTLINES", "").split(";") if "=" in part]
+
 # Emergency access (break-glass) to one student outside one's scope lasts this long.
 BREAK_GLASS_HOURS = envint("BREAK_GLASS_HOURS", 4)
 
