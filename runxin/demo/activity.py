@@ -409,8 +409,10 @@ class Activity:
             names = list(Student.objects.filter(school_class_id=demo_class_id).values_list("name", flat=True))
             classmate = next(s for offset in range(4, 40)
                              if names.count((s := self._student(school_class_id=demo_class_id, offset=offset)).name) == 1)
-            with at(self.sem.ago(5)):
-                alerts.peer_report(actor=committee, classmate_name=classmate.name,
+            # Its text says 活着没意思: it enters red at once, ten minutes ago, first in the psychology
+            # teacher's "needs me now" with twenty minutes left.
+            with at(self.sem.ago(1 / 6)):
+                alerts.peer_report(actor=committee, classmate_name=classmate.name, urgency="today",
                                    summary="这几天总说“活着没意思”，还把自己的东西送给别人。")
         # A hotline call (心理援助热线) at night, red, acknowledged and assessed.
         with at(self.sem.ago(14)):
@@ -420,8 +422,12 @@ class Activity:
         with at(self.sem.ago(13.7)):
             w = alerts.warning_acknowledge(warning=w, actor=u["school_leader"], reason="已联系家长和班主任。")
         with at(self.sem.ago(3)):
-            alerts.warning_assess(warning=w, actor=u["psych_teacher"], confirm=True,
-                                  reason="面谈确认，家庭冲突是主要诱因。", clinical_note="建议家庭辅导。")
+            w = alerts.warning_assess(warning=w, actor=u["psych_teacher"], confirm=True,
+                                      reason="面谈确认，家庭冲突是主要诱因。", clinical_note="建议家庭辅导。")
+        # The school hands the complex case up to the district centre (服务升级), waiting for the centre.
+        with at(self.sem.ago(0.2)):
+            alerts.warning_hand_up(warning=w, actor=u["school_leader"],
+                                   reason="家庭冲突复杂，需区中心介入开展家庭辅导。")
         # A police notice (公安机关通报) entered by the district centre.
         with at(self.sem.ago(2.5)):
             alerts.warning_report(actor=u["district_centre"], student=self._student(offset=20),
