@@ -17,7 +17,7 @@ from runxin.access.read_audit import record_read
 from runxin.notify import selectors as notify_selectors
 from runxin.people.models import Student
 
-from . import clock, forms, responsibility, selectors, services, states
+from . import clock, forms, intake, responsibility, selectors, services, states
 from .models import STATE_LABELS, Tier, Warning, WarningEvent, WarningLevel
 
 MAX_PAGE = 100_000
@@ -233,7 +233,7 @@ def report_concern(request):
     fixed = _student_for_report(user, student_id=student_id) if student_id else None
     if student_id and fixed is None:
         raise Http404("No such student")
-    sources = services.sources_for(user)
+    sources = intake.sources_for(user)
     if not sources:
         raise PermissionDenied("no sources")
     levels = services.active_levels()
@@ -249,7 +249,7 @@ def report_concern(request):
             form.add_error("student_number", _("No student with this number in your scope."))
         else:
             try:
-                warning = services.warning_report(
+                warning = intake.warning_report(
                     actor=user, student=student, source=form.cleaned_data["source"], level=form.chosen_level(),
                     summary=form.cleaned_data["summary"], reporter_name=form.cleaned_data["reporter_name"],
                     urgency=form.cleaned_data["urgency"])
@@ -280,7 +280,7 @@ def peer_report(request):
     form = forms.PeerReportForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            outcome = services.peer_report(actor=request.user, classmate_name=form.cleaned_data["classmate_name"],
+            outcome = intake.peer_report(actor=request.user, classmate_name=form.cleaned_data["classmate_name"],
                                            summary=form.cleaned_data["summary"], urgency=form.cleaned_data["urgency"])
         except services.WarningError as exc:
             form.add_error(None, str(exc))
@@ -299,7 +299,7 @@ def parent_report(request):
     form = forms.ParentReportForm(request.POST or None, children=children)
     if request.method == "POST" and form.is_valid():
         try:
-            outcome = services.parent_report(actor=request.user, student_id=form.cleaned_data["student"],
+            outcome = intake.parent_report(actor=request.user, student_id=form.cleaned_data["student"],
                                              summary=form.cleaned_data["summary"],
                                              urgency=form.cleaned_data["urgency"])
         except services.WarningError as exc:
@@ -316,7 +316,7 @@ def self_help(request):
     """A student's own "I need help". Help resources are shown before and after asking."""
     form = forms.SelfHelpForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        outcome = services.self_help_request(actor=request.user, message=form.cleaned_data["message"],
+        outcome = intake.self_help_request(actor=request.user, message=form.cleaned_data["message"],
                                              urgency=form.cleaned_data["urgency"])
         return _thanks(request, "self", outcome)
     return render(request, "alerts/self_help.html", {"form": form},
@@ -354,11 +354,11 @@ def level_edit(request, level_id: int | None = None):
 @requires(roles.ALERT_LEVELS)
 def risk_phrases(request):
     """The city's list of risk phrases: a human report whose text contains one enters at the highest level."""
-    current = services.risk_phrases()
+    current = intake.risk_phrases()
     form = forms.RiskPhrasesForm(request.POST or None, initial={"phrases": "\n".join(current)})
     if request.method == "POST" and form.is_valid():
         try:
-            count = services.risk_phrases_save(actor=request.user, phrases=form.cleaned_data["phrases"])
+            count = intake.risk_phrases_save(actor=request.user, phrases=form.cleaned_data["phrases"])
         except services.WarningError as exc:
             form.add_error(None, str(exc))
         else:

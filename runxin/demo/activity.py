@@ -35,6 +35,7 @@ from django.utils import timezone
 
 from runxin.accounts.models import User
 from runxin.alerts import escalation, states
+from runxin.alerts import intake as alert_intake
 from runxin.alerts import services as alerts
 from runxin.alerts.models import Warning, WarningLevel
 from runxin.notify.models import Notification
@@ -342,11 +343,11 @@ class Activity:
         raised = self.sem.ago(50)
         with at(raised):
             if child is not None and not Warning.objects.filter(student_id=child, state__in=states.OPEN).exists():
-                warning = alerts.parent_report(actor=parent, student_id=child,
+                warning = alert_intake.parent_report(actor=parent, student_id=child,
                                                summary="孩子最近一周晚上总哭，不愿意去学校，说同学孤立她。")
                 warning = Warning.objects.get(student_id=child, state=states.RAISED)
             else:
-                warning = alerts.warning_report(actor=self.users["head_teacher"], student=self._student(offset=1),
+                warning = alert_intake.warning_report(actor=self.users["head_teacher"], student=self._student(offset=1),
                                                 source=Warning.Source.PARENT,
                                                 summary="家长电话反映孩子一周来不愿上学，晚上哭泣。")
         # The class did not acknowledge in time, then neither did the school: the sweep took it up each time.
@@ -398,7 +399,7 @@ class Activity:
                          .values_list("org_unit_id", flat=True).first())
         # A head teacher's observation (班主任观察), acknowledged by the psychology teacher.
         with at(self.sem.ago(30)):
-            w = alerts.warning_report(actor=head, student=self._student(school_class_id=demo_class_id, offset=2),
+            w = alert_intake.warning_report(actor=head, student=self._student(school_class_id=demo_class_id, offset=2),
                                       source=Warning.Source.OBSERVATION,
                                       summary="上课经常趴在桌上，作业连续一周未交，手腕上有划痕。")
         with at(self.sem.ago(29)):
@@ -412,11 +413,11 @@ class Activity:
             # Its text says 活着没意思: it enters red at once, ten minutes ago, first in the psychology
             # teacher's "needs me now" with twenty minutes left.
             with at(self.sem.ago(1 / 6)):
-                alerts.peer_report(actor=committee, classmate_name=classmate.name, urgency="today",
+                alert_intake.peer_report(actor=committee, classmate_name=classmate.name, urgency="today",
                                    summary="这几天总说“活着没意思”，还把自己的东西送给别人。")
         # A hotline call (心理援助热线) at night, red, acknowledged and assessed.
         with at(self.sem.ago(14)):
-            w = alerts.warning_report(actor=u["hotline"], student=self._student(offset=10),
+            w = alert_intake.warning_report(actor=u["hotline"], student=self._student(offset=10),
                                       source=Warning.Source.HOTLINE, level=self.levels.get("red"),
                                       reporter_name="", summary="深夜来电，称与父母激烈争吵后想离家出走，情绪激动。")
         with at(self.sem.ago(13.7)):
@@ -430,7 +431,7 @@ class Activity:
                                    reason="家庭冲突复杂，需区中心介入开展家庭辅导。")
         # A police notice (公安机关通报) entered by the district centre.
         with at(self.sem.ago(2.5)):
-            alerts.warning_report(actor=u["district_centre"], student=self._student(offset=20),
+            alert_intake.warning_report(actor=u["district_centre"], student=self._student(offset=20),
                                   source=Warning.Source.POLICE, level=self.levels.get("orange"),
                                   reporter_name="润州市公安局城东派出所",
                                   summary="学生深夜在江边徘徊，被民警劝返，已通知家长。")
@@ -438,7 +439,7 @@ class Activity:
         student = u.get("student")
         if student is not None:
             with at(self.sem.ago(2)):  # joins the student's open warning if there is one
-                alerts.self_help_request(actor=student, message="最近压力很大，晚上睡不着，想找老师聊聊。")
+                alert_intake.self_help_request(actor=student, message="最近压力很大，晚上睡不着，想找老师聊聊。")
         self.progress("activity: reports from people")
 
     # -- an open monitoring series for the key students ------------------------------------------------

@@ -5,8 +5,8 @@ from django.utils.translation import get_language
 from runxin.access import roles
 from runxin.access.decorators import requires
 from runxin.access.read_audit import record_read
+from runxin.alerts import intake as alert_intake
 from runxin.alerts import selectors as alert_selectors
-from runxin.alerts import services as alert_services
 from runxin.front.converters import BIGINT_MAX
 
 from . import selectors
@@ -82,7 +82,7 @@ def student_detail(request, student_id: int):
         if roles.STUDENT_RISK_LEVEL in perms else [],
         "screenings": selectors.student_screenings(request.user, student, get_language() or "zh-hans")
         if roles.STUDENT_CLINICAL in perms else [],
-        "may_report": roles.ALERT_RAISE in perms and bool(alert_services.sources_for(request.user)),
+        "may_report": roles.ALERT_RAISE in perms and bool(alert_intake.sources_for(request.user)),
     }
     if context["screenings"]:
         record_read(user=request.user, student=student, record_type="screening.results", record_id=student.pk,

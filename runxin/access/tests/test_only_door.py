@@ -12,7 +12,8 @@ ALLOWED = {
     "org/selectors.py": "enrolled counts per unit (aggregates, no names)",
     "audit/selectors.py": "resolves 学籍号 ↔ id for the auditor, who never sees names",
     "imports/roster.py": "upserts by 学籍号 for a school the importer's scope covers (checked first)",
-    "alerts/services.py": "row lock and lookups after the reporter's grants have named the class or child",
+    "alerts/services.py": "the row lock that serialises reports about one student",
+    "alerts/intake.py": "lookups after the reporter's grants have named the class, the child or the student",
     "alerts/views.py": "a parent's own children, taken from their grants",
 }
 

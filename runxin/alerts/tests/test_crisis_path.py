@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
-from runxin.alerts import escalation, responsibility, selectors, services, states
+from runxin.alerts import escalation, intake, responsibility, selectors, services, states
 from runxin.alerts.models import Warning, WarningEvent
 from runxin.notify.models import Notification
 
@@ -100,7 +100,7 @@ def test_home_page_opens_with_needs_me_now(world, client_for, frozen):
 
 
 def test_approvals_and_overdue_follow_ups_are_listed(world, frozen, levels):
-    warning = services.warning_report(actor=world.psych, student=world.a1, source="observation", summary="x",
+    warning = intake.warning_report(actor=world.psych, student=world.a1, source="observation", summary="x",
                                       level=levels["orange"], urgency="concern")
     warning = assessed(world, warning)
     warning = services.warning_start_intervention(warning=warning, actor=world.psych)
@@ -205,7 +205,7 @@ def test_hand_up_through_the_page(world, client_for, frozen):
 # ---------------------------------------------------------------------------------- peer anonymity
 
 def test_a_peer_reporter_is_seen_only_by_the_care_team(world, client_for, frozen):
-    services.peer_report(actor=world.committee, classmate_name="张一", summary="她最近很难过", urgency="today")
+    intake.peer_report(actor=world.committee, classmate_name="张一", summary="她最近很难过", urgency="today")
     warning = Warning.objects.get()
     assert WarningEvent.objects.get(kind="raised").actor_protected
     url = reverse("alerts:detail", args=[warning.pk])
@@ -221,7 +221,7 @@ def test_a_peer_reporter_is_seen_only_by_the_care_team(world, client_for, frozen
 # -------------------------------------------------------------------------------- clearing safeguards
 
 def monitored(world, frozen, levels, level="orange"):
-    warning = services.warning_report(actor=world.psych, student=world.a1, source="observation", summary="x",
+    warning = intake.warning_report(actor=world.psych, student=world.a1, source="observation", summary="x",
                                       level=levels[level], urgency="concern")
     warning = assessed(world, warning)
     warning = services.warning_start_intervention(warning=warning, actor=world.psych)

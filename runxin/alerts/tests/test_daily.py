@@ -7,7 +7,7 @@ from django.core import mail
 from django.core.management import call_command
 from django.urls import reverse
 
-from runxin.alerts import daily, escalation, scheduler, services
+from runxin.alerts import daily, escalation, intake, scheduler, services
 from runxin.alerts.models import DailyReport, ScheduledJob
 from runxin.notify.models import Notification
 
@@ -28,7 +28,7 @@ def day_of_events(world, frozen, levels):
                                           reasons=[], instrument_code="phq-a")
     frozen.advance(minutes=31)
     escalation.escalation_sweep()
-    yellow = services.warning_report(actor=world.psych, student=world.a2, source="observation", summary="x")
+    yellow = intake.warning_report(actor=world.psych, student=world.a2, source="observation", summary="x")
     yellow = services.warning_acknowledge(warning=yellow, actor=world.psych)
     yellow = services.warning_assess(warning=yellow, actor=world.psych, confirm=True)
     yellow = services.warning_start_intervention(warning=yellow, actor=world.psych)

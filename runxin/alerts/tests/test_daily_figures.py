@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from runxin.access import roles
 from runxin.access.models import ReadEvent
-from runxin.alerts import daily, selectors_reports
+from runxin.alerts import daily, intake, selectors_reports
 from runxin.notify.models import Notification
 
 from .test_daily import DAY, day_of_events  # noqa: F401 — the shared fixture, used through `events`
@@ -128,7 +128,7 @@ def test_open_key_cases_whatever_their_date_most_severe_first(events):
 def test_closed_and_dismissed_warnings_are_not_open_cases(world, frozen):
     from runxin.alerts import services
 
-    warning = services.warning_report(actor=world.psych, student=world.b1, source="observation", summary="x")
+    warning = intake.warning_report(actor=world.psych, student=world.b1, source="observation", summary="x")
     warning = services.warning_acknowledge(warning=warning, actor=world.psych)
     services.warning_assess(warning=warning, actor=world.psych, confirm=False, reason="No risk.")
     frozen.advance(days=1)

@@ -6,7 +6,7 @@ import pytest
 from django.core import mail
 from django.core.management import call_command
 
-from runxin.alerts import escalation, services, states
+from runxin.alerts import escalation, intake, services, states
 from runxin.alerts.models import Warning, WarningEvent
 from runxin.notify.models import Notification
 
@@ -114,7 +114,7 @@ def test_yellow_goes_from_the_class_to_the_school(world, frozen):
 
 
 def test_not_progressed_in_time_escalates_too(world, frozen, levels):
-    warning = services.warning_report(actor=world.psych, student=world.a1, source="observation",
+    warning = intake.warning_report(actor=world.psych, student=world.a1, source="observation",
                                       summary="Self-harm marks.", level=levels["orange"])
     warning = services.warning_acknowledge(warning=warning, actor=world.leader)
     warning = services.warning_assess(warning=warning, actor=world.psych, confirm=True)
@@ -125,7 +125,7 @@ def test_not_progressed_in_time_escalates_too(world, frozen, levels):
 
 
 def test_warnings_under_intervention_run_no_clock(world, frozen, levels):
-    warning = services.warning_report(actor=world.psych, student=world.a1, source="observation",
+    warning = intake.warning_report(actor=world.psych, student=world.a1, source="observation",
                                       summary="x", level=levels["orange"])
     warning = services.warning_acknowledge(warning=warning, actor=world.leader)
     warning = services.warning_assess(warning=warning, actor=world.psych, confirm=True)
@@ -190,7 +190,7 @@ def test_a_large_backlog_reaches_each_inbox_as_the_first_twenty_and_a_digest(wor
     from runxin.testing.factories import StudentFactory
 
     for _ in range(INBOX_PER_SWEEP + 5):
-        services.warning_report(actor=world.psych, student=StudentFactory(school_class=world.class2),
+        intake.warning_report(actor=world.psych, student=StudentFactory(school_class=world.class2),
                                 source="observation", summary="x", level=levels["orange"])
     frozen.advance(hours=5)
     assert escalation.escalation_sweep() == INBOX_PER_SWEEP + 5

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from runxin.access.models import ReadEvent
-from runxin.alerts import services
+from runxin.alerts import intake, services
 from runxin.alerts.export import FIELDS
 
 pytestmark = pytest.mark.django_db
@@ -65,7 +65,7 @@ def test_a_peer_reporter_is_never_exported(world, frozen, client_for):
     from runxin.alerts.export import NEVER_EXPORTED
 
     # The committee member (a student of class 1, 李二) reports a classmate; nothing in the export names them.
-    services.peer_report(actor=world.committee, classmate_name="张一", summary="Talks about disappearing.")
+    intake.peer_report(actor=world.committee, classmate_name="张一", summary="Talks about disappearing.")
     client = client_for(world.city_centre)
     csv_text = _body(client.get(reverse("alerts:export_file", args=["csv"])))
     data = json.loads(_body(client.get(reverse("alerts:export_file", args=["json"]))))
@@ -79,7 +79,7 @@ def test_a_peer_reporter_is_never_exported(world, frozen, client_for):
 
 
 def test_dismissed_warnings_are_marked(world, frozen, client_for):
-    warning = services.warning_report(actor=world.psych, student=world.b1, source="observation", summary="x")
+    warning = intake.warning_report(actor=world.psych, student=world.b1, source="observation", summary="x")
     warning = services.warning_acknowledge(warning=warning, actor=world.psych)
     services.warning_assess(warning=warning, actor=world.psych, confirm=False, reason="No risk.")
     services.warning_raise_from_screening(student=world.a1, result_id="1", suggested_level="critical", reasons=[],

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from runxin.alerts import selectors_reports, services
+from runxin.alerts import intake, selectors_reports, services
 from runxin.alerts.models import WarningLevel
 
 pytestmark = pytest.mark.django_db
@@ -17,7 +17,7 @@ def figures(world, frozen, levels):
     red = services.warning_acknowledge(warning=red, actor=world.leader)
     red = services.warning_assess(warning=red, actor=world.psych, confirm=True)
     services.warning_record_referral(warning=red, actor=world.psych, reason="市六院")
-    yellow = services.warning_report(actor=world.psych, student=world.b1, source="observation", summary="x")
+    yellow = intake.warning_report(actor=world.psych, student=world.b1, source="observation", summary="x")
     for step in (lambda w: services.warning_acknowledge(warning=w, actor=world.psych),
                  lambda w: services.warning_assess(warning=w, actor=world.psych, confirm=True),
                  lambda w: services.warning_start_intervention(warning=w, actor=world.psych),
@@ -132,17 +132,17 @@ def _clear(warning, world):
 def repeat_student(world, frozen, levels):
     """a1: a yellow warning cleared, its follow-ups done and closed; then a second, current warning, visited
     while it is being handled. b1: a warning dismissed by the assessment (no risk found)."""
-    first = _clear(services.warning_report(actor=world.psych, student=world.a1, source="observation",
+    first = _clear(intake.warning_report(actor=world.psych, student=world.a1, source="observation",
                                            summary="x"), world)
     for follow_up in first.follow_ups.all():
         first = services.warning_record_follow_up(warning=first, actor=world.psych, follow_up_id=follow_up.pk,
                                                   note="Fine.")
     first = services.warning_return_to_normal(warning=first, actor=world.psych)
     frozen.advance(days=40)
-    second = services.warning_report(actor=world.psych, student=world.a1, source="observation", summary="Again.")
+    second = intake.warning_report(actor=world.psych, student=world.a1, source="observation", summary="Again.")
     second = services.warning_acknowledge(warning=second, actor=world.psych)
     services.warning_record_visit(warning=second, actor=world.psych, note="Home visit, calmer.")
-    dismissed = services.warning_report(actor=world.psych, student=world.b1, source="observation", summary="y")
+    dismissed = intake.warning_report(actor=world.psych, student=world.b1, source="observation", summary="y")
     dismissed = services.warning_acknowledge(warning=dismissed, actor=world.psych)
     services.warning_assess(warning=dismissed, actor=world.psych, confirm=False, reason="No risk.")
     assert (first.state, second.pk != first.pk) == ("closed", True)
@@ -161,7 +161,7 @@ def test_figures_count_students_once_and_leave_out_dismissed(repeat_student):
 
 
 def test_revisited_while_open_counts(world, frozen, levels):
-    warning = services.warning_report(actor=world.psych, student=world.b1, source="observation", summary="x")
+    warning = intake.warning_report(actor=world.psych, student=world.b1, source="observation", summary="x")
     warning = services.warning_acknowledge(warning=warning, actor=world.psych)
     services.warning_record_visit(warning=warning, actor=world.psych, note="Talked at home.")
     totals = selectors_reports.overview(world.city)["totals"]

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from runxin.access.models import ReadEvent
-from runxin.alerts import escalation, services, states
+from runxin.alerts import escalation, intake, services, states
 from runxin.alerts.models import Warning
 
 pytestmark = pytest.mark.django_db
@@ -177,7 +177,7 @@ def test_queue_query_count_does_not_grow_with_rows(world, client_for, frozen, dj
 
 
 def test_district_centre_sees_the_escalated_warning_in_its_queue(world, client_for, frozen, levels):
-    warning = services.warning_report(actor=world.psych, student=world.b1, source="observation",
+    warning = intake.warning_report(actor=world.psych, student=world.b1, source="observation",
                                       summary="x", level=levels["orange"])
     client = client_for(world.district_centre)
     assert "王三" not in client.get(reverse("alerts:queue")).content.decode()
@@ -190,7 +190,7 @@ def test_district_centre_sees_the_escalated_warning_in_its_queue(world, client_f
 
 
 def test_queue_marks_a_follow_up_that_is_due(world, client_for, frozen):
-    warning = services.warning_report(actor=world.head, student=world.a1, source="observation", summary="x")
+    warning = intake.warning_report(actor=world.head, student=world.a1, source="observation", summary="x")
     for step in (lambda w: services.warning_acknowledge(warning=w, actor=world.psych),
                  lambda w: services.warning_assess(warning=w, actor=world.psych, confirm=True),
                  lambda w: services.warning_start_intervention(warning=w, actor=world.psych),

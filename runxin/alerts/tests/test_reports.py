@@ -3,7 +3,7 @@
 import pytest
 from django.core.exceptions import PermissionDenied
 
-from runxin.alerts import services, states
+from runxin.alerts import intake, services, states
 from runxin.alerts.models import Warning, WarningReport
 from runxin.notify.models import Notification
 
@@ -14,7 +14,7 @@ EARLY = "Asked early on purpose in this test."
 
 
 def test_head_teacher_observation_goes_to_the_school_and_tells_it(world, frozen):
-    warning = services.warning_report(actor=world.head, student=world.a1, source="observation",
+    warning = intake.warning_report(actor=world.head, student=world.a1, source="observation",
                                       summary="Withdrawn, skipped meals.")
     assert (warning.state, warning.tier, warning.raised_by, warning.source) == (
         states.RAISED, states.SCHOOL, world.head, "observation")
@@ -27,64 +27,64 @@ def test_head_teacher_observation_goes_to_the_school_and_tells_it(world, frozen)
 @pytest.mark.parametrize("source", ["police", "court", "procuratorate", "community", "hospital"])
 def test_district_staff_enter_notices_from_outside_bodies(world, frozen, source):
     with pytest.raises(services.WarningError, match="Name the"):
-        services.warning_report(actor=world.district_centre, student=world.a1, source=source, summary="Notice.")
-    warning = services.warning_report(actor=world.district_centre, student=world.a1, source=source,
+        intake.warning_report(actor=world.district_centre, student=world.a1, source=source, summary="Notice.")
+    warning = intake.warning_report(actor=world.district_centre, student=world.a1, source=source,
                                       summary="Notice received.", reporter_name="东区派出所")
     assert warning.source == source and warning.reports.get().reporter_name == "东区派出所"
 
 
 def test_hotline_call(world, frozen, levels):
-    warning = services.warning_report(actor=world.hotline, student=world.b1, source="hotline",
+    warning = intake.warning_report(actor=world.hotline, student=world.b1, source="hotline",
                                       summary="Caller says he wants to die.", level=levels["red"])
     assert warning.level.code == "red" and warning.source == "hotline"
 
 
 def test_sources_are_limited_by_role(world, frozen):
-    assert services.sources_for(world.head) == ["observation", "parent"]
+    assert intake.sources_for(world.head) == ["observation", "parent"]
     with pytest.raises(services.WarningError, match="cannot enter a report of this kind"):
-        services.warning_report(actor=world.head, student=world.a1, source="police", summary="x", reporter_name="y")
+        intake.warning_report(actor=world.head, student=world.a1, source="police", summary="x", reporter_name="y")
 
 
 def test_a_report_needs_a_summary_and_a_student_in_scope(world, frozen):
     with pytest.raises(services.WarningError, match="Describe"):
-        services.warning_report(actor=world.head, student=world.a1, source="observation", summary="   ")
+        intake.warning_report(actor=world.head, student=world.a1, source="observation", summary="   ")
     with pytest.raises(PermissionDenied):
-        services.warning_report(actor=world.head, student=world.b1, source="observation", summary="x")
+        intake.warning_report(actor=world.head, student=world.b1, source="observation", summary="x")
     with pytest.raises(PermissionDenied):
-        services.warning_report(actor=world.outsider, student=world.a1, source="observation", summary="x")
+        intake.warning_report(actor=world.outsider, student=world.a1, source="observation", summary="x")
     assert not Warning.objects.exists()
 
 
 def test_a_second_report_joins_the_open_warning(world, frozen):
-    first = services.warning_report(actor=world.head, student=world.a1, source="observation", summary="One.")
-    second = services.warning_report(actor=world.psych, student=world.a1, source="parent", summary="Mother called.")
+    first = intake.warning_report(actor=world.head, student=world.a1, source="observation", summary="One.")
+    second = intake.warning_report(actor=world.psych, student=world.a1, source="parent", summary="Mother called.")
     assert first.pk == second.pk and Warning.objects.count() == 1 and WarningReport.objects.count() == 2
     assert list(second.events.values_list("kind", flat=True)) == ["raised", "report_joined"]
 
 
 def test_a_report_during_continued_attention_reopens_the_warning(world, frozen):
-    warning = services.warning_report(actor=world.head, student=world.a1, source="observation", summary="One.")
+    warning = intake.warning_report(actor=world.head, student=world.a1, source="observation", summary="One.")
     warning = services.warning_acknowledge(warning=warning, actor=world.psych)
     warning = services.warning_assess(warning=warning, actor=world.psych, confirm=True)
     warning = services.warning_start_intervention(warning=warning, actor=world.psych)
     warning = services.warning_monitor(warning=warning, actor=world.psych)
     warning = services.warning_request_clear(warning=warning, actor=world.psych, reason="Better.", early_reason=EARLY)
     warning = services.warning_approve_clear(warning=warning, actor=world.leader)
-    again = services.warning_report(actor=world.head, student=world.a1, source="observation", summary="Again.")
+    again = intake.warning_report(actor=world.head, student=world.a1, source="observation", summary="Again.")
     assert again.pk == warning.pk and again.state == states.RAISED and again.reopen_count == 1
     assert list(again.events.values_list("kind", flat=True))[-2:] == ["report_joined", "reopened"]
 
 
 def test_after_closing_a_new_report_opens_a_new_warning(world, frozen):
-    warning = services.warning_report(actor=world.head, student=world.a1, source="observation", summary="One.")
+    warning = intake.warning_report(actor=world.head, student=world.a1, source="observation", summary="One.")
     warning = services.warning_acknowledge(warning=warning, actor=world.psych)
     services.warning_assess(warning=warning, actor=world.psych, confirm=False, reason="No risk.")
-    fresh = services.warning_report(actor=world.head, student=world.a1, source="observation", summary="Two.")
+    fresh = intake.warning_report(actor=world.head, student=world.a1, source="observation", summary="Two.")
     assert fresh.pk != warning.pk and Warning.objects.count() == 2
 
 
 def test_peer_report_reaches_the_class_and_returns_nothing(world, frozen):
-    outcome = services.peer_report(actor=world.committee, classmate_name=" 张一 ", summary="Talks about disappearing.",
+    outcome = intake.peer_report(actor=world.committee, classmate_name=" 张一 ", summary="Talks about disappearing.",
                                    urgency="concern")
     # The reporter learns only whether to act now, never which warning or what happens to it.
     assert (outcome.rank, outcome.phrases) == ("entry", ())
@@ -96,9 +96,9 @@ def test_peer_report_reaches_the_class_and_returns_nothing(world, frozen):
 
 def test_peer_report_only_about_the_own_class(world, frozen):
     with pytest.raises(services.WarningError, match="Nobody in your class"):
-        services.peer_report(actor=world.committee, classmate_name="王三", summary="x")  # class 2
+        intake.peer_report(actor=world.committee, classmate_name="王三", summary="x")  # class 2
     with pytest.raises(PermissionDenied):
-        services.peer_report(actor=world.head, classmate_name="张一", summary="x")
+        intake.peer_report(actor=world.head, classmate_name="张一", summary="x")
 
 
 def test_peer_report_with_a_shared_name_asks_to_tell_the_head_teacher(world, frozen):
@@ -106,20 +106,20 @@ def test_peer_report_with_a_shared_name_asks_to_tell_the_head_teacher(world, fro
 
     StudentFactory(name="张一", school_class=world.class1)
     with pytest.raises(services.WarningError, match="share this name"):
-        services.peer_report(actor=world.committee, classmate_name="张一", summary="x")
+        intake.peer_report(actor=world.committee, classmate_name="张一", summary="x")
 
 
 def test_parent_reports_about_their_own_child_only(world, frozen):
-    services.parent_report(actor=world.parent, student_id=world.a1.pk, summary="She stopped talking to us.")
+    intake.parent_report(actor=world.parent, student_id=world.a1.pk, summary="She stopped talking to us.")
     assert Warning.objects.get().source == "parent"
     with pytest.raises(PermissionDenied):
-        services.parent_report(actor=world.parent, student_id=world.b1.pk, summary="x")
+        intake.parent_report(actor=world.parent, student_id=world.b1.pk, summary="x")
 
 
 def test_student_asks_for_help(world, frozen):
-    services.self_help_request(actor=world.student_user)
+    intake.self_help_request(actor=world.student_user)
     warning = Warning.objects.get()
     # Asking without saying how urgent counts as "today" (the second level), never as a plain concern.
     assert (warning.student, warning.source, warning.level.code) == (world.a1, "self", "orange")
     with pytest.raises(PermissionDenied):
-        services.self_help_request(actor=world.parent)
+        intake.self_help_request(actor=world.parent)

@@ -6,7 +6,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 
-from runxin.alerts import services, states
+from runxin.alerts import intake, services, states
 from runxin.alerts.models import FollowUp, Warning, WarningEvent
 
 pytestmark = pytest.mark.django_db
@@ -17,7 +17,7 @@ EARLY = "Asked early on purpose in this test."
 
 def observed(world, student=None, level=None, **kw):
     """A head teacher's observation about a student of class 1 (starts at the school: 班级上报学校)."""
-    return services.warning_report(actor=world.head, student=student or world.a1, source="observation",
+    return intake.warning_report(actor=world.head, student=student or world.a1, source="observation",
                                    summary="Cried in class twice this week and gave away her things.",
                                    level=level, **kw)
 
@@ -114,7 +114,7 @@ def test_assessment_to_red_is_acknowledged_at_the_school_on_red_clocks(world, fr
 
 
 def test_red_clearing_is_approved_by_the_district_centre(world, frozen, levels):
-    warning = services.warning_report(actor=world.psych, student=world.a1, source="observation",
+    warning = intake.warning_report(actor=world.psych, student=world.a1, source="observation",
                                       summary="Wrote a goodbye letter.", level=levels["red"])
     warning = services.warning_acknowledge(warning=warning, actor=world.leader)
     warning = through(world, warning, assess(world), intervene(world), monitor(world), request_clear(world))
@@ -125,7 +125,7 @@ def test_red_clearing_is_approved_by_the_district_centre(world, frozen, levels):
 
 
 def test_nobody_approves_their_own_clearing(world, frozen, levels):
-    warning = services.warning_report(actor=world.district_centre, student=world.a1, source="police",
+    warning = intake.warning_report(actor=world.district_centre, student=world.a1, source="police",
                                       reporter_name="东区派出所", summary="Found on a rooftop.", level=levels["red"])
     warning = services.warning_acknowledge(warning=warning, actor=world.district_centre)
     warning = services.warning_assess(warning=warning, actor=world.district_centre, confirm=True)

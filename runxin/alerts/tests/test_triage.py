@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
-from runxin.alerts import services, triage
+from runxin.alerts import intake, triage
 from runxin.alerts.models import RiskPhrase, Warning, WarningReport
 from runxin.notify.models import Notification
 
@@ -32,7 +32,7 @@ def test_urgency_without_phrases():
 
 
 def test_parent_writes_that_the_child_does_not_want_to_live(world, frozen, levels):
-    outcome = services.parent_report(actor=world.parent, student_id=world.a1.pk, summary="孩子昨晚说不想活了",
+    outcome = intake.parent_report(actor=world.parent, student_id=world.a1.pk, summary="孩子昨晚说不想活了",
                                      urgency="concern")
     assert outcome.imminent
     warning = Warning.objects.get()
@@ -47,37 +47,37 @@ def test_parent_writes_that_the_child_does_not_want_to_live(world, frozen, level
 
 @pytest.mark.parametrize("urgency,code", [("now", "red"), ("today", "orange"), ("concern", "yellow")])
 def test_parent_urgency_sets_the_level(world, frozen, urgency, code):
-    services.parent_report(actor=world.parent, student_id=world.a1.pk, summary="最近不太对劲", urgency=urgency)
+    intake.parent_report(actor=world.parent, student_id=world.a1.pk, summary="最近不太对劲", urgency=urgency)
     assert Warning.objects.get().level.code == code
 
 
 def test_a_student_who_says_it_is_urgent_or_writes_a_phrase(world, frozen):
-    services.self_help_request(actor=world.student_user, message="", urgency="now")
+    intake.self_help_request(actor=world.student_user, message="", urgency="now")
     assert Warning.objects.get().level.code == "red"
 
 
 def test_a_peer_report_with_a_phrase_is_red_and_the_reporter_learns_only_to_act(world, frozen):
-    outcome = services.peer_report(actor=world.committee, classmate_name="张一", summary="她说想死", urgency="concern")
+    outcome = intake.peer_report(actor=world.committee, classmate_name="张一", summary="她说想死", urgency="concern")
     assert outcome.imminent and Warning.objects.get().level.code == "red"
 
 
 def test_staff_choosing_yellow_cannot_keep_a_statement_of_intent_low(world, frozen, levels):
-    warning = services.warning_report(actor=world.head, student=world.a1, source="observation",
+    warning = intake.warning_report(actor=world.head, student=world.a1, source="observation",
                                       summary="课间说想割腕", level=levels["yellow"], urgency="concern")
     assert warning.level.code == "red"
     # A level above the floor is kept.
-    other = services.warning_report(actor=world.head, student=world.a2, source="observation",
+    other = intake.warning_report(actor=world.head, student=world.a2, source="observation",
                                     summary="最近很低落", level=levels["orange"], urgency="concern")
     assert other.level.code == "orange"
 
 
 def test_the_city_edits_the_phrases(world, frozen):
     with pytest.raises(PermissionDenied):
-        services.risk_phrases_save(actor=world.psych, phrases=["不想活"])
-    services.risk_phrases_save(actor=world.city_admin, phrases=["不想活", "想消失"])
-    assert set(services.risk_phrases()) == {"不想活", "想消失"}
+        intake.risk_phrases_save(actor=world.psych, phrases=["不想活"])
+    intake.risk_phrases_save(actor=world.city_admin, phrases=["不想活", "想消失"])
+    assert set(intake.risk_phrases()) == {"不想活", "想消失"}
     assert RiskPhrase.objects.filter(phrase="割腕", is_active=False).exists()  # kept, inactive
-    services.parent_report(actor=world.parent, student_id=world.a1.pk, summary="她说想消失", urgency="concern")
+    intake.parent_report(actor=world.parent, student_id=world.a1.pk, summary="她说想消失", urgency="concern")
     assert Warning.objects.get().level.code == "red"
 
 
@@ -89,7 +89,7 @@ def test_the_phrase_page(world, client_for):
     assert response.status_code == 400 and "too short" in response.content.decode()
     assert RiskPhrase.objects.filter(phrase="割腕", is_active=True).exists()  # nothing saved
     response = client.post(reverse("alerts:risk_phrases"), {"phrases": "不想活\n想消失"})
-    assert response.status_code == 302 and set(services.risk_phrases()) == {"不想活", "想消失"}
+    assert response.status_code == 302 and set(intake.risk_phrases()) == {"不想活", "想消失"}
     assert client_for(world.psych).get(reverse("alerts:risk_phrases")).status_code == 403
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from runxin.alerts import escalation, selectors, services
+from runxin.alerts import escalation, intake, selectors, services
 from runxin.testing import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -45,7 +45,7 @@ def test_reporters_without_risk_access_and_admins_see_none(three, who):
 
 
 def test_a_peer_reporter_sees_nothing_even_of_their_own_report(three):
-    services.peer_report(actor=three.committee, classmate_name="张一", summary="She skips lunch and cries.")
+    intake.peer_report(actor=three.committee, classmate_name="张一", summary="She skips lunch and cries.")
     assert visible(three.committee) == set()
 
 
@@ -66,7 +66,7 @@ def test_centres_see_red_at_once_and_the_rest_after_escalation(three, frozen):
 
 
 def test_hotline_sees_only_what_it_reported(three):
-    services.warning_report(actor=three.hotline, student=three.b1, source="hotline", summary="Called at night.")
+    intake.warning_report(actor=three.hotline, student=three.b1, source="hotline", summary="Called at night.")
     assert visible(three.hotline) == {"王三"}
 
 

@@ -3,14 +3,14 @@
 import pytest
 from django.urls import reverse
 
-from runxin.alerts import services as alert_services
+from runxin.alerts import intake as alert_intake
 from runxin.alerts.models import WarningLevel
 
 pytestmark = pytest.mark.django_db
 
 
 def _raise(world, student, level_code="red"):
-    return alert_services.warning_report(
+    return alert_intake.warning_report(
         actor=world.head, student=student, source="observation", summary="情绪低落，多次提到不想活了",
         level=WarningLevel.objects.get(code=level_code),
     )

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from runxin.access.models import ReadEvent
+from runxin.alerts import intake as alert_intake
 from runxin.alerts import services as alerts
 from runxin.alerts.models import Warning
 from runxin.screening import services as screening
@@ -90,7 +91,7 @@ def test_other_school_and_outsider_get_nothing(world, client_for, screened):
 
 def test_mentor_sees_the_warning_but_no_results(world, client_for, screened):
     # The mentor reaches b1 (mentor pair): level and state yes, clinical results no.
-    warning = alerts.warning_report(actor=world.psych, student=world.b1, source="observation", summary="哭泣")
+    warning = alert_intake.warning_report(actor=world.psych, student=world.b1, source="observation", summary="哭泣")
     html = client_for(world.mentor).get(reverse("people:student_detail", args=[world.b1.pk])).content.decode()
     assert f'href="/alerts/{warning.pk}/"' in html
     assert 'id="screenings"' not in html
@@ -109,7 +110,7 @@ def test_student_page_query_count_is_bounded(world, client_for, screened, django
         if warning.state == "raised":
             warning = alerts.warning_acknowledge(warning=warning, actor=world.psych)
         alerts.warning_assess(warning=warning, actor=world.psych, confirm=False, reason=f"访谈后无风险 {n}")
-        alerts.warning_report(actor=world.psych, student=world.a1, source="observation", summary=f"观察 {n}")
+        alert_intake.warning_report(actor=world.psych, student=world.a1, source="observation", summary=f"观察 {n}")
     assert Warning.objects.filter(student=world.a1).count() == 3
     with django_assert_max_num_queries(len(one)):
         response = client.get(url)
