@@ -33,6 +33,9 @@ INSTALLED_APPS = [
     "auditlog",
     "django_filters",
     "django_htmx",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "runxin.accounts",
     "runxin.org",
     "runxin.people",
@@ -44,6 +47,7 @@ INSTALLED_APPS = [
     "runxin.alerts",
     "runxin.demo",
     "runxin.front",
+    "runxin.api",
 ]
 
 MIDDLEWARE = [
@@ -218,6 +222,30 @@ CACHES = {
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+
+# The REST API for integrations (runxin/api): bearer tokens of integration accounts only, deny by default.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["runxin.api.authentication.ApiTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["runxin.api.permissions.DeclaredPermission"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser", "rest_framework.parsers.MultiPartParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "EXCEPTION_HANDLER": "runxin.api.views.exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "润心 runxin integration API",
+    "DESCRIPTION": "Roster and staff sync, warnings and screening summaries, hospital feedback. See docs/api.md.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",  # served from our static files: no CDN
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+# An API token lives this many days unless the administrator chooses fewer.
+API_TOKEN_DAYS = envint("API_TOKEN_DAYS", 90)
 
 LOGGING = {
     "version": 1,

@@ -15,6 +15,7 @@ NAV = [
     ("audit:search", _("Audit"), roles.AUDIT_SEARCH),
     ("accounts:staff_list", _("Staff"), roles.STAFF_MANAGE),
     ("accounts:mentor_list", _("Mentors"), roles.MENTOR_PAIR),
+    ("api:tokens", _("API tokens"), roles.STAFF_MANAGE),
     ("access:break_glass", _("Emergency access"), roles.STUDENT_PROFILE),
     # Screening (心理测评)
     ("screening:campaign_list", _("Screening"), roles.SCREENING_PROGRESS),
