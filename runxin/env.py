@@ -8,6 +8,12 @@ class SettingError(ValueError):
     pass
 
 
+# The key anyone can read in this repository: fine for the demo, the tests and a developer's DEBUG server,
+# never for a server whose cookies matter (it signs the sessions and the questionnaire pass).
+DEV_SECRET_KEY = "dev-only-insecure-key-change-me"  # noqa: S105
+MIN_SECRET_KEY_LENGTH = 50
+
+
 def envstr(name: str, default: str) -> str:
     return os.environ.get(name, default)
 
@@ -63,3 +69,29 @@ def database_from_url(url: str) -> dict:
             "OPTIONS": options,
         }
     raise SettingError(f"DATABASE_URL scheme {parsed.scheme!r} is not supported (use postgres:// or sqlite:///)")
+
+
+def secret_keys(*, allow_dev_key: bool) -> tuple[str, list[str]]:
+    """SECRET_KEY and SECRET_KEY_FALLBACKS (comma-separated, the keys being rotated out: signatures made with
+    them still verify, new ones use SECRET_KEY). Without `allow_dev_key` (the demo, DEBUG), a missing, known
+    or short key stops the server at start-up: a public key lets anyone forge sessions and questionnaire passes."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    key = os.environ.get("SECRET_KEY", "").strip()
+    fallbacks = envlist("SECRET_KEY_FALLBACKS", [])
+    if allow_dev_key:
+        return key or DEV_SECRET_KEY, fallbacks
+    hint = ("Generate one with `python -c \"import secrets; print(secrets.token_urlsafe(50))\"` and set it in the "
+            "environment (RUNXIN_DEMO=1 runs the demo on a development key).")
+    if not key:
+        raise ImproperlyConfigured(f"SECRET_KEY is not set and DEBUG is off. {hint}")
+    if key == DEV_SECRET_KEY:
+        raise ImproperlyConfigured(f"SECRET_KEY is the public development key. {hint}")
+    if len(key) < MIN_SECRET_KEY_LENGTH or len(set(key)) < 5:
+        raise ImproperlyConfigured(
+            f"SECRET_KEY is too short or too simple (at least {MIN_SECRET_KEY_LENGTH} characters, 5 different). {hint}")
+    if DEV_SECRET_KEY in fallbacks:
+        raise ImproperlyConfigured("SECRET_KEY_FALLBACKS holds the public development key: remove it.")
+    if key in fallbacks:
+        raise ImproperlyConfigured("SECRET_KEY_FALLBACKS repeats SECRET_KEY: list only the keys being rotated out.")
+    return key, fallbacks

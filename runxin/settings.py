@@ -5,13 +5,12 @@ from pathlib import Path
 
 from celery.schedules import crontab
 
-from .env import database_from_url, envbool, envint, envlist, envstr
+from .env import database_from_url, envbool, envint, envlist, envstr, secret_keys
 
 BASE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(envstr("RUNXIN_VAR_DIR", str(BASE_DIR.parent / "var")))
 
 DEBUG = envbool("DEBUG", False)
-SECRET_KEY = envstr("SECRET_KEY", "dev-only-insecure-key-change-me")
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", [])
 SITE_URL = envstr("SITE_URL", "http://127.0.0.1:8000")
@@ -21,6 +20,10 @@ DEMO_MODE = envbool("RUNXIN_DEMO", False)
 SECOND_FACTOR_WAIVED = envbool("RUNXIN_WAIVE_SECOND_FACTOR", DEMO_MODE)
 
 INSTALLED_APPS = [
+# SECRET_KEY signs sessions and the questionnaire pass: outside the demo and DEBUG the server refuses to start
+# without a real one. SECRET_KEY_FALLBACKS (comma-separated) keeps old keys valid while rotating.
+SECRET_KEY, SECRET_KEY_FALLBACKS = secret_keys(allow_dev_key=DEBUG or DEMO_MODE)
+
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -3,6 +3,8 @@
 import os
 
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/runxin")
+# Tests run with DEBUG off, so they need a key the production check accepts (any key: nothing real is signed).
+os.environ.setdefault("SECRET_KEY", "test-only-key-" + "0123456789abcdefghijklmnopqrstuvwxyz" * 2)
 
 from .settings import *  # noqa: E402,F403
 from .settings import DATABASES, MIDDLEWARE  # noqa: E402

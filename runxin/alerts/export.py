@@ -5,12 +5,21 @@ can map them; times in ISO 8601 with the +08:00 offset.
 What is never exported: who reported a concern. A peer report's reporter (班级心理委员) is a classmate who was
 promised that nobody would learn who spoke; no field carries a reporter, a report's text, an assessment or a
 note. Dismissed warnings are exported (an earlier upload may hold them as current) and marked `dismissed`, so
-the platform leaves them out of its figures."""
+the platform leaves them out of its figures.
 
+Every export holds only what its requester may open: the warnings in their export reach
+(`selectors_reports.export_rows`) that are also among the warnings they can open (`selectors.warnings_visible`),
+so a district centre's file never lists a yellow warning still being handled at a school. The file itself is
+written by the one export writer (runxin/exports/writer.py): formula-safe cells, the requester's line first,
+an audit.Export row."""
+
+from datetime import datetime
+
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from . import states
+from . import selectors, selectors_reports, states
 from .models import Warning
 
 # (field, meaning) in the order of the CSV columns. Keep in step with docs/provincial-export.md.
@@ -53,6 +62,17 @@ FIELDS = [
 NEVER_EXPORTED = frozenset({"reported_by", "reporter", "reporter_name", "raised_by", "summary", "reports"})
 
 TIER_CODES = {states.CLASS: "class", states.SCHOOL: "school", states.DISTRICT: "district", states.CITY: "city"}
+
+
+def provincial_rows(user, *, since: datetime | None = None, until: datetime | None = None) -> QuerySet[Warning]:
+    """The warnings this user exports: their export reach, narrowed to the warnings they can open."""
+    return selectors_reports.export_rows(user, since=since, until=until).filter(
+        pk__in=selectors.warnings_visible(user).values("pk"))
+
+
+def csv_row(record: dict) -> list:
+    """One CSV line's values in FIELDS order; no value is an empty cell."""
+    return ["" if record[name] is None else record[name] for name, _doc in FIELDS]
 
 
 def provincial_status(state: str) -> str:

@@ -1,16 +1,16 @@
 """Files the import hands out: the blank templates and the rejected rows with their reasons.
 
-No cell of a file we hand out may start a formula: a value beginning with = + - @ (or a tab or carriage
-return) gets an apostrophe in front, so a spreadsheet shows it as text (CSV injection).
+No cell of a file we hand out may start a formula: the rejected rows go through the one export writer
+(runxin/exports/writer.py), which puts an apostrophe before = + - @ (or a tab, CR, LF) and names the requester.
 """
 
-import csv
 import io
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 from django.utils.translation import gettext as _
+
+from runxin.exports import writer
 
 from . import problems as problem_files
 from .columns import STUDENTS, locate_header
@@ -19,7 +19,7 @@ from .reading import RowSource
 from .selectors import problem_reason
 from .services import problems_path
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = writer.FORMULA_START
 
 STUDENT_TEMPLATE_HEADER = [
     "学籍号", "姓名", "性别", "出生日期", "身份证件类型", "身份证件号", "班级", "就读方式", "是否留守儿童",
@@ -34,9 +34,7 @@ STAFF_TEMPLATE_HEADER = ["姓名", "工号/用户名", "手机", "角色", "任�
 STAFF_TEMPLATE_EXAMPLE = ["陈老师", "t20260101", "13700001111", "班主任", "七年级(3)班"]
 
 
-def safe_cell(value) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+safe_cell = writer.safe_text  # the templates' cells are ours; the rule lives in the writer
 
 
 def template_workbook(kind: str) -> bytes:
@@ -117,28 +115,23 @@ def rejected_rows(batch: ImportBatch) -> Iterator[tuple[list[str], int | None, l
             wanted = next(pending, None)
 
 
-def rejected_csv(batch: ImportBatch) -> Iterator[bytes]:
-    """UTF-8 with a BOM (Excel opens it correctly), header first, then each rejected row."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    yield "\ufeff".encode()
-    for cells, line, reasons in rejected_rows(batch):
-        first = [_("File line"), *cells, _("Reasons")] if line is None else [line, *cells, "; ".join(reasons)]
-        writer.writerow([safe_cell(c) for c in first])
-        yield buffer.getvalue().encode("utf-8")
-        buffer.seek(0)
-        buffer.truncate()
+def _rejected_lines(batch: ImportBatch) -> tuple[list, Iterator[list]]:
+    """The header (file line, the file's own columns, reasons) and the rows, for the writer."""
+    lines = rejected_rows(batch)
+    header_cells, _line, _reasons = next(lines)
+    header = [_("File line"), *header_cells, _("Reasons")]
+    return header, ([line, *cells, "; ".join(reasons)] for cells, line, reasons in lines)
 
 
-def rejected_xlsx(batch: ImportBatch) -> Path:
-    from openpyxl import Workbook
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(_("Rejected rows"))
-    for cells, line, reasons in rejected_rows(batch):
-        first = [_("File line"), *cells, _("Reasons")] if line is None else [line, *cells, "; ".join(reasons)]
-        sheet.append([c if isinstance(c, int) else safe_cell(c) for c in first])
-    handle = tempfile.NamedTemporaryFile(suffix=".xlsx", delete=False)  # noqa: SIM115 - the response streams it
-    handle.close()
-    book.save(handle.name)
-    return Path(handle.name)
+def rejected_response(request, batch: ImportBatch, fmt: str):
+    """The rejected rows with their reasons as CSV or xlsx, through the one export writer: every cell
+    formula-safe, the requester named in the file, the download recorded in audit.Export. The caller has
+    checked that request.user may see the batch."""
+    export = writer.start(request, kind="imports.rejected_rows", title=_("Rejected rows"), file_format=fmt,
+                          filters={"batch": batch.pk, "file": batch.original_name})
+    header, rows = _rejected_lines(batch)
+    stem = batch.original_name.rsplit(".", 1)[0]
+    if fmt == "csv":
+        return writer.csv_response(export, header, rows, filename=f"{stem}-rejected.csv")
+    return writer.xlsx_response(export, [writer.Sheet(title=_("Rejected rows"), header=header, rows=rows)],
+                                filename=f"{stem}-rejected.xlsx")

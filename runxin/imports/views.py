@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -89,21 +89,7 @@ def batch_rejected(request, batch_id: int, fmt: str):
     batch = selectors.batch_or_404(request.user, batch_id)
     if fmt not in ("csv", "xlsx") or not batch.rejected or not batch.problems_file:
         raise Http404("Nothing was rejected")
-    stem = batch.original_name.rsplit(".", 1)[0]
-    if fmt == "csv":
-        response = StreamingHttpResponse(exports.rejected_csv(batch), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = _attachment(f"{stem}-rejected.csv")
-        return response
-    path = exports.rejected_xlsx(batch)
-    handle = open(path, "rb")  # noqa: SIM115 - FileResponse closes it
-    path.unlink()  # the open handle keeps the data until the response is sent
-    return FileResponse(handle, as_attachment=True, filename=f"{stem}-rejected.xlsx")
-
-
-def _attachment(filename: str) -> str:
-    from urllib.parse import quote
-
-    return f"attachment; filename=\"rejected.csv\"; filename*=UTF-8''{quote(filename)}"
+    return exports.rejected_response(request, batch, fmt)
 
 
 @signed_in

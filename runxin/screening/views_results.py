@@ -5,11 +5,13 @@ import json
 
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from runxin.access import roles
 from runxin.access.decorators import requires
 from runxin.access.models import ReadEvent
 from runxin.access.read_audit import client_ip, record_read
+from runxin.exports import writer
 from runxin.front.converters import BIGINT_MAX
 
 from . import excel, selectors
@@ -121,8 +123,8 @@ def export_xlsx(request, campaign_id: int):
                   record_id=str(s.pk), remote_addr=client_ip(request), path=request.get_full_path()[:300])
         for s in rows
     ])
-    body = excel.results_workbook(campaign, rows, language=lang())
-    response = HttpResponse(body, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = f'attachment; filename="screening-{campaign.pk}.xlsx"'
-    return response
+    export = writer.start(request, kind="screening.results", title=f"{_('Screening results')} · {campaign.name}",
+                          file_format="xlsx", filters={"campaign": campaign.pk})
+    return writer.xlsx_response(export, [excel.results_sheet(campaign, rows, language=lang())],
+                                filename=f"screening-{campaign.pk}.xlsx")
 

@@ -27,10 +27,17 @@ def _body(response) -> str:
     return b"".join(response.streaming_content).decode("utf-8")
 
 
+def _csv_rows(response) -> list[dict]:
+    """The CSV's records: its first line names the requester ("# 导出人: …", docs/provincial-export.md)."""
+    lines = _body(response).lstrip("\ufeff").split("\r\n", 1)
+    assert lines[0].startswith("# ")
+    return list(csv.DictReader(io.StringIO(lines[1])))
+
+
 def test_csv_has_the_documented_columns(warnings, client_for):
     response = client_for(warnings.city_centre).get(reverse("alerts:export_file", args=["csv"]))
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(_body(response).lstrip("\ufeff"))))
+    rows = _csv_rows(response)
     assert list(rows[0]) == [name for name, _doc in FIELDS]
     by_number = {r["student_number"]: r for r in rows}
     red = by_number[warnings.a1.student_number]
@@ -65,7 +72,8 @@ def test_a_peer_reporter_is_never_exported(world, frozen, client_for):
     from runxin.alerts.export import NEVER_EXPORTED
 
     # The committee member (a student of class 1, 李二) reports a classmate; nothing in the export names them.
-    intake.peer_report(actor=world.committee, classmate_name="张一", summary="Talks about disappearing.")
+    # The risk phrase makes it red, which the city centre may open (an export lists only what its requester may open).
+    intake.peer_report(actor=world.committee, classmate_name="张一", summary="活着没意思. Talks about disappearing.")
     client = client_for(world.city_centre)
     csv_text = _body(client.get(reverse("alerts:export_file", args=["csv"])))
     data = json.loads(_body(client.get(reverse("alerts:export_file", args=["json"]))))
@@ -78,8 +86,10 @@ def test_a_peer_reporter_is_never_exported(world, frozen, client_for):
     assert not NEVER_EXPORTED & {name for name, _doc in FIELDS}
 
 
-def test_dismissed_warnings_are_marked(world, frozen, client_for):
-    warning = intake.warning_report(actor=world.psych, student=world.b1, source="observation", summary="x")
+def test_dismissed_warnings_are_marked(world, frozen, client_for, levels):
+    # Red, so that the city centre may open it (an export lists only warnings its requester may open).
+    warning = intake.warning_report(actor=world.psych, student=world.b1, source="observation", summary="x",
+                                    level=levels["red"])
     warning = services.warning_acknowledge(warning=warning, actor=world.psych)
     services.warning_assess(warning=warning, actor=world.psych, confirm=False, reason="No risk.")
     services.warning_raise_from_screening(student=world.a1, result_id="1", suggested_level="critical", reasons=[],
@@ -88,8 +98,7 @@ def test_dismissed_warnings_are_marked(world, frozen, client_for):
     data = json.loads(_body(client.get(reverse("alerts:export_file", args=["json"]))))
     marks = {w["student_name"]: (w["status"], w["dismissed"]) for w in data["warnings"]}
     assert marks == {"王三": ("dismissed", True), "张一": ("current", False)}
-    rows = list(csv.DictReader(io.StringIO(_body(client.get(
-        reverse("alerts:export_file", args=["csv"]))).lstrip("\ufeff"))))
+    rows = _csv_rows(client.get(reverse("alerts:export_file", args=["csv"])))
     assert list(rows[0])[-1] == "dismissed"
     assert {r["student_name"]: r["dismissed"] for r in rows} == {"王三": "True", "张一": "False"}
 

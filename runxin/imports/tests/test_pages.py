@@ -75,7 +75,8 @@ def test_rejected_rows_download_as_csv_and_xlsx_with_reasons_and_no_formulas(wor
     batch = ImportBatch.objects.get()
     response = client.get(reverse("imports:batch_rejected", args=[batch.pk, "csv"]))
     text = b"".join(response.streaming_content).decode("utf-8-sig")
-    rows = list(csv.reader(io.StringIO(text)))
+    requester, *rows = list(csv.reader(io.StringIO(text)))  # the first line names who downloaded it
+    assert requester[0].startswith("# ") and "psych" in requester[0]
     assert rows[0][1:-1] == NATIONAL_HEADER and len(rows) == 2
     assert rows[1][0] == "3" and rows[1][2] == "'=HYPERLINK(\"http://x\")"
     assert "unknown sex code 9" in rows[1][-1] and "性别 (C)" in rows[1][-1]
