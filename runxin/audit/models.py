@@ -26,3 +26,22 @@ class Export(models.Model):
     def __str__(self) -> str:
         at = timezone.localtime(self.at) if self.at else None
         return f"{self.get_file_format_display()} · {at:%Y-%m-%d %H:%M}" if at else self.get_file_format_display()
+
+
+class ChainCheckpoint(models.Model):
+    """Where an audit table's hash chain continues after a retention purge removed its oldest rows: the last
+    removed row's position and hash (see `chain.py`). Written only by `runxin audit-purge` as the owner role;
+    append-only like the rows it stands for."""
+
+    table_name = models.CharField(max_length=63)
+    seq = models.BigIntegerField()
+    chain_hash = models.CharField(max_length=64)
+    rows_removed = models.BigIntegerField()
+    cutoff = models.DateTimeField()
+    at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["table_name", "seq"], name="audit_checkpoint_table_seq")]
+
+    def __str__(self) -> str:
+        return f"{self.table_name} through {self.seq}"
