@@ -28,10 +28,25 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from runxin.screening.core.codesystems import (
+    LEGACY_ANSWERS_PREFIX,
+    answers_system,
+    is_own_answers_system,
+    questionnaire_url,
+    scores_system,
+)
 from runxin.screening.core.conditions import AllOf, AnswerIs, AnyOf, Condition, Unanswered
 from runxin.screening.core.decimals import number
-from runxin.screening.core.definition import SCHEMA, InstrumentDefinition, Item, LocalizedText, Option
+from runxin.screening.core.definition import (
+    SCHEMA,
+    InstrumentDefinition,
+    Item,
+    LocalizedText,
+    Option,
+    text_in,
+)
 from runxin.screening.core.fhir_shape import ShapeChecker, found, numeric_string
+from runxin.screening.core.narrative import narrative
 from runxin.screening.core.result import ScoreResult
 from runxin.screening.core.scoring import check_answers
 from runxin.screening.core.validation import ID_PATTERN, DefinitionError, parse_definition
@@ -52,7 +67,7 @@ VALIDITY_EXT = f"{RUNXIN}:StructureDefinition:validity"
 OUTCOME_EXT = f"{RUNXIN}:StructureDefinition:outcome"
 FLAG_EXT = f"{RUNXIN}:StructureDefinition:flag"
 ANSWER_EXPECTED_EXT = f"{RUNXIN}:StructureDefinition:answer-expected"
-CODE_SYSTEM_PREFIX = f"{RUNXIN}:CodeSystem:"
+CODE_SYSTEM_PREFIX = LEGACY_ANSWERS_PREFIX
 
 # Parts of our format that FHIR elements carry; everything else travels in RULES_EXT.
 _NATIVE_KEYS = ("schema", "code", "version", "title", "instructions", "coding", "option_sets", "items")
@@ -77,15 +92,20 @@ class ImportedQuestionnaire:
 # -- validation --------------------------------------------------------------------------------------
 
 
+VALIDATED = ("Questionnaire", "QuestionnaireResponse", "Observation", "RiskAssessment", "CodeSystem",
+             "NamingSystem", "Bundle")
+
+
 def validate_r4(resource: Mapping[str, Any]) -> None:
-    """Raise FhirError unless `resource` is a structurally valid R4 Questionnaire or QuestionnaireResponse.
+    """Raise FhirError unless `resource` is a structurally valid R4 resource of a kind runxin writes
+    (`VALIDATED`); a Bundle's entries are each validated as their own type too.
 
-    Checked with the fhir.resources R4B models (see the module docstring for why R4B stands for R4).
+    Checked with the fhir.resources R4B models (see the module docstring for why R4B stands for R4; the
+    same holds for Observation, RiskAssessment, CodeSystem, NamingSystem and Bundle).
     """
-    from fhir.resources.R4B.questionnaire import Questionnaire
-    from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
+    from fhir.resources.R4B import get_fhir_model_class
 
-    models = {"Questionnaire": Questionnaire, "QuestionnaireResponse": QuestionnaireResponse}
+    models = {name: get_fhir_model_class(name) for name in VALIDATED}
     model = models.get(str(resource.get("resourceType")))
     if model is None:
         raise FhirError([f"resourceType: expected one of {', '.join(models)}"])
@@ -93,17 +113,15 @@ def validate_r4(resource: Mapping[str, Any]) -> None:
         model.model_validate(dict(resource))
     except ValueError as exc:  # pydantic's ValidationError is a ValueError
         raise FhirError([f"{resource['resourceType']} is not valid FHIR R4: {exc}"]) from exc
+    for entry in resource.get("entry", []) if resource.get("resourceType") == "Bundle" else ():
+        validate_r4(entry["resource"])
 
 
 # -- export ------------------------------------------------------------------------------------------
 
 
-def questionnaire_url(definition: InstrumentDefinition) -> str:
-    return f"{RUNXIN}:Questionnaire:{definition.code}"
-
-
-def _code_system(definition: InstrumentDefinition) -> str:
-    return f"{CODE_SYSTEM_PREFIX}{definition.code}"
+def _code_system(definition: InstrumentDefinition, base: str | None) -> str:
+    return answers_system(definition, base)
 
 
 def _text_element(text: LocalizedText, primary: str, key: str) -> dict:
@@ -118,15 +136,16 @@ def _text_element(text: LocalizedText, primary: str, key: str) -> dict:
     return element
 
 
-def _option_coding(definition: InstrumentDefinition, option: Option) -> dict:
-    coding = {"system": option.system or _code_system(definition), "code": option.value}
+def _option_coding(definition: InstrumentDefinition, option: Option, base: str | None) -> dict:
+    coding = {"system": option.system or _code_system(definition, base), "code": option.value}
     return coding | _text_element(option.label, definition.primary_language, "display")
 
 
-def _enable_when(definition: InstrumentDefinition, condition: Condition) -> tuple[list[dict], str | None]:
+def _enable_when(definition: InstrumentDefinition, condition: Condition,
+                 base: str | None) -> tuple[list[dict], str | None]:
     """enableWhen entries and enableBehavior for an ask_if; only answer and unanswered tests map to FHIR."""
     if isinstance(condition, AnyOf | AllOf):
-        parts = [_enable_when(definition, c) for c in condition.conditions]
+        parts = [_enable_when(definition, c, base) for c in condition.conditions]
         if any(len(entries) != 1 for entries, _ in parts):
             raise FhirError([f"ask_if {condition.to_dict()} nests too deeply for enableWhen"])
         return [entries[0] for entries, _ in parts], "any" if isinstance(condition, AnyOf) else "all"
@@ -142,14 +161,14 @@ def _enable_when(definition: InstrumentDefinition, condition: Condition) -> tupl
                 entry["answerBoolean"] = value == "yes"
             else:
                 option = item.option(value)
-                entry["answerCoding"] = {"system": (option.system if option else None) or _code_system(definition),
+                entry["answerCoding"] = {"system": (option.system if option else None) or _code_system(definition, base),
                                          "code": value}
             entries.append(entry)
         return entries, "any" if len(entries) > 1 else None
     raise FhirError([f"ask_if {condition.to_dict()} cannot be expressed as enableWhen"])
 
 
-def _export_item(definition: InstrumentDefinition, item: Item) -> dict:
+def _export_item(definition: InstrumentDefinition, item: Item, base: str | None) -> dict:
     primary = definition.primary_language
     data: dict[str, Any] = {"linkId": item.fhir_link_id}
     extensions = []
@@ -168,7 +187,7 @@ def _export_item(definition: InstrumentDefinition, item: Item) -> dict:
     data |= _text_element(item.text, primary, "text")
     data["type"] = {"choice": "choice", "yes_no": "boolean", "text": "text"}[item.type]
     if item.ask_if is not None:
-        entries, behavior = _enable_when(definition, item.ask_if)
+        entries, behavior = _enable_when(definition, item.ask_if, base)
         data["enableWhen"] = entries
         if behavior:
             data["enableBehavior"] = behavior
@@ -184,13 +203,17 @@ def _export_item(definition: InstrumentDefinition, item: Item) -> dict:
             if score is not None:
                 # The score the answer contributes, reverse scoring applied, as any FHIR scorer expects.
                 answer["extension"] = [{"url": ORDINAL_VALUE, "valueDecimal": number(score)}]
-            answer["valueCoding"] = _option_coding(definition, option)
+            answer["valueCoding"] = _option_coding(definition, option, base)
             data["answerOption"].append(answer)
     return data
 
 
-def definition_to_questionnaire(definition: InstrumentDefinition) -> dict:
-    """The definition as a validated FHIR R4 Questionnaire (JSON dict)."""
+def definition_to_questionnaire(definition: InstrumentDefinition, *, base: str | None = None) -> dict:
+    """The definition as a validated FHIR R4 Questionnaire (JSON dict), with a generated narrative.
+
+    With `base` (the site's URL) the Questionnaire's `url` and the answer CodeSystem are the resolvable
+    canonical URLs the site serves; without it, runxin URNs (see codesystems.py).
+    """
     primary = definition.primary_language
     rules = {k: v for k, v in definition.to_dict().items() if k not in _NATIVE_KEYS}
     resource: dict[str, Any] = {
@@ -198,7 +221,8 @@ def definition_to_questionnaire(definition: InstrumentDefinition) -> dict:
         "id": definition.code,
         "extension": [{"url": RULES_EXT, "valueString": json.dumps(rules, ensure_ascii=False, sort_keys=True)}],
         "language": primary,
-        "url": questionnaire_url(definition),
+        "text": _questionnaire_narrative(definition),
+        "url": questionnaire_url(definition, base),
         "version": definition.version,
         "name": "".join(ch if ch.isalnum() else "_" for ch in definition.code.upper()),
     }
@@ -210,16 +234,30 @@ def definition_to_questionnaire(definition: InstrumentDefinition) -> dict:
     if definition.instructions:
         link_id = f"{definition.code}.instructions"
         items.append({"linkId": link_id, **_text_element(definition.instructions, primary, "text"), "type": "display"})
-    items.extend(_export_item(definition, item) for item in definition.items)
+    items.extend(_export_item(definition, item, base) for item in definition.items)
     resource["item"] = items
     validate_r4(resource)
     return resource
 
 
-def result_to_questionnaire_response(definition: InstrumentDefinition, answers: Mapping[str, object],
-                                     subject_reference: str, authored: datetime, result: ScoreResult) -> dict:
-    """A validated FHIR R4 QuestionnaireResponse holding the answers and, in runxin extensions, the scores.
+def _questionnaire_narrative(definition: InstrumentDefinition) -> dict:
+    primary = definition.primary_language
+    rows = [(item.number or "", text_in(item.text, primary),
+             " / ".join(text_in(o.label, primary) for o in item.options) if item.type == "choice" else
+             {"yes_no": "yes / no", "text": "text"}.get(item.type, ""))
+            for item in definition.items]
+    return narrative(f"{text_in(definition.title, primary)} ({definition.code} {definition.version})",
+                     paragraphs=[text_in(definition.instructions, primary) if definition.instructions else ""],
+                     table=(("#", "Question", "Answers"), rows))
 
+
+def result_to_questionnaire_response(definition: InstrumentDefinition, answers: Mapping[str, object],
+                                     subject_reference: str | Mapping[str, Any], authored: datetime,
+                                     result: ScoreResult, *, base: str | None = None) -> dict:
+    """A validated FHIR R4 QuestionnaireResponse holding the answers and, in runxin extensions, the scores
+    (published the standard way by fhir_observations.py), with a generated narrative.
+
+    `subject_reference` is a reference string ("Patient/…") or a whole Reference (with an identifier).
     Answers to items that were not asked are left out (FHIR forbids answers to disabled items), as the
     scoring left them out. `authored` must carry a timezone.
     """
@@ -244,7 +282,7 @@ def result_to_questionnaire_response(definition: InstrumentDefinition, answers: 
         else:
             option = item.option(value)
             assert option is not None  # check_answers guarantees it
-            coding = {"system": option.system or _code_system(definition), "code": value,
+            coding = {"system": option.system or _code_system(definition, base), "code": value,
                       "display": option.label.get(primary) or next(iter(option.label.values()))}
             answer = {"valueCoding": coding}
             score = item.score_for(value)
@@ -252,12 +290,16 @@ def result_to_questionnaire_response(definition: InstrumentDefinition, answers: 
                 answer = {"extension": [{"url": ORDINAL_VALUE, "valueDecimal": number(score)}]} | answer
         items.append({"linkId": item.fhir_link_id, "text": item.text.get(primary) or next(iter(item.text.values())),
                       "answer": [answer]})
+    subject = {"reference": subject_reference} if isinstance(subject_reference, str) else dict(subject_reference)
+    rows = [(entry["text"], _answer_text(entry["answer"][0])) for entry in items]
     resource: dict[str, Any] = {
         "resourceType": "QuestionnaireResponse",
-        "extension": _result_extensions(definition, result),
-        "questionnaire": f"{questionnaire_url(definition)}|{definition.version}",
+        "text": narrative(f"{text_in(definition.title, primary)}: {authored.isoformat()}",
+                          table=(("Question", "Answer"), rows)),
+        "extension": _result_extensions(definition, result, base),
+        "questionnaire": f"{questionnaire_url(definition, base)}|{definition.version}",
         "status": "completed",
-        "subject": {"reference": subject_reference},
+        "subject": subject,
         "authored": authored.isoformat(),
         "item": items,
     }
@@ -265,7 +307,15 @@ def result_to_questionnaire_response(definition: InstrumentDefinition, answers: 
     return resource
 
 
-def _result_extensions(definition: InstrumentDefinition, result: ScoreResult) -> list[dict]:
+def _answer_text(answer: Mapping[str, Any]) -> str:
+    if "valueCoding" in answer:
+        return str(answer["valueCoding"].get("display") or answer["valueCoding"]["code"])
+    if "valueBoolean" in answer:
+        return "yes" if answer["valueBoolean"] else "no"
+    return str(answer.get("valueString", ""))
+
+
+def _result_extensions(definition: InstrumentDefinition, result: ScoreResult, base: str | None) -> list[dict]:
     extensions: list[dict] = [{"url": VALIDITY_EXT, "valueCode": result.validity}]
     for scale in result.scales:
         parts: list[dict] = [{"url": "scale", "valueCode": scale.id}]
@@ -274,7 +324,7 @@ def _result_extensions(definition: InstrumentDefinition, result: ScoreResult) ->
                 parts.append({"url": key, "valueDecimal": getattr(scale, key)})
         if scale.band is not None:
             parts.append({"url": "band", "valueCoding": {
-                "system": f"{_code_system(definition)}:bands:{scale.id}", "code": scale.band.code,
+                "system": scores_system(definition, base), "code": f"{scale.id}.{scale.band.code}",
                 "display": scale.band.label.get("en") or next(iter(scale.band.label.values()))}})
             parts.append({"url": "level", "valueCode": scale.band.level})
         extensions.append({"url": SCALE_SCORE_EXT, "extension": parts})
@@ -369,6 +419,7 @@ def _safe_ids(link_ids: Sequence[str]) -> dict[str, str]:
 class _Importer:
     def __init__(self, questionnaire: Mapping[str, Any], value_sets: Iterable[Mapping[str, Any]]) -> None:
         self.primary: str = questionnaire.get("language") or "en"
+        self.url: str | None = questionnaire.get("url") if isinstance(questionnaire.get("url"), str) else None
         self.problems: list[str] = []
         self.notes: list[str] = []
         self.texts: list[LocalizedText] = []  # every text built, to fill in missing languages at the end
@@ -420,8 +471,12 @@ class _Importer:
                 if designation.get("language") and designation.get("value"):
                     label[designation["language"]] = designation["value"]
             self.texts.append(label)
-            options.append(_option_json(concept["code"], system, label, _score_of(concept)))
+            options.append(_option_json(concept["code"], self.own(system), label, _score_of(concept)))
         return options
+
+    def own(self, system: str | None) -> str | None:
+        """None for our own answers CodeSystem (the option's code is then a plain value), else the system."""
+        return None if system and is_own_answers_system(system, self.url) else system
 
     def answer_options(self, item: Mapping[str, Any], path: str) -> list[dict]:
         options = []
@@ -436,7 +491,7 @@ class _Importer:
                 label = self.text(coding, "display")
                 if not label:
                     label[self.primary] = coding.get("code", "")
-                options.append(_option_json(coding.get("code"), system, label, _score_of(answer, coding)))
+                options.append(_option_json(coding.get("code"), self.own(system), label, _score_of(answer, coding)))
             elif "valueString" in answer or "valueInteger" in answer:
                 value = str(answer.get("valueString", answer.get("valueInteger")))
                 label = {self.primary: value}
@@ -458,7 +513,7 @@ def _option_json(code: Any, system: str | None, label: LocalizedText, score: Dec
     option: dict[str, Any] = {"value": code, "label": label}
     if score is not None:
         option["score"] = number(score)
-    if system and not system.startswith(CODE_SYSTEM_PREFIX):
+    if system:
         option["system"] = system
     return option
 
