@@ -238,7 +238,16 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "润心 runxin integration API",
-    "DESCRIPTION": "Roster and staff sync, warnings and screening summaries, hospital feedback. See docs/api.md.",
+    "DESCRIPTION": (
+        "For integrations, with the token of an integration account (its role and org unit decide what it reads, "
+        "as for a person). Roster and staff sync (学籍系统): /students/ and /import-batches/ (the import page's "
+        "own check and import). Provincial platform: /warnings/ as provincial-export records, "
+        "/screening/campaigns/{id}/summary/. Hospitals: /referrals/ lists warnings with a referral recorded and "
+        "/warnings/{id}/hospital-feedback/ enters the hospital's feedback as a hospital report. Not there yet: a "
+        "referral record (which hospital a case went to) and reads for the hospital role itself, which reaches "
+        "no student; a centre-scoped account speaks for the hospital. Lists page by id without a count: follow "
+        "`next`. Every call is logged; reads of identified data are audited."
+    ),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
