@@ -19,11 +19,11 @@ SITE_URL = envstr("SITE_URL", "http://127.0.0.1:8000")
 DEMO_MODE = envbool("RUNXIN_DEMO", False)
 SECOND_FACTOR_WAIVED = envbool("RUNXIN_WAIVE_SECOND_FACTOR", DEMO_MODE)
 
-INSTALLED_APPS = [
 # SECRET_KEY signs sessions and the questionnaire pass: outside the demo and DEBUG the server refuses to start
 # without a real one. SECRET_KEY_FALLBACKS (comma-separated) keeps old keys valid while rotating.
 SECRET_KEY, SECRET_KEY_FALLBACKS = secret_keys(allow_dev_key=DEBUG or DEMO_MODE)
 
+INSTALLED_APPS = [
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
