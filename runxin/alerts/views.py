@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from runxin.access import roles, scope
-from runxin.access.decorators import requires
+from runxin.access.decorators import audited_read, requires
 from runxin.access.read_audit import record_read
 from runxin.notify import selectors as notify_selectors
 from runxin.people.models import Student
@@ -116,6 +116,7 @@ def _detail_context(request, warning: Warning) -> dict:
 
 
 @requires(roles.ALERT_QUEUE)
+@audited_read
 def warning_detail(request, warning_id: int):
     warning = selectors.warning_or_404(request.user, warning_id)
     record_read(user=request.user, student=warning.student, record_type="alerts.warning", record_id=warning.pk,
@@ -195,6 +196,7 @@ def _run_action(action: str, *, warning: Warning, actor, post) -> tuple[Warning,
 
 @require_POST
 @requires(roles.ALERT_QUEUE)
+@audited_read
 def warning_action(request, warning_id: int, action: str):
     if action not in ACTIONS:
         raise Http404("No such action")

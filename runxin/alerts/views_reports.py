@@ -10,9 +10,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from runxin.access import roles, scope
-from runxin.access.decorators import requires
-from runxin.access.models import ReadEvent
-from runxin.access.read_audit import client_ip
+from runxin.access.decorators import audited_read, requires
+from runxin.access.read_audit import record_reads
 from runxin.exports import writer
 
 from . import clock, daily, forms
@@ -105,12 +104,7 @@ def _bad_parameter(request, error: BadParameter):
 def _audit_rows(request, student_ids, record_type: str, purpose: str) -> None:
     """One read-audit row per student listed (bulk: reports and exports list many students at once). The
     lists come from the user's ordinary scope, so none of these reads is a break-glass read."""
-    path = request.get_full_path()[:300]
-    ReadEvent.objects.bulk_create([
-        ReadEvent(user=request.user, student_id=sid, record_type=record_type, purpose=purpose[:200],
-                  via_break_glass=False, remote_addr=client_ip(request), path=path)
-        for sid in dict.fromkeys(student_ids)
-    ], batch_size=2000)
+    record_reads(user=request.user, students=student_ids, record_type=record_type, request=request, purpose=purpose)
 
 
 def _daily_report(request, unit_id: int):
@@ -136,6 +130,7 @@ def daily_home(request):
 
 
 @requires(roles.ALERT_DAILY_REPORT)
+@audited_read
 def daily_report(request, unit_id: int):
     try:
         unit, day, report, show_names = _daily_report(request, unit_id)
@@ -170,6 +165,7 @@ def daily_report(request, unit_id: int):
 
 
 @requires(roles.ALERT_DAILY_REPORT)
+@audited_read
 def daily_report_pdf(request, unit_id: int):
     try:
         unit, day, report, show_names = _daily_report(request, unit_id)
@@ -215,6 +211,7 @@ def export_home(request):
 
 
 @requires(roles.ALERT_EXPORT)
+@audited_read
 def export_file(request, fmt: str):
     """Warnings for the provincial crisis platform as CSV or JSON (format: docs/provincial-export.md): only the
     warnings the requester may open, written by the one export writer, audited, naming the requester."""

@@ -3,7 +3,7 @@ from django.shortcuts import render
 from django.utils.translation import get_language
 
 from runxin.access import roles
-from runxin.access.decorators import requires
+from runxin.access.decorators import audited_read, requires
 from runxin.access.read_audit import record_read
 from runxin.alerts import intake as alert_intake
 from runxin.alerts import selectors as alert_selectors
@@ -62,6 +62,7 @@ def class_options(request):
 
 
 @requires(roles.STUDENT_ROSTER)
+@audited_read
 def student_detail(request, student_id: int):
     student, perms = selectors.student_detail(request.user, student_id)
     sees_profile = roles.STUDENT_PROFILE in perms

@@ -8,9 +8,8 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from runxin.access import roles
-from runxin.access.decorators import requires
-from runxin.access.models import ReadEvent
-from runxin.access.read_audit import client_ip, record_read
+from runxin.access.decorators import audited_read, requires
+from runxin.access.read_audit import record_read, record_reads
 from runxin.exports import writer
 from runxin.front.converters import BIGINT_MAX
 
@@ -41,12 +40,15 @@ def _page_number(value) -> int:
 
 
 @requires(roles.SCREENING_RESULTS)
+@audited_read
 def results_list(request, campaign_id: int):
     campaign = selectors.campaign_or_404(request.user, campaign_id, roles.SCREENING_RESULTS)
     class_id = _int(request.GET.get("class"))
     attention = request.GET.get("attention") == "1"
     page = selectors.results_page(request.user, campaign, class_id=class_id, attention=attention,
                                   number=_page_number(request.GET.get("page")))
+    record_reads(user=request.user, students=[(s.target.student_id, s.pk) for s in page.rows],
+                 record_type="screening.results_list", request=request)
     rows = []
     for submission in page.rows:
         by_code = {r.instrument_code: r for r in submission.results.all()}
@@ -65,6 +67,7 @@ def results_list(request, campaign_id: int):
 
 
 @requires(roles.SCREENING_RESULTS)
+@audited_read
 def result_detail(request, submission_id: int):
     submission = selectors.submission_or_404(request.user, submission_id)
     student = submission.target.student
@@ -77,6 +80,7 @@ def result_detail(request, submission_id: int):
 
 
 @requires(roles.SCREENING_RESULTS)
+@audited_read
 def result_fhir(request, submission_id: int, result_id: int):
     """One result as a FHIR R4 QuestionnaireResponse (answers plus scores in runxin extensions)."""
     submission = selectors.submission_or_404(request.user, submission_id)
@@ -114,15 +118,13 @@ def summary(request, campaign_id: int):
 
 
 @requires(roles.SCREENING_RESULTS)
+@audited_read
 def export_xlsx(request, campaign_id: int):
     campaign = selectors.campaign_or_404(request.user, campaign_id, roles.SCREENING_RESULTS)
     rows = list(selectors.export_rows(request.user, campaign))
-    # An export reads every student in it: one read-audit row each (in one INSERT), as record_read would write.
-    ReadEvent.objects.bulk_create([
-        ReadEvent(user=request.user, student_id=s.target.student_id, record_type="screening.export",
-                  record_id=str(s.pk), remote_addr=client_ip(request), path=request.get_full_path()[:300])
-        for s in rows
-    ])
+    # An export reads every student in it: one read-audit row each.
+    record_reads(user=request.user, students=[(s.target.student_id, s.pk) for s in rows],
+                 record_type="screening.export", request=request)
     export = writer.start(request, kind="screening.results", title=f"{_('Screening results')} · {campaign.name}",
                           file_format="xlsx", filters={"campaign": campaign.pk})
     return writer.xlsx_response(export, [excel.results_sheet(campaign, rows, language=lang())],
