@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views_campaigns, views_instruments, views_results, views_student
+from . import views_campaigns, views_fhir, views_instruments, views_results, views_student
 
 app_name = "screening"
 urlpatterns = [
@@ -25,6 +25,9 @@ urlpatterns = [
     path("campaigns/<id:campaign_id>/export.xlsx", views_results.export_xlsx, name="export_xlsx"),
     path("results/<id:submission_id>/", views_results.result_detail, name="result_detail"),
     path("results/<id:submission_id>/fhir/<id:result_id>.json", views_results.result_fhir, name="result_fhir"),
+    # The same result as a Bundle: QuestionnaireResponse, an Observation per score, RiskAssessment (docs/fhir.md)
+    path("results/<id:submission_id>/fhir/<id:result_id>.bundle.json", views_results.result_fhir,
+         {"bundle": True}, name="result_fhir_bundle"),
     # Staff: instruments (量表)
     path("instruments/", views_instruments.instrument_list, name="instrument_list"),
     path("instruments/upload/", views_instruments.instrument_upload, name="instrument_upload"),
@@ -33,6 +36,12 @@ urlpatterns = [
     path("instruments/<id:version_id>/delete/", views_instruments.instrument_delete, name="instrument_delete"),
     path("instruments/<id:version_id>/download/<str:fmt>/", views_instruments.instrument_download,
          name="instrument_download"),
+    # Canonical FHIR resources (definitions and code lists, no personal data; docs/fhir.md)
+    path("fhir/Questionnaire/<str:reference>", views_fhir.questionnaire, name="fhir_questionnaire"),
+    path("fhir/CodeSystem/<str:name>", views_fhir.code_system, name="fhir_code_system"),
+    path("fhir/CodeSystem/<str:code>/<str:part>", views_fhir.instrument_code_system,
+         name="fhir_instrument_code_system"),
+    path("fhir/NamingSystem/<str:name>", views_fhir.naming_system, name="fhir_naming_system"),
     # Students: sign in with a code or an account, then answer
     path("c/", views_student.code_entry, name="code_entry"),
     path("c/<str:code>/", views_student.code_landing, name="code_landing"),

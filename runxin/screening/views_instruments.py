@@ -16,6 +16,7 @@ from . import selectors, services
 from .core.definition import text_in
 from .core.fhir import definition_to_questionnaire
 from .core.publishing import publish_problems
+from .fhir_publish import site_base
 from .forms import TryForm, UploadForm
 from .i18n import lang
 from .models import InstrumentVersion
@@ -131,10 +132,11 @@ def instrument_delete(request, version_id: int):
 
 @requires(roles.INSTRUMENTS_MANAGE)
 def instrument_download(request, version_id: int, fmt: str):
-    """The stored definition (runxin JSON) or its FHIR R4 Questionnaire."""
+    """The stored definition (runxin JSON) or its FHIR R4 Questionnaire (canonical URLs on this site; once
+    published, the Questionnaire's `url` serves the same resource: views_fhir.questionnaire)."""
     version = _version_or_404(version_id)
     if fmt == "fhir":
-        data = definition_to_questionnaire(services.definition_of(version))
+        data = definition_to_questionnaire(services.definition_of(version), base=site_base())
         name, content_type = f"{version.instrument.code}-{version.version}.questionnaire.json", "application/fhir+json"
     else:
         data = version.definition

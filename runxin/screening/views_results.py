@@ -15,7 +15,9 @@ from runxin.front.converters import BIGINT_MAX
 
 from . import excel, selectors
 from .core.fhir import result_to_questionnaire_response
+from .core.fhir_observations import result_bundle
 from .core.scoring import score
+from .fhir_publish import site_base, subject_for
 from .i18n import lang
 from .services import definition_of
 
@@ -81,8 +83,10 @@ def result_detail(request, submission_id: int):
 
 @requires(roles.SCREENING_RESULTS)
 @audited_read
-def result_fhir(request, submission_id: int, result_id: int):
-    """One result as a FHIR R4 QuestionnaireResponse (answers plus scores in runxin extensions)."""
+def result_fhir(request, submission_id: int, result_id: int, bundle: bool = False):
+    """One result as a FHIR R4 QuestionnaireResponse (answers plus scores in runxin extensions), or with
+    `bundle` as a Bundle that adds the scores, bands and critical items the standard way (docs/fhir.md).
+    The subject carries the 学籍号, or with ?subject=pseudonym only a pseudonymous identifier."""
     submission = selectors.submission_or_404(request.user, submission_id)
     result = next((r for r in submission.results.all() if r.pk == result_id), None)
     if result is None:
@@ -93,11 +97,19 @@ def result_fhir(request, submission_id: int, result_id: int):
     answers = (submission.answers or {}).get(result.instrument_code, {})
     elapsed = (submission.elapsed or {}).get(result.instrument_code)
     scored = score(definition, answers, elapsed_seconds=elapsed)  # pure and deterministic: the stored result again
-    resource = result_to_questionnaire_response(
-        definition, answers, f"Patient/runxin-student-{submission.target.student_id}", submission.received_at, scored)
-    resource["id"] = f"runxin-result-{result.pk}"
+    subject = subject_for(request.user, submission.target.student,
+                          pseudonymous=request.GET.get("subject") == "pseudonym")
+    if bundle:
+        resource = result_bundle(definition, answers, scored, subject=subject, authored=submission.received_at,
+                                 resource_id=f"runxin-result-{result.pk}", base=site_base())
+        name = f"result-{result.pk}.bundle.json"
+    else:
+        resource = result_to_questionnaire_response(definition, answers, subject, submission.received_at, scored,
+                                                    base=site_base())
+        resource["id"] = f"runxin-result-{result.pk}"
+        name = f"questionnaire-response-{result.pk}.json"
     response = HttpResponse(json.dumps(resource, ensure_ascii=False, indent=2), content_type="application/fhir+json")
-    response["Content-Disposition"] = f'attachment; filename="questionnaire-response-{result.pk}.json"'
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 
 
