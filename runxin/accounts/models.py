@@ -13,3 +13,35 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.display_name or self.username
+
+
+class PendingGrant(models.Model):
+    """A clinical role (psychology teacher, centre staff) asked for by someone who may not grant it alone (a
+    school leader): it opens nothing until someone at the level above approves it (accounts/grants.py)."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Awaiting approval")
+        APPROVED = "approved", _("Approved")
+        REFUSED = "refused", _("Refused")
+
+    user = models.ForeignKey(User, models.CASCADE, related_name="pending_grants")
+    role = models.CharField(_("role"), max_length=32)
+    org_unit = models.ForeignKey("org.OrgUnit", models.PROTECT, related_name="+")
+    requested_by = models.ForeignKey(User, models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    decided_by = models.ForeignKey(User, models.PROTECT, null=True, blank=True, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=500, blank=True, default="")
+    assignment = models.ForeignKey("people.RoleAssignment", models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["requested_at", "id"]
+        indexes = [models.Index(fields=["state", "requested_at"])]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "role", "org_unit"], condition=models.Q(state="pending"),
+                                    name="one_pending_grant_per_role_unit"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.role} @ {self.org_unit_id} ({self.state})"

@@ -16,7 +16,7 @@ from runxin.org.models import OrgUnit
 from runxin.people.models import MentorPair, RoleAssignment, Student
 
 from . import staff
-from .models import User
+from .models import PendingGrant, User
 
 PAGE_SIZE = 50
 COUNT_CAP = 10_000
@@ -43,7 +43,9 @@ def staff_queryset(user) -> QuerySet[User]:
         any_role = RoleAssignment.objects.filter(user=OuterRef("pk"))
         return User.objects.filter(Exists(staff_role) | ~Exists(any_role))
     inside = reduce(or_, [Q(org_unit__path__startswith=g.unit_path) for g in grants])
-    return User.objects.filter(Exists(staff_role.filter(inside)))
+    # A newcomer whose only role still awaits the level above's approval stays on the asking school's list.
+    waiting = PendingGrant.objects.filter(inside, user=OuterRef("pk"), state=PendingGrant.State.PENDING)
+    return User.objects.filter(Exists(staff_role.filter(inside)) | Exists(waiting))
 
 
 def locked_usernames(usernames) -> set[str]:

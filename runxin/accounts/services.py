@@ -20,15 +20,12 @@ from runxin.access import roles, scope
 from runxin.org.models import OrgUnit
 from runxin.people.models import MentorPair, RoleAssignment, Student
 
-from . import staff
+from . import grants, staff
 from .models import User
+from .staff import StaffError
 
 # No look-alike characters (0/O, 1/l/I): the password is read off a screen and typed once.
 _ALPHABET = "".join(c for c in string.ascii_letters + string.digits if c not in "0O1lI")
-
-
-class StaffError(ValueError):
-    """A refused request; the message says why, in the user's language."""
 
 
 def temporary_password(user: User | None = None) -> str:
@@ -51,15 +48,19 @@ def _active_assignments(user: User) -> list[RoleAssignment]:
             if (a.ends_on is None or a.ends_on >= today)]
 
 
-def _require_account_rights(actor: User, target: User) -> None:
+def _require_account_rights(actor: User, target: User, *, hands_over: bool = False) -> None:
+    """`hands_over`: the action gives the account back to whoever holds its new credentials (a password or
+    second-factor reset, a reactivation), which for clinical staff only the level above may do."""
     if actor.pk == target.pk:
         raise PermissionDenied("own account")
     active = [(a.role, a.org_unit.path if a.org_unit else None) for a in _active_assignments(target)]
     if not staff.governs_account(actor, active):
         raise PermissionDenied("account outside your administration")
+    if hands_over:
+        grants.check_clinical_reset(actor=actor, target=target)
 
 
-def _check_grant(actor: User, target: User | None, role: str, unit: OrgUnit | None) -> None:
+def _check_grant_form(role: str, unit: OrgUnit | None) -> None:
     if role not in staff.STAFF_ROLES:
         raise StaffError(_("Choose a staff role."))
     if unit is None:
@@ -67,28 +68,24 @@ def _check_grant(actor: User, target: User | None, role: str, unit: OrgUnit | No
     if unit.kind not in roles.ROLE_UNIT_KINDS.get(role, set()):
         raise StaffError(_("A %(role)s is not held at a %(kind)s.") % {
             "role": roles.role_label(role), "kind": unit.get_kind_display()})
-    if not staff.may_grant(actor, role, unit):
-        raise PermissionDenied("role or unit outside your administration")
-    if target is not None:
-        if target.pk == actor.pk:
-            raise StaffError(_("You cannot change your own roles; ask another administrator."))
-        held = {a.role for a in _active_assignments(target)}
-        if staff.separation_problem(role, held):
-            raise StaffError(_("Administrator roles (system, security, audit) are held alone, never with another "
-                               "role: end the other roles first."))
 
 
 @transaction.atomic
 def staff_create(*, actor: User, username: str, display_name: str, role: str, unit: OrgUnit, phone: str = "",
                  email: str = "") -> tuple[User, str]:
-    """Create a staff account holding one role, with a temporary password it must change at first sign-in.
-    Returns the user and the password, which is shown once and never stored in clear."""
+    """Create a staff account with one role (granted through accounts/grants.py, so a clinical role asked for
+    by a school leader waits for approval and the account holds nothing meanwhile), with a temporary password
+    it must change at first sign-in. Returns the user and the password (shown once, never stored in clear);
+    `grants.pending_of(user)` tells whether the role waits for approval."""
     username = username.strip()
     if not username:
         raise StaffError(_("Enter a username."))
     if User.objects.filter(username__iexact=username).exists():
         raise StaffError(_("The username %(username)s is taken.") % {"username": username})
-    _check_grant(actor, None, role, unit)
+    _check_grant_form(role, unit)
+    ruling = grants.rule(actor=actor, target=None, role=role, unit=unit)
+    if ruling.refusal:
+        raise grants.GrantRefused(ruling.refusal, role)
     user = User(username=username, display_name=display_name.strip(), phone=phone.strip(), email=email.strip(),
                 must_change_password=True)
     password = temporary_password(user)
@@ -98,27 +95,21 @@ def staff_create(*, actor: User, username: str, display_name: str, role: str, un
             user.save()
     except IntegrityError:  # the same username created a moment ago by someone else
         raise StaffError(_("The username %(username)s is taken.") % {"username": username}) from None
-    RoleAssignment.objects.create(user=user, role=role, org_unit=unit)
+    grants.grant(actor=actor, target=user, role=role, unit=unit, held=set(), student_side=False)
     return user, password
 
 
 @transaction.atomic
-def assignment_add(*, actor: User, target: User, role: str, unit: OrgUnit) -> RoleAssignment:
-    """Give `target` the role at the unit from today (re-opening an earlier assignment of the same role there)."""
-    _check_grant(actor, target, role, unit)
-    existing = RoleAssignment.objects.select_for_update().filter(user=target, role=role, org_unit=unit,
-                                                                student__isnull=True).first()
-    today = timezone.localdate()
-    if existing is not None:
-        if existing.is_active and (existing.ends_on is None or existing.ends_on >= today):
-            raise StaffError(_("%(user)s already holds this role there.") % {"user": target})
-        existing.is_active, existing.starts_on, existing.ends_on = True, today, None
-        existing.save(update_fields=["is_active", "starts_on", "ends_on"])
-        assignment = existing
-    else:
-        assignment = RoleAssignment.objects.create(user=target, role=role, org_unit=unit, starts_on=today)
-    scope.forget(target)
-    return assignment
+def assignment_add(*, actor: User, target: User, role: str, unit: OrgUnit) -> grants.Outcome:
+    """Give `target` the role at the unit from today (re-opening an earlier assignment of the same role there),
+    or record it as awaiting the level above's approval (a clinical role asked for by a school leader)."""
+    _check_grant_form(role, unit)
+    outcome = grants.grant(actor=actor, target=target, role=role, unit=unit)
+    if outcome.unchanged:
+        if outcome.pending is not None:
+            raise StaffError(_("This role already awaits approval for %(user)s.") % {"user": target})
+        raise StaffError(_("%(user)s already holds this role there.") % {"user": target})
+    return outcome
 
 
 @transaction.atomic
@@ -139,7 +130,7 @@ def assignment_end(*, actor: User, assignment: RoleAssignment) -> None:
 @transaction.atomic
 def user_set_active(*, actor: User, target: User, active: bool) -> None:
     """Deactivate (signs the person out everywhere at their next request) or reactivate an account."""
-    _require_account_rights(actor, target)
+    _require_account_rights(actor, target, hands_over=active)
     if target.is_active == active:
         raise StaffError(_("The account is already active.") if active else _("The account is already deactivated."))
     target.is_active = active
@@ -164,7 +155,7 @@ def user_unlock(*, actor: User, target: User) -> int:
 @transaction.atomic
 def second_factor_reset(*, actor: User, target: User) -> None:
     """Remove the person's authenticator: they enrol a new one at their next sign-in (a lost phone)."""
-    _require_account_rights(actor, target)
+    _require_account_rights(actor, target, hands_over=True)
     devices = list(TOTPDevice.objects.filter(user=target))
     if not devices:
         raise StaffError(_("This person has no second factor set up."))
@@ -175,7 +166,7 @@ def second_factor_reset(*, actor: User, target: User) -> None:
 @transaction.atomic
 def password_reset(*, actor: User, target: User) -> str:
     """Give the person a new temporary password (shown once) that they must change at their next sign-in."""
-    _require_account_rights(actor, target)
+    _require_account_rights(actor, target, hands_over=True)
     password = temporary_password(target)
     target.set_password(password)
     target.must_change_password = True

@@ -8,11 +8,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from runxin.access import roles, scope
-from runxin.access.decorators import requires
+from runxin.access.decorators import requires, signed_in
 from runxin.front.converters import BIGINT_MAX
 from runxin.people.models import MentorPair, RoleAssignment
 
-from . import selectors, services, staff
+from . import grants, selectors, services, staff
 from .forms import RoleUnitFields, StaffCreateForm, StaffFilterForm
 
 MAX_PAGE = 100_000  # 5 million rows at 50 a page; a page number beyond it is read as page 1
@@ -90,7 +90,8 @@ def staff_create(request):
         else:
             # Shown in this response only: never stored in clear, never shown again.
             return render(request, "accounts/staff_password.html", {"member": user, "password": password,
-                                                                    "created": True})
+                                                                    "created": True,
+                                                                    "pending": grants.pending_of(user)})
     status = 400 if form.is_bound and form.errors else 200
     return render(request, "accounts/staff_new.html", {"form": form, "unit_q": unit_q}, status=status)
 
@@ -104,6 +105,7 @@ def staff_detail(request, user_id: int):
                           unit_choices=_unit_choices(request.user, role, unit_q))
     return render(request, "accounts/staff_detail.html", {
         "member": member, "form": form, "unit_q": unit_q, "is_self": member.pk == request.user.pk,
+        "pending": grants.pending_of(member),
     })
 
 
@@ -124,16 +126,22 @@ def assignment_add(request, user_id: int):
         try:
             if unit is None:
                 raise services.StaffError(_("You cannot grant this role at the chosen unit."))
-            services.assignment_add(actor=request.user, target=member, role=form.cleaned_data["role"], unit=unit)
+            outcome = services.assignment_add(actor=request.user, target=member, role=form.cleaned_data["role"],
+                                              unit=unit)
         except services.StaffError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, _("%(role)s at %(unit)s granted to %(user)s.") % {
-                "role": roles.role_label(form.cleaned_data["role"]), "unit": selectors.unit_label(unit), "user": member})
+            facts = {"role": roles.role_label(form.cleaned_data["role"]), "unit": selectors.unit_label(unit),
+                     "user": member}
+            if outcome.pending is not None:
+                messages.info(request, _("%(role)s at %(unit)s for %(user)s awaits approval by the level above "
+                                         "(the district centre or the security administrator).") % facts)
+            else:
+                messages.success(request, _("%(role)s at %(unit)s granted to %(user)s.") % facts)
             return redirect("accounts:staff_detail", user_id=member.pk)
     return render(request, "accounts/staff_detail.html", {
         "member": member, "form": form, "unit_q": request.POST.get("unit_q", ""),
-        "is_self": member.pk == request.user.pk,
+        "is_self": member.pk == request.user.pk, "pending": grants.pending_of(member),
     }, status=400)
 
 
@@ -196,8 +204,56 @@ def second_factor_reset(request, user_id: int):
 @require_POST
 def password_reset(request, user_id: int):
     member = _member_for_action(request, user_id)
-    password = services.password_reset(actor=request.user, target=member)
+    try:
+        password = services.password_reset(actor=request.user, target=member)
+    except services.StaffError as error:
+        messages.error(request, str(error))
+        return redirect("accounts:staff_detail", user_id=member.pk)
     return render(request, "accounts/staff_password.html", {"member": member, "password": password, "created": False})
+
+
+# ---- clinical roles awaiting the level above's approval -----------------------------------------------------
+
+
+@signed_in
+def grant_approvals(request):
+    """What waits for this person's approval: clinical roles asked for by someone below (a school leader).
+    Centre staff above the unit and the security administrator decide; anyone else is refused the page."""
+    if not grants.may_approve_any(request.user):
+        raise PermissionDenied("no clinical authority")
+    rows = grants.pending_for_approver(request.user)
+    for row in rows:
+        row.role_label = roles.role_label(row.role)
+        row.unit_label = selectors.unit_label(row.org_unit)
+    return render(request, "accounts/staff_approvals.html", {"rows": rows})
+
+
+def _decide(request, pending_id: int, decide, done: str):
+    if not grants.may_approve_any(request.user):
+        raise PermissionDenied("no clinical authority")
+    try:
+        decide()
+    except services.StaffError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, done)
+    return redirect("accounts:grant_approvals")
+
+
+@signed_in
+@require_POST
+def grant_approve(request, pending_id: int):
+    return _decide(request, pending_id, lambda: grants.approve(approver=request.user, pending_id=pending_id),
+                   _("Approved: the role is held from today."))
+
+
+@signed_in
+@require_POST
+def grant_refuse(request, pending_id: int):
+    return _decide(request, pending_id,
+                   lambda: grants.refuse(approver=request.user, pending_id=pending_id,
+                                         reason=request.POST.get("reason", "")),
+                   _("Refused: the person who asked sees your reason."))
 
 
 # ---- mentor pairing --------------------------------------------------------------------------------------

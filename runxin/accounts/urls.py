@@ -21,6 +21,10 @@ urlpatterns = [
     path("staff/<id:user_id>/unlock/", staff_views.user_unlock, name="user_unlock"),
     path("staff/<id:user_id>/second-factor/reset/", staff_views.second_factor_reset, name="second_factor_reset"),
     path("staff/<id:user_id>/password/reset/", staff_views.password_reset, name="password_reset"),
+    # Clinical roles awaiting the level above's approval
+    path("staff/approvals/", staff_views.grant_approvals, name="grant_approvals"),
+    path("staff/approvals/<id:pending_id>/approve/", staff_views.grant_approve, name="grant_approve"),
+    path("staff/approvals/<id:pending_id>/refuse/", staff_views.grant_refuse, name="grant_refuse"),
     # Mentor pairing (师生结对)
     path("staff/mentors/", staff_views.mentor_list, name="mentor_list"),
     path("staff/mentors/<id:mentor_id>/", staff_views.mentor_detail, name="mentor_detail"),

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
+from runxin.accounts import grants
 from runxin.accounts.models import User
 from runxin.org.models import OrgUnit, SchoolYear
-from runxin.people.models import Guardian, MentorPair, RoleAssignment, Student
+from runxin.people.models import Guardian, MentorPair, Student
 
 from . import names
 
@@ -61,6 +62,7 @@ def create_demo_logins(*, city: OrgUnit, hospital: OrgUnit, school: OrgUnit, sch
     guardian = Guardian.objects.filter(student=child).order_by("position").first()
     now = timezone.now()
     created: dict[str, User] = {}
+    seeds: list[grants.Seed] = []
     for login in DEMO_LOGINS:
         display_name = login.display_name
         student = None
@@ -73,9 +75,11 @@ def create_demo_logins(*, city: OrgUnit, hospital: OrgUnit, school: OrgUnit, sch
             display_name = guardian.name if guardian else names.person_name(rng, "F", adult=True)
         user = User.objects.create(username=login.username, password=password_hash, display_name=display_name,
                                    password_changed_at=now, phone=names.phone(rng))
-        RoleAssignment.objects.create(user=user, role=login.role, org_unit=units[login.at], student=student,
-                                      starts_on=year.starts_on)
+        seeds.append(grants.Seed(user=user, role=login.role, unit=units[login.at], student=student,
+                                 starts_on=year.starts_on))
         created[login.username] = user
+    # Nobody exists yet to grant or approve: the demo's documented bulk path, under the same structural rules.
+    grants.seed(seeds)
     if guardian is not None:
         guardian.user = created["parent"]
         guardian.save(update_fields=["user"])

@@ -2,24 +2,30 @@
 
 New accounts get a generated initial password (handed out once) and must change it at first sign-in.
 Existing accounts keep their name, phone and password; the import only adds the role assignment.
-A user may hand out a role only if they may manage staff at the school or already hold every permission
-of that role there: a psychology teacher can add head teachers and mentors, not school leaders.
+Every row is one grant under the rules of accounts/grants.py, the same function the staff pages use: nobody
+grants themselves a role, administrators hold their role alone, a student's or parent's account gets no staff
+role, the importer must administer the role at the school (a psychology teacher adds head teachers and mentors
+only), and a clinical role imported by a school leader waits for the level above's approval. A refused row is a
+problem of that row ("you may not grant the role X: why"); the other rows are imported.
 """
 
 import secrets
 import string
 import time
 import unicodedata
+from collections import defaultdict
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.utils import timezone
+from django.db.models.functions import Lower
 
-from runxin.access import roles, scope
+from runxin.access import roles
+from runxin.accounts import grants
+from runxin.accounts.staff import STUDENT_SIDE_ROLES
 from runxin.org import services as org_services
 from runxin.org.models import OrgUnit
-from runxin.people.models import RoleAssignment
+from runxin.people.models import Guardian, RoleAssignment
 
 from . import problems as problem_files
 from .columns import STAFF, locate_header
@@ -71,14 +77,48 @@ def _unit_for(record: StaffRecord, school: OrgUnit, year) -> OrgUnit:
     return school
 
 
-def _may_assign(user, school: OrgUnit, role_code: str) -> bool:
-    if user is None or scope.unit_permission(user, school, roles.STAFF_MANAGE):
-        return True
-    held: set[str] = set()
-    for grant in scope.grants(user):
-        if grant.unit_path and school.path.startswith(grant.unit_path):
-            held |= grant.permissions
-    return roles.ROLES[role_code].permissions <= held
+def _unit_kind(record: StaffRecord) -> str:
+    return "class" if len(record.unit) == 2 else "grade" if len(record.unit) == 1 else "school"
+
+
+def _accounts(usernames: set[str]) -> dict[str, object]:
+    User = get_user_model()
+    return {u.username.lower(): u for u in User.objects.annotate(lower=Lower("username")).filter(lower__in=usernames)}
+
+
+def _rule_rows(records: list[StaffRecord], user, school: OrgUnit, role_column: str,
+               ) -> tuple[list[tuple[StaffRecord, bool]], list[Problem]]:
+    """Apply accounts.grants.rule to each row, in file order, counting what earlier rows grant (a file cannot
+    give an administrator a second role in two rows). Returns the accepted rows (with whether the role will
+    wait for approval) and a problem for each refused row."""
+    accounts = _accounts({r.username.lower() for r in records})
+    ids = [a.pk for a in accounts.values()]
+    held: dict[int, set[str]] = defaultdict(set)
+    for user_id, role in RoleAssignment.objects.filter(user_id__in=ids, is_active=True).values_list("user_id", "role"):
+        held[user_id].add(role)
+    student_side = set(RoleAssignment.objects.filter(user_id__in=ids, role__in=STUDENT_SIDE_ROLES)
+                       .values_list("user_id", flat=True))
+    student_side |= set(Guardian.objects.filter(user_id__in=ids).values_list("user_id", flat=True))
+    planned: dict[str, set[str]] = defaultdict(set)
+    accepted: list[tuple[StaffRecord, bool]] = []
+    problems: list[Problem] = []
+    for record in records:
+        account = accounts.get(record.username.lower())
+        kind = _unit_kind(record)
+        # A grade or class the import may yet create lies under the school: its path starts with the school's.
+        unit = school if kind == "school" else grants.UnitRef(kind, f"{school.path}{kind}/")
+        ruling = grants.rule(
+            actor=user, target=account, role=record.role, unit=unit,
+            held=(held[account.pk] if account is not None else set()) | planned[record.username],
+            student_side=account is not None and account.pk in student_side,
+            target_is_actor=account is not None and user is not None and account.pk == user.pk)
+        if ruling.refusal:
+            problems.append(Problem(record.line, role_column, grants.MESSAGES[ruling.refusal], {"role": record.role}))
+            continue
+        if not ruling.pending:
+            planned[record.username].add(record.role)
+        accepted.append((record, ruling.pending))
+    return accepted, problems
 
 
 def import_staff(*, path: Path, school: OrgUnit, user, mode: str, dry_run: bool, problems_path: Path,
@@ -101,22 +141,23 @@ def import_staff(*, path: Path, school: OrgUnit, user, mode: str, dry_run: bool,
         report.rows_read += 1
         record, problems = validator.validate(line, cells)
         if record is not None:
-            unit_kind = "class" if len(record.unit) == 2 else "grade" if len(record.unit) == 1 else "school"
+            unit_kind = _unit_kind(record)
             if unit_kind not in roles.ROLE_UNIT_KINDS.get(record.role, set()):
                 problems.append(Problem(line, header.field_label("unit"),
                                         gettext_noop("the role %(role)s is not held at a %(kind)s"),
                                         {"role": record.role, "kind": unit_kind}))
-            elif not _may_assign(user, school, record.role):
-                problems.append(Problem(line, header.field_label("role"),
-                                        gettext_noop("you may not hand out the role %(role)s"), {"role": record.role}))
         if problems:
             found.extend(problems)
             report.rejected += 1
             continue
         records.append(record)
-        if len(report.sample) < 10:
-            report.sample.append({"line": line, "name": record.name, "username": record.username,
-                                  "role": roles.role_label(record.role), "unit": list(record.unit)})
+    accepted, refused = _rule_rows(records, user, school, header.field_label("role"))
+    report.rejected += len(refused)
+    found = sorted(found + refused, key=lambda p: p.line)
+    for record, pending in accepted[:10]:
+        report.sample.append({"line": record.line, "name": record.name, "username": record.username,
+                              "role": roles.role_label(record.role), "unit": list(record.unit),
+                              "pending_approval": pending})
     spill = problem_files.ProblemSpill(problems_path)
     spill.extend(found)
     spill.close()
@@ -130,30 +171,33 @@ def import_staff(*, path: Path, school: OrgUnit, user, mode: str, dry_run: bool,
     User = get_user_model()
     with transaction.atomic():
         year = org_services.current_year()
-        existing = {u.username.lower(): u for u in User.objects.filter(
-            username__in=[r.username for r in records])}
+        existing = _accounts({r.username.lower() for r, _pending in accepted})
         passwords = []
         created_now: set[str] = set()
-        for record in records:
-            account = existing.get(record.username)
+        for record, _pending in accepted:
+            account = existing.get(record.username.lower())
             if account is None:
                 password = _password()
                 account = User(username=record.username, display_name=record.name, phone=record.phone,
                                must_change_password=True, password_changed_at=None)
                 account.set_password(password)
                 account.save()
-                existing[record.username] = account
+                existing[record.username.lower()] = account
                 created_now.add(record.username)
                 passwords.append({"line": record.line, "username": record.username, "name": record.name,
                                   "password": password})
                 report.created += 1
             unit = _unit_for(record, school, year)
-            _assignment, made = RoleAssignment.objects.get_or_create(
-                user=account, role=record.role, org_unit=unit, student=None,
-                defaults={"starts_on": timezone.localdate()})
-            if made and record.username not in created_now:
+            try:
+                outcome = grants.grant(actor=user, target=account, role=record.role, unit=unit)
+            except grants.GrantRefused as refusal:  # the database changed since the rows were checked
+                report.rejected += 1
+                report.problems.append(Problem(record.line, header.field_label("role"), grants.MESSAGES[refusal.code],
+                                               {"role": record.role}))
+                continue
+            if not outcome.unchanged and record.username not in created_now:
                 report.updated += 1
-            elif not made:
+            elif outcome.unchanged:
                 report.unchanged += 1
         if dry_run:
             transaction.set_rollback(True)
