@@ -184,6 +184,13 @@ STORAGES = {
 }
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# Import files (runxin/imports/reading.py): refused before parsing when they would unpack or run too far.
+IMPORT_MAX_ROWS = envint("IMPORT_MAX_ROWS", 1_000_000)
+IMPORT_MAX_UNZIPPED_MB = envint("IMPORT_MAX_UNZIPPED_MB", 200)  # an .xlsx's parts together, unpacked
+IMPORT_MAX_CELL_CHARS = envint("IMPORT_MAX_CELL_CHARS", 1_000)
+# Uploaded rosters and their problem files are deleted this many days after upload (the batch record stays);
+# they are served only by the scoped download view, never from MEDIA_URL.
+IMPORT_FILE_RETENTION_DAYS = envint("IMPORT_FILE_RETENTION_DAYS", 30)
 
 EMAIL_BACKEND = envstr("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = envstr("EMAIL_HOST", "localhost")
@@ -208,6 +215,8 @@ CELERY_BEAT_SCHEDULE = {
     "notify-deliver": {"task": "runxin.notify.tasks.deliver_notifications", "schedule": 30.0},
     # Open due monitoring rounds, close campaigns past their window, retry warning hand-overs.
     "screening-monitor": {"task": "runxin.screening.tasks.monitor", "schedule": 300.0},
+    # Delete uploaded import files past IMPORT_FILE_RETENTION_DAYS.
+    "imports-purge-files": {"task": "runxin.imports.tasks.purge_import_files", "schedule": crontab(minute=17)},
 }
 
 # Roster import on PostgreSQL: skip the per-row foreign-key triggers after locking every parent row once

@@ -33,6 +33,10 @@ def tick(now: datetime | None = None) -> dict:
     from runxin.screening.tasks import monitor as screening_monitor
 
     result["screening"] = screening_monitor()
+    # Uploaded import files past their retention period (cheap when there is nothing to do).
+    from runxin.imports.services import purge_import_files
+
+    result["import_files_purged"] = purge_import_files(now=now)
     return result
 
 

@@ -1,12 +1,18 @@
 """An import batch: one uploaded roster file, its preview, its import and its report."""
 
+import secrets
+from pathlib import Path
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
 def upload_path(batch: "ImportBatch", filename: str) -> str:
-    return f"imports/{batch.created_at:%Y/%m}/{batch.sha256[:16]}-{filename[-80:]}"
+    """An unguessable name (the original name is kept in `original_name`); only the suffix tells the reader
+    how to read it. Files are served only by the scoped download view, never from MEDIA_URL."""
+    suffix = Path(filename).suffix.lower()[:8]
+    return f"imports/files/{secrets.token_urlsafe(24)}{suffix}"
 
 
 class ImportBatch(models.Model):
@@ -64,6 +70,10 @@ class ImportBatch(models.Model):
     # Staff import: initial passwords, shown once on the result page and then erased.
     one_time_secrets = models.JSONField(default=list, blank=True)
 
+    # The uploaded file, the problems file and the preview rows are deleted after IMPORT_FILE_RETENTION_DAYS
+    # (`runxin purge-import-files`); the batch and its counts stay.
+    files_purged_at = models.DateTimeField(null=True, blank=True)
+
     previewed_at = models.DateTimeField(null=True, blank=True)
     imported_at = models.DateTimeField(null=True, blank=True)
     duration_seconds = models.FloatField(null=True, blank=True)
@@ -83,7 +93,7 @@ class ImportBatch(models.Model):
 
     @property
     def can_commit(self) -> bool:
-        return self.status in {self.Status.PREVIEWED, self.Status.REFUSED}
+        return self.status in {self.Status.PREVIEWED, self.Status.REFUSED} and self.files_purged_at is None
 
     @property
     def valid_rows(self) -> int:

@@ -7,8 +7,11 @@ runs it for real in the chosen mode, with one audit entry. The heavy work runs i
 """
 
 import hashlib
+import logging
+import secrets
 import shutil
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from auditlog.models import LogEntry
@@ -23,14 +26,28 @@ from runxin.org.models import OrgUnit
 from . import roster, staff
 from .columns import HeaderNotFound
 from .models import ImportBatch
-from .reading import Unreadable, file_kind
+from .reading import Unreadable, check_file, file_kind
 from .values import Bad, gettext_noop
+
+logger = logging.getLogger(__name__)
 
 MAX_UPLOAD_BYTES = 512 * 1024 * 1024
 
 
 class ImportRefused(ValueError):
-    """The request cannot be carried out (wrong file type, batch in the wrong state …); the message says why."""
+    """The request cannot be carried out (wrong file type, batch in the wrong state …); the message says why.
+    `message` is an English msgid with %(name)s placeholders filled from `params`."""
+
+    def __init__(self, message: str, **params) -> None:
+        super().__init__(message)
+        self.message = message
+        self.params = params
+
+    def render(self) -> str:
+        return self.message % self.params if self.params else self.message
+
+    def __str__(self) -> str:
+        return self.render()
 
 
 def permission_for(kind: str) -> str:
@@ -59,7 +76,8 @@ def batch_create(*, user, school: OrgUnit, kind: str, upload, original_name: str
     batch = ImportBatch(kind=kind, school=school, created_by=user, created_at=now, remote_addr=remote_addr, via=via,
                         original_name=Path(original_name).name[:255])
     # Hash and copy in one pass; the stored name carries the hash, so the file is written under a temp name first.
-    staging = Path(settings.MEDIA_ROOT) / "imports" / "incoming" / f"{now:%Y%m%d%H%M%S%f}-{Path(original_name).suffix}"
+    suffix = Path(original_name).suffix.lower()[:8]
+    staging = Path(settings.MEDIA_ROOT) / "imports" / "incoming" / f"{secrets.token_urlsafe(24)}{suffix}"
     staging.parent.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
     size = 0
@@ -76,6 +94,11 @@ def batch_create(*, user, school: OrgUnit, kind: str, upload, original_name: str
     if size == 0:
         staging.unlink()
         raise ImportRefused(gettext_noop("the file is empty"))
+    try:
+        check_file(staging)  # a workbook that would unpack too far is refused now, before anything parses it
+    except Unreadable as error:
+        staging.unlink()
+        raise ImportRefused(error.message, **error.params) from None
     batch.sha256, batch.size = digest.hexdigest(), size
     name = batch.file.field.generate_filename(batch, batch.original_name)
     target = Path(settings.MEDIA_ROOT) / name
@@ -93,7 +116,65 @@ def _file_chunks(path, size: int = 1 << 20):
 
 
 def problems_path(batch: ImportBatch) -> Path:
-    return Path(settings.MEDIA_ROOT) / "imports" / "problems" / f"batch-{batch.pk}.jsonl"
+    """All problems of the batch, JSON lines; named after the uploaded file's unguessable name."""
+    if batch.problems_file.name:
+        return Path(settings.MEDIA_ROOT) / batch.problems_file.name
+    return Path(settings.MEDIA_ROOT) / "imports" / "problems" / f"{Path(batch.file.name).stem}.jsonl"
+
+
+def batch_files(batch: ImportBatch) -> list[Path]:
+    """Every file the batch keeps on disk: the upload, the problems and their spill files."""
+    paths = []
+    if batch.file.name:
+        paths.append(Path(settings.MEDIA_ROOT) / batch.file.name)
+        problems = problems_path(batch)
+        paths += [problems, problems.with_suffix(".rows.jsonl"), problems.with_suffix(".sets.jsonl")]
+    elif batch.problems_file.name:
+        paths.append(Path(settings.MEDIA_ROOT) / batch.problems_file.name)
+    return paths
+
+
+def batch_file_for_download(*, batch: ImportBatch, user, remote_addr: str | None = None) -> Path:
+    """The uploaded file of a batch the caller may see (selectors.batch_or_404), with an audit entry.
+    Raises ImportRefused when it was purged or is missing."""
+    path = Path(settings.MEDIA_ROOT) / batch.file.name if batch.file.name else None
+    if batch.files_purged_at is not None or path is None or not path.is_file():
+        raise ImportRefused(gettext_noop("the file has been deleted"))
+    LogEntry.objects.log_create(batch, action=LogEntry.Action.ACCESS, actor=user, remote_addr=remote_addr,
+                                changes_text="", force_log=True,
+                                changes={"download": ["", f"{batch.original_name} (sha256 {batch.sha256[:12]})"]})
+    return path
+
+
+def purge_import_files(*, now: datetime | None = None, days: int | None = None) -> int:
+    """Delete the files (upload, problems) and the preview rows of batches uploaded more than `days` days ago
+    (IMPORT_FILE_RETENTION_DAYS); the batch, its counts and its audit stay. Idempotent. Returns how many
+    batches were purged. A batch being imported right now is left for the next run."""
+    now = now or timezone.now()
+    days = settings.IMPORT_FILE_RETENTION_DAYS if days is None else days
+    cutoff = now - timedelta(days=days)
+    due = (ImportBatch.objects.filter(created_at__lt=cutoff, files_purged_at__isnull=True)
+           .exclude(status=ImportBatch.Status.IMPORTING).only("id", "file", "problems_file"))
+    purged = 0
+    for batch in list(due[:1000]):  # a bounded round; the next run takes the rest
+        paths = batch_files(batch)
+        # Marked first (a commit claims only unpurged batches), then deleted.
+        marked = ImportBatch.objects.filter(pk=batch.pk, files_purged_at__isnull=True).exclude(
+            status=ImportBatch.Status.IMPORTING).update(file="", problems_file="", sample=[], problems=[],
+                                                        one_time_secrets=[], files_purged_at=now)
+        if marked:
+            for path in paths:
+                path.unlink(missing_ok=True)
+            purged += 1
+    # Uploads interrupted between the staging copy and the batch row leave a file behind.
+    incoming = Path(settings.MEDIA_ROOT) / "imports" / "incoming"
+    if incoming.is_dir():
+        for leftover in incoming.iterdir():
+            if leftover.is_file() and leftover.stat().st_mtime < cutoff.timestamp():
+                leftover.unlink(missing_ok=True)
+    if purged:
+        logger.info("purged the files of %s import batches older than %s days", purged, days)
+    return purged
 
 
 class _Progress:
@@ -182,8 +263,9 @@ def batch_claim_commit(*, batch: ImportBatch, user, mode: str) -> bool:
         raise ImportRefused(gettext_noop("choose how to import: all rows or the valid rows"))
     if user is not None and not may_import(user, batch.school, batch.kind):
         raise PermissionDenied(permission_for(batch.kind))
-    claimed = ImportBatch.objects.filter(pk=batch.pk, status__in=[ImportBatch.Status.PREVIEWED,
-                                                                 ImportBatch.Status.REFUSED]).update(
+    claimed = ImportBatch.objects.filter(pk=batch.pk, files_purged_at__isnull=True,
+                                         status__in=[ImportBatch.Status.PREVIEWED,
+                                                     ImportBatch.Status.REFUSED]).update(
         status=ImportBatch.Status.IMPORTING, mode=mode, phase="reading", progress=0.0)
     return bool(claimed)
 

@@ -22,3 +22,11 @@ def commit_batch(batch_id: int, mode: str, user_id: int | None) -> None:
     if batch is not None:
         user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
         batch_commit(batch=batch, user=user, mode=mode)
+
+
+@shared_task
+def purge_import_files() -> int:
+    """Delete uploaded import files past IMPORT_FILE_RETENTION_DAYS (Celery beat, hourly; idempotent)."""
+    from .services import purge_import_files as purge
+
+    return purge()

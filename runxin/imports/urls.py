@@ -10,4 +10,5 @@ urlpatterns = [
     path("<id:batch_id>/", views.batch_detail, name="batch_detail"),
     path("<id:batch_id>/import/", views.batch_commit, name="batch_commit"),
     path("<id:batch_id>/rejected.<str:fmt>", views.batch_rejected, name="batch_rejected"),
+    path("<id:batch_id>/file", views.batch_file, name="batch_file"),
 ]

@@ -26,7 +26,7 @@ def _upload(request, kind: str):
             batch = services.batch_create(user=request.user, school=form.cleaned_data["school"], kind=kind,
                                           upload=upload, original_name=upload.name, remote_addr=client_ip(request))
         except services.ImportRefused as error:
-            form.add_error("file", _(str(error)))
+            form.add_error("file", selectors.reason(error.message, error.params))
         else:
             tasks.preview_batch.delay(batch.pk)
             return redirect("imports:batch_detail", batch_id=batch.pk)
@@ -90,6 +90,25 @@ def batch_rejected(request, batch_id: int, fmt: str):
     if fmt not in ("csv", "xlsx") or not batch.rejected or not batch.problems_file:
         raise Http404("Nothing was rejected")
     return exports.rejected_response(request, batch, fmt)
+
+
+@signed_in
+@require_GET
+def batch_file(request, batch_id: int):
+    """The uploaded file itself, for its uploader or someone who may import that kind at its school (404 for
+    anyone else, and once the file is purged). Always a download, never rendered by the browser."""
+    from django.http import FileResponse
+
+    batch = selectors.batch_or_404(request.user, batch_id)
+    try:
+        path = services.batch_file_for_download(batch=batch, user=request.user, remote_addr=client_ip(request))
+    except services.ImportRefused:
+        raise Http404("No such file") from None
+    response = FileResponse(open(path, "rb"), as_attachment=True, filename=batch.original_name,  # noqa: SIM115
+                            content_type="application/octet-stream")
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @signed_in
