@@ -1,7 +1,7 @@
 """Canonical URLs of what runxin publishes in FHIR, and the CodeSystems behind its own codes.
 
 With a `base` (the site's SITE_URL) every canonical URL is resolvable: `{base}/screening/fhir/...` is served
-by `screening/views_fhir.py`. Without one (the pure core's tests, a export made outside a site) the
+by `screening/views_fhir.py`. Without one (the pure core's tests, an export made outside a site) the
 same things are named by the older `urn:runxin:fhir:...` URNs, which import back just as well.
 
 | what | canonical URL (with a base) |
