@@ -5,6 +5,7 @@ from io import BytesIO
 
 import segno
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.shortcuts import redirect, render
@@ -15,9 +16,10 @@ from django.utils.translation import gettext_lazy
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from runxin.access import scope
 from runxin.access.decorators import signed_in
 
-from . import services
+from . import services, throttle
 from .forms import OwnPasswordChangeForm
 
 
@@ -47,6 +49,15 @@ class LoginView(auth_views.LoginView):
         context.pop("site_name", None)
         return context
 
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        user = form.get_user()
+        # A complete sign-in makes this browser a known device (accounts/throttle.py); where the role needs a
+        # second factor, that happens once the code is given (otp_verify, otp_setup).
+        if settings.SECOND_FACTOR_WAIVED or not scope.needs_second_factor(user):
+            throttle.remember_device(self.request, response, user)
+        return response
+
 
 LoginView.runxin_access = "public"  # type: ignore[attr-defined]
 
@@ -73,7 +84,9 @@ def otp_setup(request):
             device.save(update_fields=["confirmed"])
             otp_login(request, device)
             messages.success(request, _("Second factor set up."))
-            return redirect(_next_url(request))
+            response = redirect(_next_url(request))
+            throttle.remember_device(request, response, request.user)
+            return response
         form.add_error("token", _("That code is not right. Check the time on your phone and try again."))
     buffer = BytesIO()
     segno.make(device.config_url, error="m").save(buffer, kind="svg", scale=5, xmldecl=False, svgns=True)
@@ -90,7 +103,9 @@ def otp_verify(request):
         for device in TOTPDevice.objects.filter(user=request.user, confirmed=True):
             if device.verify_token(form.cleaned_data["token"]):
                 otp_login(request, device)
-                return redirect(_next_url(request))
+                response = redirect(_next_url(request))
+                throttle.remember_device(request, response, request.user)
+                return response
         form.add_error("token", _("That code is not right. Check the time on your phone and try again."))
     return render(request, "accounts/otp_verify.html", {"form": form, "next": _next_url(request)})
 
@@ -111,6 +126,8 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     def form_valid(self, form):
         response = super().form_valid(form)
         services.password_changed(user=self.request.user)
+        # The known-device cookie is bound to the password: this browser, signed in fully, stays known.
+        throttle.remember_device(self.request, response, self.request.user)
         messages.success(self.request, _("Password changed."))
         return response
 
