@@ -154,3 +154,17 @@ def test_the_security_administrators_unlock_forgets_the_growing_block(world, set
                                  get_data="", post_data="", http_accept="", path_info="")
     assert client_for(world.secadmin).post(f"/accounts/staff/{world.head.pk}/unlock/").status_code == 302
     assert attempt(TEST_PASSWORD, ip=A).status_code == 302
+
+
+def test_where_a_second_factor_is_needed_the_device_is_known_only_after_it(world, settings):
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    settings.SECOND_FACTOR_WAIVED = False
+    device = TOTPDevice.objects.create(user=world.psych, name="default", confirmed=True)
+    client = Client()
+    assert attempt(TEST_PASSWORD, ip=B, username="psych", client=client).status_code == 302
+    assert throttle.KNOWN_DEVICE_COOKIE not in client.cookies  # the password alone makes no device known
+    code = f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits):06d}"
+    assert client.post("/accounts/second-factor/", {"token": code}).status_code == 302
+    assert throttle.KNOWN_DEVICE_COOKIE in client.cookies
