@@ -1,8 +1,8 @@
 """The hash chain over the audit tables: proof that no audit row was removed or changed.
 
 On PostgreSQL every audit table carries two columns the ORM never sees, `chain_seq` and `chain_hash`. A
-BEFORE INSERT trigger (migration 0004, `runxin_audit_chain()`) fills them for every insert, whatever wrote
-it (the ORM, `bulk_create`, raw `INSERT INTO`, COPY): under a per-table advisory lock held to the end of the
+BEFORE INSERT trigger (migrations 0004–0005, `runxin_audit_chain()`) fills them for every insert, whatever wrote
+it (the ORM, `bulk_create`, raw `INSERT INTO`, COPY): under one advisory lock (all tables) held to the end of the
 transaction it takes the table's last row (or the last purge checkpoint), sets
 
     chain_seq  = previous seq + 1
