@@ -18,7 +18,7 @@ Rollover moves existing assignments to next year's units; it grants nothing.
 """
 
 from collections.abc import Iterable
-from contextlib import nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 
@@ -124,16 +124,23 @@ def rule(*, actor: User | None, target: User | None, role: str, unit, held: set[
     return Ruling()
 
 
+@contextmanager
 def _acting(actor: User | None):
-    """Name the actor on the audit rows when no request does (the import command, a background commit)."""
+    """Name the actor on the audit rows when no request does (the import command, a background commit); inside
+    a request that already names one, change nothing."""
     from auditlog.context import auditlog_value, set_actor
+    from django.db.models.signals import pre_save
 
-    try:
-        if auditlog_value.get().get("actor") is not None:
-            return nullcontext()
-    except LookupError:
-        pass
-    return set_actor(actor) if actor is not None else nullcontext()
+    current = auditlog_value.get(None)
+    # auditlog leaves a finished context's data behind; it is live only while its signal receiver is connected.
+    live = current is not None and any(key[0] == current.get("signal_duid") for key, *_rest in pre_save.receivers)
+    if actor is None or (live and current.get("actor") is not None):
+        yield
+        return
+    with set_actor(actor, remote_addr=current.get("remote_addr") if live else None):
+        yield
+    if live:
+        auditlog_value.set(current)
 
 
 def _write(*, user: User, role: str, unit, starts_on: date) -> tuple[RoleAssignment, bool]:

@@ -144,3 +144,13 @@ def test_the_command_grants_only_as_a_named_person(world, tmp_path):
         call_command("import_staff", str(selfish), "--school", "S-E1", "--as", "leader", stdout=out)
     assert "nobody grants themselves" in json.loads(out.getvalue())["rejections"][0]["reason"]
     assert roles_of(world.leader) == {("school_leader", world.school.pk)}
+
+
+def test_a_command_grant_names_its_person_in_the_audit_trail(world, tmp_path):
+    from auditlog.models import LogEntry
+
+    path = write_csv(tmp_path / "staff.csv", [["陈老师", "t2027", "", "班主任", "七年级(3)班"]], header=HEADER)
+    call_command("import_staff", str(path), "--school", "S-E1", "--as", "leader", stdout=io.StringIO())
+    assignment = RoleAssignment.objects.get(user__username="t2027")
+    entry = LogEntry.objects.get(content_type__model="roleassignment", object_pk=str(assignment.pk))
+    assert entry.actor == world.leader
