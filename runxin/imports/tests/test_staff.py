@@ -55,7 +55,7 @@ def test_existing_accounts_keep_their_password_and_gain_the_role(world, tmp_path
 def test_a_psych_teacher_cannot_hand_out_a_school_leader_role(world, tmp_path):
     report = run(world, tmp_path, [["某校长", "boss", "", "校长", "本校"], ["某导师", "m1", "", "mentor", "本校"]],
                  user=world.psych)
-    assert report.rejected == 1 and "may not hand out the role school_leader" in report.problems[0].render()
+    assert report.rejected == 1 and "may not grant the role school_leader" in report.problems[0].render()
     assert not User.objects.filter(username="boss").exists() and User.objects.filter(username="m1").exists()
 
 
