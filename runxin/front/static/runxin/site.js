@@ -1,0 +1,37 @@
+/* Small behaviours every page may use, declared in the markup (no inline handlers: the Content-Security-Policy
+ * allows scripts from our static files only). Delegated on the document, so content swapped in by htmx works too.
+ *   <select data-autosubmit>              submits its form when changed
+ *   <input data-select-on-focus>          selects its text when focused (links to copy)
+ *   <select data-copy-to="element-id">    copies its value into that field when changed
+ *   <a data-history-back hidden>          shown when there is a page to go back to; goes back
+ */
+(function () {
+  "use strict";
+  document.addEventListener("change", function (event) {
+    var el = event.target;
+    if (!el.matches) return;
+    if (el.matches("[data-autosubmit]") && el.form) {
+      if (el.form.requestSubmit) el.form.requestSubmit(); else el.form.submit();
+    }
+    if (el.matches("[data-copy-to]")) {
+      var target = document.getElementById(el.getAttribute("data-copy-to"));
+      if (target) target.value = el.value;
+    }
+  });
+  document.addEventListener("focusin", function (event) {
+    var el = event.target;
+    if (el.matches && el.matches("[data-select-on-focus]") && el.select) el.select();
+  });
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("[data-history-back]");
+    if (!link) return;
+    event.preventDefault();
+    history.back();
+  });
+  function showBackLinks() {
+    if (history.length < 2) return;
+    document.querySelectorAll("[data-history-back][hidden]").forEach(function (el) { el.hidden = false; });
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", showBackLinks);
+  else showBackLinks();
+})();
