@@ -198,3 +198,38 @@ def unit_permission(user, unit: OrgUnit, permission: str) -> bool:
 
 def age_on(birth_date: date, day: date) -> int:
     return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
+def detail_permissions(user, student: Student) -> set[str]:
+    """ordinary_permissions for pages that render many students (lists, queues, progress tables): the same
+    rule, but the user's mentor pairs are read once per request (cached on the user object beside the
+    grants), so a page of fifty rows costs no query per row. No break-glass: lists never show those."""
+    held: set[str] = set()
+    for grant in grants(user):
+        if grant.reach == "subtree" and grant.unit_kind in _UNIT_COLUMN:
+            if getattr(student, _UNIT_COLUMN[grant.unit_kind], None) == grant.unit_id:
+                held |= grant.permissions
+        elif grant.reach == "paired":
+            mentees = getattr(user, "_runxin_mentees", None)
+            if mentees is None:
+                mentees = set(MentorPair.objects.filter(mentor_id=user.pk, is_active=True)
+                              .values_list("student_id", flat=True))
+                user._runxin_mentees = mentees
+            if student.pk in mentees:
+                held |= grant.permissions
+        elif grant.reach in {"self", "child"} and grant.student_id == student.pk:
+            held |= grant.permissions
+    return held
+
+
+def holds_everywhere(user, permission: str, within: str = roles.STUDENT_ROSTER) -> bool:
+    """True when every assignment that opens students at the `within` level also carries `permission`, so a
+    detail level need not be decided student by student (a psychology teacher: yes; a head teacher: no)."""
+    reaching = [g for g in grants(user) if within in g.permissions]
+    return bool(reaching) and all(permission in g.permissions for g in reaching)
+
+
+def student_condition(user, permission: str) -> Q | None:
+    """The filter on Student rows the user may see at this detail level (None: none at all), to combine with
+    another condition (a prefix search allowed only where the full student number may be seen)."""
+    return _student_filter(user, permission)

@@ -29,13 +29,13 @@ def safe_cell(value) -> str:
 
 def header() -> list[str]:
     return [_("Time"), _("Action"), _("User"), _("IP address"), _("Record type"), _("Record"),
-            _("Student number (学籍号)"), _("Details"), _("Break-glass")]
+            _("Student"), _("Details"), _("Break-glass")]
 
 
 def cells(row: AuditRow) -> list[str]:
     return [safe_cell(value) for value in (
         timezone.localtime(row.at).strftime("%Y-%m-%d %H:%M:%S"), row.kind_label, row.actor, row.remote_addr or "",
-        row.record_type, row.record_id, row.student_number, row.summary, _("yes") if row.is_break_glass else "",
+        row.record_type, row.record_id, row.student, row.summary, _("yes") if row.is_break_glass else "",
     )]
 
 

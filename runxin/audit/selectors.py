@@ -4,8 +4,13 @@ The search merges four append-only sources (see the package docstring) into one 
 by keyset – each page remembers the position of its last row – so no page ever counts a large table, and the
 list stays as fast on page 500 as on page 1. Ties on the timestamp are broken by source, then by row id.
 
-The auditor audits; they do not read students. Rows show a student's number (学籍号) and the record's type and
-id, never a name, and the values of fields registered as withheld are not shown at all.
+The auditor audits; they do not read students. Every person other than staff is shown as a pseudonym for that
+role (学生#3fa9c2d1, 监护人#…, 用户#…): a keyed hash of the row's id (settings.SECRET_KEY), the same on every page
+and in every export, so the auditor can follow one person through the trail without learning who it is. Students,
+guardians and the accounts of students, parents and class psych committee members are pseudonymised, never
+their names, display names, usernames or student numbers (the 学籍号 carries the ID number); staff are shown by
+username, so the auditor can tell who did what. The values of fields registered as withheld are not shown at
+all. The auditor may still search by a student's full number: the results name the student by pseudonym.
 """
 
 import datetime as dt
@@ -14,17 +19,19 @@ from dataclasses import dataclass, field
 
 from auditlog.models import LogEntry
 from axes.models import AccessFailureLog, AccessLog
+from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
-from django.db.models import BooleanField, ForeignKey, ForeignObjectRel, Q
+from django.db.models import BooleanField, Exists, ForeignKey, ForeignObjectRel, OuterRef, Q
 from django.db.models.fields.json import KT
 from django.http import Http404
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from runxin.access import roles, scope
 from runxin.access.models import BreakGlassGrant, ReadEvent
-from runxin.people.models import Student
+from runxin.people.models import Guardian, RoleAssignment, Student
 
 from .registry import CREATE, DELETE, UPDATE, spec_for, student_linked_labels
 
@@ -93,9 +100,11 @@ class AuditRow:
     record_type: str = ""
     record_id: str = ""
     student_id: int | None = None
-    student_number: str = ""
+    student: str = ""  # the student's pseudonym
     summary: str = ""
     entry_id: int | None = None  # the change event behind this row, for its detail page
+    actor_id: int | None = None  # resolved with the page's other people (_attach_people), then not shown
+    record_user_id: int | None = None  # a change to a user account: named by pseudonym when it is a family's
 
     @property
     def at(self) -> dt.datetime:
@@ -137,13 +146,71 @@ class ChangeDetail:
     kind: str
     model_label: str
     record: str
-    student_number: str
+    student: str  # the student's pseudonym, or ""
+    actor: str  # a staff username, or a pseudonym
     fields: list[FieldChange] = field(default_factory=list)
     additional: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def kind_label(self) -> str:
         return str(KIND_LABELS.get(self.kind, self.kind))
+
+
+# ---- pseudonyms ----------------------------------------------------------------------------------------
+
+# Accounts of the student side: shown to the auditor by pseudonym, unless the same person also holds a staff role.
+FAMILY_ROLES = frozenset({"student", "parent", "psych_committee"})
+_PSEUDONYM_LABELS = {"student": _("Student"), "guardian": _("Guardian"), "user": _("User")}
+
+
+def pseudonym(kind: str, pk) -> str:
+    """学生#3fa9c2d1: a keyed hash (settings.SECRET_KEY) of the row's id, stable across pages and exports."""
+    digest = salted_hmac("runxin.audit.pseudonym", f"{kind}:{pk}").hexdigest()[:8]
+    return f"{_PSEUDONYM_LABELS[kind]}#{digest}"
+
+
+class People:
+    """How the auditor sees the people in a set of audit rows: one query per page, whatever its size."""
+
+    def __init__(self) -> None:
+        self._protected: dict[int, bool] = {}
+        self._user_ids: dict[str, int | None] = {}
+
+    def learn(self, user_ids=(), usernames=()) -> None:
+        """Decide, in one query, for the accounts not yet seen (by id, or by the username a sign-in typed),
+        whether they are shown by pseudonym: a student-side role or a guardianship, and no staff role."""
+        ids = {int(i) for i in user_ids if i is not None and str(i).isdigit()} - self._protected.keys()
+        names = {n for n in usernames if n} - self._user_ids.keys()
+        if not ids and not names:
+            return
+        assignments = RoleAssignment.objects.filter(user=OuterRef("pk"))
+        found = get_user_model().objects.filter(Q(id__in=ids) | Q(username__in=names)).annotate(
+            family=Exists(assignments.filter(role__in=FAMILY_ROLES)),
+            staff=Exists(assignments.exclude(role__in=FAMILY_ROLES)),
+            guardian=Exists(Guardian.objects.filter(user=OuterRef("pk"))),
+        ).values_list("id", "username", "family", "staff", "guardian")
+        for user_id, username, family, staff, guardian in found:
+            self._protected[user_id] = (family or guardian) and not staff
+            self._user_ids[username] = user_id
+        for user_id in ids - self._protected.keys():
+            self._protected[user_id] = False
+        for name in names - self._user_ids.keys():
+            self._user_ids[name] = None
+
+    def is_protected(self, user_id) -> bool:
+        if user_id is None or not str(user_id).isdigit():
+            return False
+        self.learn([user_id])
+        return self._protected[int(user_id)]
+
+    def user(self, user_id, username: str) -> str:
+        """A staff username, or the account's pseudonym."""
+        return pseudonym("user", user_id) if self.is_protected(user_id) else (username or "")
+
+    def username(self, username: str) -> str:
+        """For a sign-in row, which names an account by the username typed."""
+        self.learn(usernames=[username])
+        return self.user(self._user_ids.get(username), username)
 
 
 def _require_auditor(user) -> None:
@@ -227,6 +294,17 @@ def _is_reverse_relation(model, name: str) -> bool:
 # ---- the four sources ---------------------------------------------------------------------------------
 
 
+def _record(label: str, spec, object_pk, object_repr: str, protected_user: bool = False) -> str:
+    """How a changed record is named: a person by pseudonym, other student data by id, the rest by id and name."""
+    if label == "people.student":
+        return pseudonym("student", object_pk)
+    if label == "people.guardian":
+        return pseudonym("guardian", object_pk)
+    if protected_user:
+        return pseudonym("user", object_pk)
+    return f"#{object_pk}" if spec.is_student_data else f"#{object_pk} {(object_repr or '')[:80]}"
+
+
 def _changes(filters: Filters, student_id: int | None, bound, newer: bool, limit: int) -> list[AuditRow]:
     qs = LogEntry.objects.filter(_keyset("timestamp", CHANGE, bound, newer) & _time_range("timestamp", filters))
     grant_type = ContentType.objects.get_for_model(BreakGlassGrant)
@@ -260,10 +338,11 @@ def _changes(filters: Filters, student_id: int | None, bound, newer: bool, limit
         )
         qs = qs.filter(content_type__in=types, object_pk=filters.record_id)
     refs = {f"ref_{name}": KT(f"serialized_data__fields__{name}") for name in by_field}
-    values = _ordered(qs, "timestamp", newer).annotate(**refs).values(
-        "id", "timestamp", "action", "content_type_id", "object_pk", "object_repr", "actor__username",
+    values = list(_ordered(qs, "timestamp", newer).annotate(**refs).values(
+        "id", "timestamp", "action", "content_type_id", "object_pk", "object_repr", "actor_id", "actor__username",
         "remote_addr", "changes", *refs,
-    )[:limit]
+    )[:limit])
+    user_type = ContentType.objects.get_for_model(get_user_model())
     rows = []
     for v in values:
         label, verbose = _model_label(v["content_type_id"])
@@ -287,9 +366,10 @@ def _changes(filters: Filters, student_id: int | None, bound, newer: bool, limit
             summary = ""
         rows.append(AuditRow(
             position=Position(v["timestamp"], CHANGE, v["id"]), kind=kind, actor=v["actor__username"] or "",
-            remote_addr=v["remote_addr"], record_type=str(verbose),
-            record_id=f"#{v['object_pk']}" if spec.is_student_data else f"#{v['object_pk']} {v['object_repr'][:80]}",
-            student_id=student, summary=summary, entry_id=v["id"],
+            actor_id=v["actor_id"], remote_addr=v["remote_addr"], record_type=str(verbose),
+            record_id=_record(label, spec, v["object_pk"], v["object_repr"]), student_id=student, summary=summary,
+            entry_id=v["id"], record_user_id=int(v["object_pk"]) if v["content_type_id"] == user_type.pk
+            and str(v["object_pk"]).isdigit() else None,
         ))
     return rows
 
@@ -306,16 +386,16 @@ def _reads(filters: Filters, student_id: int | None, bound, newer: bool, limit: 
         qs = qs.filter(student_id=student_id)
     if filters.record_type:
         qs = qs.filter(record_type=filters.record_type, record_id=filters.record_id)
-    values = _ordered(qs, "at", newer).values(
-        "id", "at", "user__username", "student_id", "student__student_number", "record_type", "record_id",
+    values = list(_ordered(qs, "at", newer).values(
+        "id", "at", "user_id", "user__username", "student_id", "record_type", "record_id",
         "via_break_glass", "remote_addr", "purpose",
-    )[:limit]
+    )[:limit])
     return [
         AuditRow(
             position=Position(v["at"], READ, v["id"]), kind="break_glass_read" if v["via_break_glass"] else "read",
-            actor=v["user__username"], remote_addr=v["remote_addr"], record_type=v["record_type"],
-            record_id=f"#{v['record_id']}" if v["record_id"] else "", student_id=v["student_id"],
-            student_number=v["student__student_number"], summary=v["purpose"],
+            actor=v["user__username"], actor_id=v["user_id"], remote_addr=v["remote_addr"],
+            record_type=v["record_type"], record_id=f"#{v['record_id']}" if v["record_id"] else "",
+            student_id=v["student_id"], summary=v["purpose"],
         )
         for v in values
     ]
@@ -327,8 +407,8 @@ def _sign_ins(filters: Filters, bound, newer: bool, limit: int) -> list[AuditRow
         qs = qs.filter(username=filters.actor)
     if filters.ip:
         qs = qs.filter(ip_address=filters.ip)
-    values = _ordered(qs, "attempt_time", newer).values(
-        "id", "attempt_time", "username", "ip_address", "user_agent", "logout_time")[:limit]
+    values = list(_ordered(qs, "attempt_time", newer).values(
+        "id", "attempt_time", "username", "ip_address", "user_agent", "logout_time")[:limit])
     rows = []
     for v in values:
         summary = v["user_agent"][:120]
@@ -336,7 +416,8 @@ def _sign_ins(filters: Filters, bound, newer: bool, limit: int) -> list[AuditRow
             out = timezone.localtime(v["logout_time"]).strftime("%Y-%m-%d %H:%M")
             summary = f"{summary} · {_('signed out')} {out}"
         rows.append(AuditRow(position=Position(v["attempt_time"], SIGN_IN, v["id"]), kind="sign_in",
-                             actor=v["username"] or "", remote_addr=v["ip_address"], summary=summary))
+                             actor=v["username"] or "", remote_addr=v["ip_address"],
+                             summary=summary))
     return rows
 
 
@@ -351,8 +432,8 @@ def _failures(filters: Filters, bound, newer: bool, limit: int) -> list[AuditRow
         qs = qs.filter(username=filters.actor)
     if filters.ip:
         qs = qs.filter(ip_address=filters.ip)
-    values = _ordered(qs, "attempt_time", newer).values(
-        "id", "attempt_time", "username", "ip_address", "user_agent", "locked_out")[:limit]
+    values = list(_ordered(qs, "attempt_time", newer).values(
+        "id", "attempt_time", "username", "ip_address", "user_agent", "locked_out")[:limit])
     return [
         AuditRow(position=Position(v["attempt_time"], FAILURE, v["id"]),
                  kind="lockout" if v["locked_out"] else "sign_in_failure", actor=v["username"] or "",
@@ -391,14 +472,17 @@ def _fetch(filters: Filters, student_id: int | None, bound: Position | None, new
     return rows
 
 
-def _attach_student_numbers(rows: list[AuditRow]) -> None:
-    missing = {row.student_id for row in rows if row.student_id and not row.student_number}
-    if not missing:
-        return
-    numbers = dict(Student.objects.filter(id__in=missing).values_list("id", "student_number"))
+def _attach_people(rows: list[AuditRow], people: People) -> None:
+    """Name the page's people as the auditor sees them (one query for the whole page): students by pseudonym,
+    accounts by username or pseudonym. A sign-in names its account by the username typed."""
+    people.learn([row.actor_id for row in rows] + [row.record_user_id for row in rows],
+                 [row.actor for row in rows if row.actor_id is None])
     for row in rows:
-        if row.student_id and not row.student_number:
-            row.student_number = numbers.get(row.student_id, "")
+        if row.student_id and not row.student:
+            row.student = pseudonym("student", row.student_id)
+        row.actor = people.user(row.actor_id, row.actor) if row.actor_id is not None else people.username(row.actor)
+        if row.record_user_id is not None and people.is_protected(row.record_user_id):
+            row.record_id = pseudonym("user", row.record_user_id)
 
 
 def audit_search(user, filters: Filters, *, before: Position | None = None, after: Position | None = None,
@@ -418,7 +502,7 @@ def audit_search(user, filters: Filters, *, before: Position | None = None, afte
     rows = rows[:page_size]
     if newer:
         rows.reverse()
-    _attach_student_numbers(rows)
+    _attach_people(rows, People())
     if not rows:
         return AuditPage(rows=[], older=None, newer=None)
     more_older = has_more if not newer else True
@@ -437,10 +521,11 @@ def audit_export_rows(user, filters: Filters, *, limit: int) -> Iterator[AuditRo
             return
     bound = None
     produced = 0
+    people = People()
     while produced < limit:
         rows = _fetch(filters, student_id, bound, False, EXPORT_PAGE_SIZE + 1)
         page = rows[:EXPORT_PAGE_SIZE]
-        _attach_student_numbers(page)
+        _attach_people(page, people)
         yield from page[: limit - produced]
         produced += len(page)
         if len(rows) <= EXPORT_PAGE_SIZE or not page:
@@ -475,7 +560,8 @@ def change_detail(user, entry_id: int) -> ChangeDetail:
         student_id = int(entry.object_pk)
     elif spec.student_field and str(fields_data.get(spec.student_field) or "").isdigit():
         student_id = int(fields_data[spec.student_field])
-    numbers = {}
+    people = People()
+    user_model = get_user_model()
     changes = entry.changes_dict if isinstance(entry.changes_dict, dict) else {}
     fk_targets: dict[str, type] = {}
     choice_labels: dict[str, dict[str, str]] = {}
@@ -491,19 +577,21 @@ def change_detail(user, entry_id: int) -> ChangeDetail:
                 choice_labels[name] = {"True": str(_("yes")), "False": str(_("no"))}
             elif getattr(model_field, "flatchoices", None):
                 choice_labels[name] = {str(k): str(v) for k, v in model_field.flatchoices}
-    student_ids = {student_id} if student_id else set()
-    for name, target in fk_targets.items():
-        if target is Student and isinstance(changes[name], list):
-            student_ids |= {int(v) for v in changes[name] if str(v).isdigit()}
-    if student_ids:
-        numbers = dict(Student.objects.filter(id__in=student_ids).values_list("id", "student_number"))
+    people.learn([entry.actor_id, entry.object_pk if model is user_model else None]
+                 + [v for name, target in fk_targets.items() if target is user_model
+                    and isinstance(changes[name], list) for v in changes[name]])
+    protected_record = model is user_model and people.is_protected(entry.object_pk)
 
     def shown(name: str, value) -> str:
         if name in choice_labels and str(value) in choice_labels[name]:
             return choice_labels[name][str(value)]
         target = fk_targets.get(name)
         if target is Student and str(value).isdigit():
-            return numbers.get(int(value), f"#{value}")
+            return pseudonym("student", value)
+        if target is Guardian and str(value).isdigit():
+            return pseudonym("guardian", value)
+        if target is user_model and str(value).isdigit() and people.is_protected(value):
+            return pseudonym("user", value)
         if target is not None and str(value).isdigit() and not spec_for(target._meta.label_lower).is_student_data:
             related = target._base_manager.filter(pk=value).first()
             return f"{related} (#{value})" if related is not None else f"#{value}"
@@ -513,7 +601,7 @@ def change_detail(user, entry_id: int) -> ChangeDetail:
     for name, change in changes.items():
         if _is_reverse_relation(model, name):
             continue
-        withheld = spec.withholds(name)
+        withheld = spec.withholds(name) or protected_record
         if isinstance(change, dict) and change.get("type") == "m2m":
             before, after = "", f"{change.get('operation', '')}: {', '.join(map(str, change.get('objects', [])))}"
         elif isinstance(change, list) and len(change) == 2:
@@ -525,10 +613,12 @@ def change_detail(user, entry_id: int) -> ChangeDetail:
         label_text = _field_label(entry.content_type_id, name)
         rows.append(FieldChange(name=name, label=label_text, before=before, after=after, withheld=withheld))
     additional = []
-    if isinstance(entry.additional_data, dict) and not spec.is_student_data:
+    if isinstance(entry.additional_data, dict) and not spec.is_student_data and not protected_record:
         additional = [(str(k), str(v)) for k, v in entry.additional_data.items()]
     return ChangeDetail(
         entry=entry, kind=kind, model_label=str(verbose),
-        record=f"#{entry.object_pk}" if spec.is_student_data else f"#{entry.object_pk} {entry.object_repr}",
-        student_number=numbers.get(student_id, "") if student_id else "", fields=rows, additional=additional,
+        record=_record(label, spec, entry.object_pk, entry.object_repr, protected_record),
+        student=pseudonym("student", student_id) if student_id else "",
+        actor=people.user(entry.actor_id, entry.actor.username if entry.actor else ""),
+        fields=rows, additional=additional,
     )

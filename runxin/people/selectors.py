@@ -2,8 +2,9 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.db.models.functions import Lower
+from django.utils.translation import gettext as _
 
 from runxin.access import roles, scope
 from runxin.org.models import OrgUnit
@@ -23,17 +24,50 @@ class StudentPage:
     total_capped: bool
 
 
+class FilterRefused(ValueError):
+    """A filter on a detail the user may not see (special groups, key students, boarding): the message says why."""
+
+
+# Filters on profile-level details (STUDENT_PROFILE): the same level the student page asks to show them.
+PROFILE_FILTERS = ("group", "flag", "boarding")
+
+
+def sees_profiles(user) -> bool:
+    """Whether the user may see profile-level details (groups, key students) of any student: offers the filters
+    and the column."""
+    return scope.has_permission(user, roles.STUDENT_PROFILE)
+
+
+def _number_search(user, qs: QuerySet[Student], q: str) -> QuerySet[Student]:
+    """By 学籍号: a prefix only where the user may see numbers in full; elsewhere the exact number alone, so a
+    prefix search cannot spell out a number (and the ID number inside it) one digit at a time."""
+    if scope.holds_everywhere(user, roles.STUDENT_SENSITIVE):
+        return qs.filter(student_number__startswith=q)
+    full = scope.student_condition(user, roles.STUDENT_SENSITIVE)
+    if full is None:
+        return qs.filter(student_number=q)
+    return qs.filter(Q(student_number=q) | (Q(student_number__startswith=q) & full))
+
+
 def student_search(user, *, q: str = "", school_id: int | None = None, grade_level: int | None = None,
                    class_id: int | None = None, group: str = "", flag: str = "", status: str = "enrolled",
                    sex: str = "", boarding: str = "") -> QuerySet[Student]:
-    """The students in the user's scope matching the filters, ordered by name for a stable list."""
+    """The students in the user's scope matching the filters, ordered by name for a stable list.
+    Raises FilterRefused for a profile-level filter (group, key students, boarding) from a user who sees no
+    student's profile; for a user who sees some, such a filter only finds students whose profile they see."""
     qs = scope.students(user, roles.STUDENT_ROSTER)
+    if group or flag or boarding:
+        profile = scope.student_condition(user, roles.STUDENT_PROFILE)
+        if profile is None:
+            raise FilterRefused(_("Your role does not see special-attention groups, key students or boarding: "
+                                  "these filters are not available to you."))
+        qs = qs.filter(profile)
     if status:
         qs = qs.filter(status=status)
     ordering: tuple = ("name", "id")
     if q:
         q = q.strip()
-        qs = qs.filter(student_number__startswith=q) if q[:1].isalnum() and q.isascii() else qs.filter(name__startswith=q)
+        qs = _number_search(user, qs, q) if q[:1].isalnum() and q.isascii() else qs.filter(name__startswith=q)
         # Sort on an expression no index provides, so the planner finds the few matches through the
         # prefix (pattern_ops) index and sorts them, instead of walking the whole unit in name order.
         ordering = (Lower("name"), "id")
@@ -73,7 +107,8 @@ def filter_choices(user) -> dict:
     """Schools and classes the user may filter by (only those inside their scope)."""
     units = scope.units(user, roles.STUDENT_ROSTER)
     schools = list(units.filter(kind=OrgUnit.Kind.SCHOOL).order_by("name").values("id", "name")[:500])
-    return {"schools": schools, "groups": list(SpecialGroup.objects.filter(is_active=True))}
+    groups = list(SpecialGroup.objects.filter(is_active=True)) if sees_profiles(user) else []
+    return {"schools": schools, "groups": groups, "profile_filters": sees_profiles(user)}
 
 
 def classes_for_school(user, school_id: int) -> list[dict]:

@@ -32,12 +32,15 @@ def _page(value) -> int:
 @requires(roles.STUDENT_ROSTER)
 def student_list(request):
     params = request.GET
-    qs = selectors.student_search(
-        request.user, q=params.get("q", ""), school_id=_int(params.get("school")),
-        grade_level=_int(params.get("grade")), class_id=_int(params.get("class")),
-        group=params.get("group", ""), flag=params.get("flag", ""), status=params.get("status", "enrolled"),
-        sex=params.get("sex", ""), boarding=params.get("boarding", ""),
-    )
+    try:
+        qs = selectors.student_search(
+            request.user, q=params.get("q", ""), school_id=_int(params.get("school")),
+            grade_level=_int(params.get("grade")), class_id=_int(params.get("class")),
+            group=params.get("group", ""), flag=params.get("flag", ""), status=params.get("status", "enrolled"),
+            sex=params.get("sex", ""), boarding=params.get("boarding", ""),
+        )
+    except selectors.FilterRefused as refused:
+        return HttpResponseBadRequest(str(refused), content_type="text/plain; charset=utf-8")
     page = selectors.student_page(qs, _page(params.get("page")))
     choices = selectors.filter_choices(request.user)
     school_id = _int(params.get("school")) or (choices["schools"][0]["id"] if len(choices["schools"]) == 1 else None)
