@@ -1,0 +1,320 @@
+"""The access policy table: for every route, which role may use it (GET, POST) on which relation.
+
+One row per URL name. The matrix test (access/tests/test_access_matrix.py) walks every route as every role,
+a signed-in stranger and an anonymous visitor, with real objects of each relation, GET and POST, and
+compares each answer with this table; a route without a row fails the build.
+
+A *relation* is where the object a URL names sits, seen from the person asking. Each role's person sits at
+the role's usual place (REACH_OF below: a head teacher at 七年级(1)班, school roles at its school, the centre
+staff at its district, city roles at the city, a mentor paired with one student of the class):
+
+  own_class       the person's own class (their student, their own child, themself)
+  same_grade      another class of the same grade, same school
+  other_grade     a class of another grade, same school
+  other_school    another school of the same district
+  other_district  a school of another district
+  none            the URL names no student-bound object (a list, a form, one's own inbox)
+
+"Allowed" is what the person can use (any answer but 403/404/405 or the sign-in page, never a 500);
+"refused" is one of those. This table states intent: the roles are written out, not derived from
+roles.py, so a change to the catalogue that opens a page shows up here as a failing row.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from . import roles
+
+OWN_CLASS, SAME_GRADE, OTHER_GRADE, OTHER_SCHOOL, OTHER_DISTRICT, NONE = (
+    "own_class", "same_grade", "other_grade", "other_school", "other_district", "none")
+STUDENT_RELATIONS = (OWN_CLASS, SAME_GRADE, OTHER_GRADE, OTHER_SCHOOL, OTHER_DISTRICT)
+RELATIONS = (*STUDENT_RELATIONS, NONE)
+
+STRANGER = "stranger"  # signed in, no role at all
+ANONYMOUS = "anonymous"
+IDENTITIES = (*roles.ROLES, STRANGER, ANONYMOUS)
+SIGNED_IN_IDENTITIES = frozenset(IDENTITIES) - {ANONYMOUS}
+
+_CLASS = frozenset({OWN_CLASS})
+_SCHOOL = frozenset({OWN_CLASS, SAME_GRADE, OTHER_GRADE})
+_DISTRICT = _SCHOOL | {OTHER_SCHOOL}
+_CITY = frozenset(STUDENT_RELATIONS)
+
+# Which relations each role's reach opens, for the person the matrix signs in as (see the module docstring).
+REACH_OF: dict[str, frozenset[str]] = {
+    "city_admin": _CITY, "centre_staff": _DISTRICT, "school_leader": _SCHOOL, "psych_teacher": _SCHOOL,
+    "head_teacher": _CLASS, "mentor": _CLASS, "psych_committee": _CLASS, "hotline_operator": _CITY,
+    "hospital": frozenset(), "student": _CLASS, "parent": _CLASS, "supervisor": _CITY, "system_admin": _CITY,
+    "security_admin": _CITY, "audit_admin": _CITY, STRANGER: frozenset(), ANONYMOUS: frozenset(),
+}
+
+# The roles that hold a permission, written out (policy, not a copy of roles.py: test_policy_table.py
+# shows where the two differ).
+STAFF_MANAGE = {"school_leader", "security_admin"}
+MENTOR_PAIR = {"school_leader", "psych_teacher"}
+ORG_BROWSE = {"city_admin", "centre_staff", "school_leader", "psych_teacher", "head_teacher", "supervisor",
+              "system_admin", "security_admin"}
+ROLLOVER = {"city_admin", "school_leader"}
+ROSTER = {"centre_staff", "school_leader", "psych_teacher", "head_teacher", "mentor", "hotline_operator"}
+PROFILE = {"centre_staff", "school_leader", "psych_teacher", "head_teacher", "mentor"}
+ROSTER_IMPORT = {"centre_staff", "school_leader", "psych_teacher"}
+STAFF_IMPORT = {"school_leader", "psych_teacher", "security_admin"}
+AUDIT = {"audit_admin"}
+SCREENING_PROGRESS = {"city_admin", "centre_staff", "school_leader", "psych_teacher", "head_teacher"}
+SCREENING_MANAGE = {"city_admin", "centre_staff", "psych_teacher"}
+SCREENING_RESULTS = {"centre_staff", "psych_teacher"}
+INSTRUMENTS = {"city_admin", "system_admin"}
+ALERT_QUEUE = {"centre_staff", "school_leader", "psych_teacher", "head_teacher", "mentor", "hotline_operator"}
+ALERT_RAISE = ALERT_QUEUE
+ALERT_OVERVIEW = {"city_admin", "centre_staff", "school_leader", "psych_teacher", "supervisor"}
+ALERT_DAILY = {"centre_staff", "school_leader", "psych_teacher", "supervisor"}
+ALERT_EXPORT = {"centre_staff"}
+ALERT_LEVELS = {"city_admin"}
+INBOX = {"city_admin", "centre_staff", "school_leader", "psych_teacher", "head_teacher", "mentor",
+         "hotline_operator", "hospital", "supervisor", "system_admin", "security_admin", "audit_admin"}
+
+
+@dataclass(frozen=True)
+class Access:
+    """Who may use a route by one method: identity → the relations on which it may."""
+
+    allowed: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    def allows(self, identity: str, relation: str) -> bool:
+        return relation in self.allowed.get(identity, frozenset())
+
+
+NOBODY = Access()
+
+
+def on_none(identities: Iterable[str]) -> Access:
+    """A route that names no student-bound object, open to these identities."""
+    return Access({who: frozenset({NONE}) for who in identities})
+
+
+def within_reach(identities: Iterable[str], *, reach: dict[str, frozenset[str]] | None = None) -> Access:
+    """A route naming an object: open to these identities on the relations their reach opens."""
+    reach = reach or {}
+    return Access({who: reach.get(who, REACH_OF[who]) for who in identities})
+
+
+def everywhere(identities: Iterable[str]) -> Access:
+    """Open to these identities whatever the object's relation (the URL names it but the page is theirs)."""
+    return Access({who: frozenset(RELATIONS) for who in identities})
+
+
+@dataclass(frozen=True)
+class Route:
+    """One row. `objects` names what the URL's ids point to (the matrix builds one per relation);
+    None means the route names no student-bound object and is asked with relation `none`."""
+
+    objects: str | None
+    get: Access
+    post: Access
+
+
+def page(identities, *, posts: bool = True) -> Route:
+    """A page without a student-bound object: a list, a form. Most pages answer a POST as they answer a
+    GET (a form that is not valid is shown again); posts=False for those that refuse POST (405)."""
+    access = on_none(identities)
+    return Route(None, access, access if posts else NOBODY)
+
+
+def action(identities) -> Route:
+    """A POST-only endpoint without a student-bound object."""
+    return Route(None, NOBODY, on_none(identities))
+
+
+def record(objects: str, identities, *, posts: bool = True, reach=None) -> Route:
+    """A page about one object (a student, a warning, a class …), open within reach."""
+    access = within_reach(identities, reach=reach)
+    return Route(objects, access, access if posts else NOBODY)
+
+
+def record_action(objects: str, identities, *, reach=None) -> Route:
+    """A POST-only step on one object."""
+    return Route(objects, NOBODY, within_reach(identities, reach=reach))
+
+
+EVERYONE = frozenset(IDENTITIES)
+SIGNED_IN = SIGNED_IN_IDENTITIES
+
+# Reach differences that are policy, not accident:
+# - the warning pages: the hotline sees only the warnings it reported (none in the matrix world).
+WARNING_REACH = {"hotline_operator": frozenset()}
+# - a campaign belongs to its school: a head teacher opens the campaign of the school (its pages then show
+#   the head teacher's own class only), whichever class of the school the matrix names.
+CAMPAIGN_REACH = {"head_teacher": _SCHOOL}
+# - a school's daily report is the school's: the district centre and the supervisor read their district's
+#   or city's report (which lists the schools), not a school's own.
+SCHOOL_DAILY_REACH = {"centre_staff": frozenset(), "supervisor": frozenset()}
+ALERT_HANDLE = {"centre_staff", "school_leader", "psych_teacher", "head_teacher"}  # the steps on a warning
+GRANT_APPROVERS = {"centre_staff", "security_admin"}  # approve clinical-role grants (the level above)
+ANY_ROLE = frozenset(roles.ROLES)
+
+# Whose names a person may see on any page (the role × relation part of the table): the students the role's
+# roster reach opens, a student themself, a parent's own child, and nobody's for the others. The matrix reads
+# every page it is allowed and fails on a name from outside this.
+SEES_NAMES: dict[str, frozenset[str]] = {
+    **{who: REACH_OF[who] for who in ROSTER}, "student": _CLASS, "parent": _CLASS,
+}
+
+
+def sees_name(identity: str, relation: str) -> bool:
+    return relation in SEES_NAMES.get(identity, frozenset())
+
+ROUTES: dict[str, Route] = {
+    # --- public and any signed-in user
+    "set_language": page(EVERYONE),
+    "accounts:login": page(EVERYONE),
+    "accounts:logout": action(EVERYONE),  # signs out and goes to the sign-in page (counted as allowed)
+    "accounts:otp_setup": page(SIGNED_IN),
+    "accounts:otp_verify": page(SIGNED_IN),
+    "accounts:password_change": page(SIGNED_IN),
+    "front:home": page(SIGNED_IN),
+    "screening:code_entry": page(EVERYONE),
+    "screening:code_landing": page(EVERYONE),
+    # The questionnaire pages are declared public but work only with a class code's pass (a signed cookie
+    # scoped to /screening/): without one they refuse everybody, signed in or not (403).
+    "screening:take": page(()),
+    "screening:take_consent": page(()),
+    "screening:take_review": page(()),
+    "screening:take_submit": page(()),
+    "screening:take_done": page(()),
+    "screening:take_leave": page(()),
+    "screening:take_intro": page(()),
+    "screening:take_page": page(()),
+    "screening:take_item": page(()),
+    # A guardian's consent link works with its own token only; the matrix asks with one that is not (404).
+    "screening:guardian_consent": page(()),
+    # Published instrument definitions and code systems as FHIR, for anyone (a hospital's system).
+    "screening:fhir_questionnaire": page(EVERYONE),
+    "screening:fhir_code_system": page(EVERYONE),
+    "screening:fhir_instrument_code_system": page(EVERYONE),
+    "screening:fhir_naming_system": page(EVERYONE),
+    # --- staff and roles (the school leader within the school, the security administrator city-wide)
+    "accounts:staff_list": page(STAFF_MANAGE),
+    "accounts:staff_create": page(STAFF_MANAGE),
+    "accounts:staff_unit_options": page(STAFF_MANAGE),
+    "accounts:staff_detail": record("staff", STAFF_MANAGE),
+    "accounts:assignment_add": record_action("staff", STAFF_MANAGE),
+    "accounts:assignment_end": record_action("staff", STAFF_MANAGE),
+    "accounts:user_deactivate": record_action("staff", STAFF_MANAGE),
+    "accounts:user_reactivate": record_action("staff", STAFF_MANAGE),
+    "accounts:user_unlock": record_action("staff", STAFF_MANAGE),
+    "accounts:second_factor_reset": record_action("staff", STAFF_MANAGE),
+    "accounts:password_reset": record_action("staff", STAFF_MANAGE),
+    # Grants of clinical roles wait for the level above (issue 9, item 1); the matrix asks with an id that
+    # exists nowhere, so these rows prove refusal only.
+    "accounts:grant_approvals": page(GRANT_APPROVERS),
+    "accounts:grant_approve": action(()),  # an id that exists nowhere: 403
+    "accounts:grant_refuse": action(GRANT_APPROVERS),  # … back to the list
+    "accounts:mentor_list": page(MENTOR_PAIR),
+    "accounts:mentor_detail": record("mentor", MENTOR_PAIR),
+    "accounts:mentor_pair_add": record_action("mentor", MENTOR_PAIR),
+    "accounts:mentor_pair_end": record_action("mentor", MENTOR_PAIR),
+    # --- the region tree and the school year
+    "org:tree": page(ORG_BROWSE),
+    "org:unit": record("class", ORG_BROWSE),
+    "org:children": record("class", ORG_BROWSE),
+    "org:rollover": page(ROLLOVER),
+    "org:rollover_run": record("rollover_run", ROLLOVER),
+    # --- students
+    "people:student_list": page(ROSTER),
+    "people:class_options": page(ROSTER),
+    "people:student_detail": record("student", ROSTER),
+    "access:break_glass": page(PROFILE),
+    # --- imports
+    "imports:roster_upload": page(ROSTER_IMPORT),
+    "imports:staff_upload": page(STAFF_IMPORT),
+    "imports:template": page(SIGNED_IN, posts=False),
+    # The matrix's batches are roster (student) imports: the staff importers do not open them. Nothing was
+    # rejected and the uploaded file is not on disk, so those two rows prove refusal only.
+    "imports:batch_detail": record("batch", ROSTER_IMPORT, posts=False),
+    "imports:batch_commit": record_action("batch", ROSTER_IMPORT),
+    "imports:batch_rejected": record("batch", ()),
+    "imports:batch_file": record("batch", ()),
+    # --- the audit administrator
+    "audit:search": page(AUDIT, posts=False),
+    "audit:export": page(AUDIT, posts=False),
+    "audit:change_detail": record("change", AUDIT, posts=False),
+    # --- screening campaigns, results, instruments, the student's own questionnaires
+    "screening:campaign_list": page(SCREENING_PROGRESS),
+    "screening:campaign_new": page(SCREENING_MANAGE),
+    "screening:campaign_detail": record("campaign", SCREENING_PROGRESS, reach=CAMPAIGN_REACH),
+    "screening:campaign_edit": record("campaign", SCREENING_MANAGE, posts=True),
+    "screening:campaign_open": record_action("campaign", SCREENING_MANAGE),
+    "screening:campaign_close": record_action("campaign", SCREENING_MANAGE),
+    "screening:campaign_progress": record("campaign", SCREENING_PROGRESS, reach=CAMPAIGN_REACH),
+    "screening:class_progress": record("campaign_class", SCREENING_PROGRESS),
+    "screening:class_codes": record("campaign_class", SCREENING_MANAGE),
+    "screening:class_consent": record("campaign_class", SCREENING_MANAGE, posts=True),
+    "screening:class_remind": record_action("campaign_class", SCREENING_MANAGE),
+    "screening:results_list": record("campaign", SCREENING_RESULTS),
+    "screening:summary": record("campaign", SCREENING_RESULTS),
+    "screening:export_xlsx": record("campaign", SCREENING_RESULTS),
+    "screening:result_detail": record("submission", SCREENING_RESULTS),
+    "screening:result_fhir": record("submission", SCREENING_RESULTS),
+    "screening:result_fhir_bundle": record("submission", SCREENING_RESULTS),
+    "screening:instrument_list": page(INSTRUMENTS),
+    "screening:instrument_upload": page(INSTRUMENTS),
+    "screening:instrument_version": page(INSTRUMENTS),
+    "screening:instrument_publish": action(INSTRUMENTS),
+    "screening:instrument_delete": action(INSTRUMENTS),
+    "screening:instrument_download": page(INSTRUMENTS),
+    "screening:mine": page({"student"}),
+    "screening:mine_start": record_action("target", {"student"}),
+    # --- early warnings
+    "alerts:queue": page(ALERT_QUEUE),
+    "alerts:detail": record("warning", ALERT_QUEUE, reach=WARNING_REACH),
+    "alerts:act": record_action("warning", ALERT_HANDLE),  # the matrix asks to acknowledge
+    "alerts:report": page(ALERT_RAISE),
+    "alerts:peer_report": page({"psych_committee"}),
+    "alerts:parent_report": page({"parent"}),
+    "alerts:self_help": page({"student"}),
+    "alerts:overview_home": page(ALERT_OVERVIEW),
+    "alerts:overview": record("school", ALERT_OVERVIEW),
+    "alerts:daily_home": page(ALERT_DAILY),
+    "alerts:daily": record("school", ALERT_DAILY, reach=SCHOOL_DAILY_REACH),
+    "alerts:daily_pdf": record("school", ALERT_DAILY, reach=SCHOOL_DAILY_REACH),
+    "alerts:export": page(ALERT_EXPORT),
+    "alerts:export_file": page(ALERT_EXPORT),
+    "alerts:levels": page(ALERT_LEVELS),
+    "alerts:level_new": page(ALERT_LEVELS),
+    "alerts:level_edit": page(ALERT_LEVELS),
+    "alerts:risk_phrases": page(ALERT_LEVELS),
+    # --- the inbox: one's own notifications only
+    "notify:inbox": page(INBOX),
+    "notify:open": action(INBOX),
+    "notify:read_all": action(INBOX),
+    # --- the integration API: bearer tokens of integration accounts only. A person's session opens none of
+    # the data (the API's own tests and the schemathesis run walk it with tokens); its schema and docs are
+    # readable by anyone holding a role; the token pages are the security administrator's and the school
+    # leader's (asked with ids that exist nowhere: refusal only).
+    "api:schema": page(ANY_ROLE, posts=False),
+    "api:docs": page(ANY_ROLE, posts=False),
+    "api:students": page(()),
+    "api:import_batch_create": page(()),
+    "api:import_batch": page(()),
+    "api:import_batch_commit": page(()),
+    "api:warnings": page(()),
+    "api:warning": page(()),
+    "api:hospital_feedback": page(()),
+    "api:referrals": page(()),
+    "api:campaigns": page(()),
+    "api:campaign_summary": page(()),
+    "api:tokens": page(STAFF_MANAGE),
+    "api:account_flag": action(STAFF_MANAGE),
+    "api:token_issue": action(()),
+    "api:token_revoke": action(()),
+}
+
+
+def row(url_name: str) -> Route:
+    """The row of a route; KeyError (a failing build) for a route nobody has written down."""
+    return ROUTES[url_name]
+
+
+def allowed(url_name: str, identity: str, relation: str, method: str) -> bool:
+    route = ROUTES[url_name]
+    return (route.get if method == "GET" else route.post).allows(identity, relation)
