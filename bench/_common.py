@@ -1,6 +1,7 @@
 """Helpers shared by the benches: a bench database of its own, Django set up against it, timing figures."""
 
 import os
+import secrets
 import statistics
 import sys
 import time
@@ -27,6 +28,8 @@ def use_database(name: str, *, fresh: bool) -> None:
     os.environ["LOG_LEVEL"] = "WARNING"
     # The bench signs in with force_login; the second factor is not what it measures.
     os.environ["RUNXIN_WAIVE_SECOND_FACTOR"] = "1"
+    # Production settings refuse to start without a real key; a bench makes its own for the run.
+    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(64))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "runxin.settings")
     sys.path.insert(0, str(ROOT))
     import django

@@ -16,6 +16,7 @@ import csv
 import json
 import os
 import random
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -26,6 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+# Production settings refuse to start without a real key; the bench (and its subprocesses) make one for the run.
+os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(64))
 DB = "runxin_bench_import"
 SCHOOL_CODE = "BENCH-S1"
 USERNAME = "bench_psych"

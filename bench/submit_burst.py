@@ -164,8 +164,13 @@ def free_port() -> int:
 BROKER = "redis://127.0.0.1:6379/9"  # a Redis database of the bench's own
 
 
+# Production settings refuse to start without a real key: one for this run, shared by the server and its workers.
+RUN_KEY = os.environ.get("SECRET_KEY") or secrets.token_urlsafe(64)
+
+
 def server_env() -> dict:
     return os.environ | {
+        "SECRET_KEY": RUN_KEY,
         "DJANGO_SETTINGS_MODULE": "submit_burst_server.settings",
         "PYTHONPATH": os.pathsep.join([str(HERE), str(ROOT)]),
         "DEBUG": "0", "LOG_LEVEL": "ERROR", "ALLOWED_HOSTS": "127.0.0.1,localhost",

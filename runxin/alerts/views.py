@@ -15,6 +15,7 @@ from runxin.access import roles, scope
 from runxin.access.decorators import audited_read, requires
 from runxin.access.read_audit import record_read
 from runxin.notify import selectors as notify_selectors
+from runxin.people.masking import mask_student_number
 from runxin.people.models import Student
 
 from . import clock, forms, intake, responsibility, selectors, services, states
@@ -243,8 +244,10 @@ def report_concern(request):
                             needs_student=fixed is None)
     choices = []
     if fixed is None:
-        choices = list(scope.students(user, roles.ALERT_RAISE).filter(status=Student.Status.ENROLLED)
-                       .order_by("name").values("id", "name", "student_number")[:61])
+        # The picker posts the student's id; its label masks the 学籍号 (it carries the ID number).
+        choices = [{"pk": row["id"], "name": row["name"], "masked_number": mask_student_number(row["student_number"])}
+                   for row in scope.students(user, roles.ALERT_RAISE).filter(status=Student.Status.ENROLLED)
+                   .order_by("name").values("id", "name", "student_number")[:61]]
     if request.method == "POST" and form.is_valid():
         student = fixed or _student_for_report(user, student_number=form.cleaned_data["student_number"])
         if student is None:

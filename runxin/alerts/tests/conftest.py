@@ -1,7 +1,6 @@
 """Fixtures for the alerts tests: a frozen clock and the default levels by code."""
 
 import datetime as dt
-import importlib
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -35,24 +34,6 @@ def frozen(monkeypatch):
 @pytest.fixture
 def levels(db):
     return {lv.code: lv for lv in WarningLevel.objects.all()}
-
-
-@pytest.fixture(autouse=True)
-def _default_levels(request):
-    """The default levels come from a data migration. A transactional (browser) test ends with a flush that
-    empties every table, and with --reuse-db the next session starts from that empty database; put the
-    levels back so each test starts from what a fresh database holds."""
-    if not any(name in request.fixturenames for name in ("db", "transactional_db")) \
-            and "django_db" not in request.keywords:
-        return
-    request.getfixturevalue("db" if "transactional_db" not in request.fixturenames else "transactional_db")
-    if not WarningLevel.objects.exists():
-        seeds = importlib.import_module("runxin.alerts.migrations.0002_default_levels")
-        for fields in seeds.LEVELS:
-            WarningLevel.objects.create(**fields)
-        from django.apps import apps
-
-        importlib.import_module("runxin.alerts.migrations.0005_crisis_path_defaults").forward(apps, None)
 
 
 @pytest.fixture(autouse=True)

@@ -24,7 +24,7 @@ def test_head_teacher_report_assessed_red_escalates_to_the_district(page_for, li
     # 1. The head teacher reports a concern about a student of the class.
     page = page_for(world.head)
     page.goto(f"{live_server.url}/alerts/report/")
-    page.select_option("#pick-student", value=world.a1.student_number)
+    page.select_option("#pick-student", value=str(world.a1.pk))
     page.select_option("#id_source", value="observation")
     page.locator("input[name=urgency][value=today]").check()
     page.fill("#id_summary", "最近一周上课哭泣，把自己的东西送给同学。")

@@ -116,6 +116,7 @@ def test_report_page_raises_then_joins(world, client_for, frozen, levels):
     client = client_for(world.head)
     page = client.get(reverse("alerts:report")).content.decode()
     assert "张一" in page and "王三" not in page  # the picker lists the own class only
+    assert world.a1.student_number not in page  # the 学籍号 carries the ID number: masked in the picker (issue 9)
     response = client.post(reverse("alerts:report"), {
         "student_number": world.a1.student_number, "source": "observation", "level": levels["yellow"].pk,
         "summary": "Sleeps in class, bruises on arms.", "urgency": "concern"})

@@ -20,7 +20,32 @@ def source(django_db_setup, django_db_blocker):
         settings_dict = dict(connection.settings_dict)
         settings_dict["NAME"] = connection.creation._get_test_db_name()
     assert settings_dict["NAME"].startswith("test_")
+    _seeded_levels(settings_dict["NAME"], django_db_blocker)
     return settings_dict
+
+
+def _seeded_levels(name: str, django_db_blocker) -> None:
+    """A browser test on this worker may have flushed the data migrations' rows; the drill compares real rows,
+    so put the default warning levels back (committed, as a fresh database has them)."""
+    import importlib
+
+    from django.apps import apps
+
+    from runxin.alerts.models import WarningLevel
+
+    with django_db_blocker.unblock():
+        saved = connection.settings_dict["NAME"]
+        connection.close()
+        connection.settings_dict["NAME"] = name
+        try:
+            if not WarningLevel.objects.exists():
+                seeds = importlib.import_module("runxin.alerts.migrations.0002_default_levels")
+                for fields in seeds.LEVELS:
+                    WarningLevel.objects.create(**fields)
+                importlib.import_module("runxin.alerts.migrations.0005_crisis_path_defaults").forward(apps, None)
+        finally:
+            connection.close()
+            connection.settings_dict["NAME"] = saved
 
 
 def test_backup_writes_a_custom_dump_and_a_manifest_per_table(source, tmp_path):

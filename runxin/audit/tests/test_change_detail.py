@@ -27,7 +27,11 @@ def test_placement_change_shows_before_and_after_with_unit_names(world, client_f
     assert fields["school_class"].before == f"{world.class1.name} (#{world.class1.pk})"
     assert fields["school_class"].after == f"{world.class2.name} (#{world.class2.pk})"
     body = response.content.decode()
-    assert world.a1.student_number in body and "张一" not in body
+    # Issue 9: the auditor sees a stable pseudonym, neither the name nor the 学籍号 (it carries the ID number).
+    from runxin.audit.selectors import pseudonym
+
+    assert pseudonym("student", world.a1.pk) in body
+    assert world.a1.student_number not in body and "张一" not in body
 
 
 def test_personal_fields_are_withheld(world, client_for):

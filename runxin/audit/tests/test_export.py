@@ -38,7 +38,11 @@ def test_csv_export_of_the_filtered_rows(world, client_for):
     assert text.startswith("\ufeff")
     lines = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
     assert len(lines) == 3  # header and two reads
-    assert {line[6] for line in lines[1:]} == {world.a1.student_number, world.b1.student_number}
+    from runxin.audit.selectors import pseudonym
+
+    # Issue 9: students by pseudonym, never the 学籍号 or the name.
+    assert {line[6] for line in lines[1:]} == {pseudonym("student", world.a1.pk), pseudonym("student", world.b1.pk)}
+    assert world.a1.student_number not in text
     assert "'" + EVIL in {line[7] for line in lines[1:]}
     assert "张一" not in text and "王三" not in text
 
