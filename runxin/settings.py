@@ -4,6 +4,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 from .env import database_from_url, envbool, envint, envlist, envstr, secret_keys
 
@@ -98,6 +99,9 @@ if envstr("DATABASE_URL", "sqlite:").startswith("sqlite:"):
 DATABASES = {
     "default": database_from_url(envstr("DATABASE_URL", f"sqlite:///{VAR_DIR / 'runxin.sqlite3'}")),
 }
+# Production: the app connects as a role that owns nothing (DATABASE_URL); `runxin migrate`, `runxin audit-purge`
+# and the restore drill connect as the owner role (MIGRATE_DATABASE_URL). See docs/operations.md.
+MIGRATE_DATABASE_URL = envstr("MIGRATE_DATABASE_URL", "")
 if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     DATABASES["default"]["CONN_MAX_AGE"] = envint("DB_CONN_MAX_AGE", 60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -199,6 +203,15 @@ if envstr("HELP_HOTLINES", ""):
 
 # Emergency access (break-glass) to one student outside one's scope lasts this long.
 BREAK_GLASS_HOURS = envint("BREAK_GLASS_HOURS", 4)
+
+# Audit rows (changes, reads, sign-ins, exports) are kept this many days, then `runxin audit-purge` removes the
+# expired start of each hash chain. At least six months, whatever the environment says.
+AUDIT_RETENTION_MINIMUM_DAYS = 183
+AUDIT_RETENTION_DAYS = envint("AUDIT_RETENTION_DAYS", 400)
+if AUDIT_RETENTION_DAYS < AUDIT_RETENTION_MINIMUM_DAYS:
+    raise ImproperlyConfigured(
+        f"AUDIT_RETENTION_DAYS={AUDIT_RETENTION_DAYS} is below the minimum of {AUDIT_RETENTION_MINIMUM_DAYS} days"
+    )
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
