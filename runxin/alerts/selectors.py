@@ -258,3 +258,9 @@ def my_work(user, *, limit: int = 100) -> MyWork:
                       .order_by("-level__severity", "raised_at")[:limit])
     return MyWork(act_now=act_now[:limit], approvals=approvals[:limit], follow_ups=follow_ups,
                   monitoring=monitoring, now=now)
+
+
+def work_students(work: MyWork) -> list[tuple[int, int]]:
+    """(student id, warning id) for every warning a "needs me now" list shows: what its read audit records."""
+    warnings = [item.warning for item in work.act_now + work.approvals] + [f.warning for f in work.follow_ups]
+    return [(w.student_id, w.pk) for w in warnings + list(work.monitoring)]

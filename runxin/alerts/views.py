@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from runxin.access import roles, scope
 from runxin.access.decorators import audited_read, requires
-from runxin.access.read_audit import record_read
+from runxin.access.read_audit import record_read, record_reads
 from runxin.notify import selectors as notify_selectors
 from runxin.people.masking import mask_student_number
 from runxin.people.models import Student
@@ -39,6 +39,7 @@ def _language() -> str:
 # ------------------------------------------------------------------------------------------------- queue
 
 @requires(roles.ALERT_QUEUE)
+@audited_read
 def queue(request):
     """My warnings to handle, by level, state and age, overdue ones first and marked."""
     params = request.GET
@@ -60,6 +61,10 @@ def queue(request):
         "states": [(s, STATE_LABELS[s]) for s in states.ALL], "ages": selectors.AGE_CHOICES,
         "can_raise": scope.has_permission(request.user, roles.ALERT_RAISE),
     }
+    # Names with their warning level are a sensitive read: one audit row per student listed (fails closed).
+    record_reads(user=request.user, request=request, record_type="alerts.queue",
+                 students=[(w.student_id, w.pk) for w in page.rows] + (
+                     selectors.work_students(context["work"]) if context["work"] else []))
     template = "alerts/_queue_rows.html" if request.htmx and request.htmx.target == "queue-results" \
         else "alerts/queue.html"
     return render(request, template, context)

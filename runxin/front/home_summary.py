@@ -45,5 +45,9 @@ def my_work(user) -> alert_selectors.MyWork:
     return alert_selectors.my_work(user)
 
 
+def work_students(work) -> list[tuple[int, int]]:
+    return alert_selectors.work_students(work)
+
+
 def open_campaigns(user) -> list:
     return screening_selectors.campaign_list(user, status="open")[:5]

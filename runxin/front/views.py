@@ -1,12 +1,14 @@
 from django.shortcuts import render
 
 from runxin.access import roles, scope
-from runxin.access.decorators import signed_in
+from runxin.access.decorators import audited_read, signed_in
+from runxin.access.read_audit import record_reads
 
 from . import home_summary
 
 
 @signed_in
+@audited_read
 def home(request):
     """A role-aware start page: each role's assignments and the figures it may see."""
     user = request.user
@@ -25,6 +27,9 @@ def home(request):
     if scope.has_permission(user, roles.ALERT_QUEUE):
         # "What must I do now" opens the page: the steps waiting for this person, by time left.
         context["work"] = home_summary.my_work(user)
+        # The list names students with their warning level: a sensitive read, audited (fails closed).
+        record_reads(user=user, request=request, record_type="alerts.my_work",
+                     students=home_summary.work_students(context["work"]))
         context["warnings"] = home_summary.warnings_by_level(user)
     if scope.has_permission(user, roles.SCREENING_PROGRESS):
         context["campaigns"] = home_summary.open_campaigns(user)

@@ -281,3 +281,14 @@ def test_a_level_sets_its_minimum(world, client_for, levels):
 def test_huge_or_malformed_numbers_are_not_500(world, client_for, path):
     status = client_for(world.psych).get(path).status_code
     assert status in (200, 404)
+
+
+def test_the_queue_and_needs_me_now_are_read_audited(world, client_for, frozen):
+    from runxin.access.models import ReadEvent
+
+    warning = red(world)
+    client_for(world.psych).get(reverse("alerts:queue"))
+    assert ReadEvent.objects.filter(user=world.psych, record_type="alerts.queue", student=world.a1,
+                                    record_id=str(warning.pk)).exists()
+    client_for(world.psych).get("/")
+    assert ReadEvent.objects.filter(user=world.psych, record_type="alerts.my_work", student=world.a1).exists()

@@ -171,8 +171,8 @@ def test_queue_query_count_does_not_grow_with_rows(world, client_for, frozen, dj
         services.warning_raise_from_screening(student=student, result_id=f"q{i}", suggested_level="high",
                                               reasons=[], instrument_code="phq-a")
     client = client_for(world.psych)
-    # The page opens with "needs me now" (a constant number of queries) and the unread count beside 消息.
-    with django_assert_max_num_queries(17):
+    # "needs me now", the unread count beside 消息, and the read-audit rows in the view's own transaction.
+    with django_assert_max_num_queries(20):
         response = client.get(reverse("alerts:queue"))
     assert response.status_code == 200 and response.content.decode().count('href="/alerts/') >= 80
 

@@ -14,7 +14,6 @@ from django.test import override_settings
 from django.urls import reverse
 
 from runxin.alerts import services as alert_services
-from runxin.alerts.tests.conftest import _default_levels  # noqa: F401 - the seeded levels after a browser test's flush
 from runxin.imports import services as import_services
 from runxin.screening import services as screening_services
 from runxin.screening.tests.helpers import notify_guardians, open_campaign

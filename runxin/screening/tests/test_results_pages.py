@@ -74,7 +74,7 @@ def test_results_list_query_count_does_not_grow(world, client_for, django_assert
     for student in [world.a1, world.a2, *extra]:
         hand_in(campaign, student, phqa=1, gad=1)
     client = client_for(world.psych)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(15):  # +3: the read-audit rows of the listed students, in the view's own transaction (issue 9)
         response = client.get(f"/screening/campaigns/{campaign.pk}/results/")
     assert response.status_code == 200 and response.content.decode().count("/screening/results/") >= 14
 
