@@ -43,7 +43,7 @@ browser-deps:
 	command -v chromium >/dev/null 2>&1 && fc-list | grep -qi wqy || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null)
 
 messages: $(STAMP)
-	cd runxin && ../$(BIN)/runxin makemessages -l zh_Hans --no-obsolete && ../$(BIN)/runxin compilemessages -l zh_Hans
+	cd runxin && DJANGO_SETTINGS_MODULE=runxin.settings_test ../$(BIN)/runxin makemessages -l zh_Hans --no-obsolete && DJANGO_SETTINGS_MODULE=runxin.settings_test ../$(BIN)/runxin compilemessages -l zh_Hans
 
 clean-demo:
 	rm -f var/demo.sqlite3*
