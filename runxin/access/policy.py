@@ -151,6 +151,8 @@ SCHOOL_DAILY_REACH = {"centre_staff": frozenset(), "supervisor": frozenset()}
 ALERT_HANDLE = {"centre_staff", "school_leader", "psych_teacher", "head_teacher"}  # the steps on a warning
 GRANT_APPROVERS = {"centre_staff", "security_admin"}  # approve clinical-role grants (the level above)
 ANY_ROLE = frozenset(roles.ROLES)
+# Staff: every role but the student side's own (a student, a parent, a class psych committee member).
+STAFF_ROLES = ANY_ROLE - {"student", "parent", "psych_committee"}
 
 # Whose names a person may see on any page (the role × relation part of the table): the students the role's
 # roster reach opens, a student themself, a parent's own child, and nobody's for the others. The matrix reads
@@ -291,8 +293,8 @@ ROUTES: dict[str, Route] = {
     # the data (the API's own tests and the schemathesis run walk it with tokens); its schema and docs are
     # readable by anyone holding a role; the token pages are the security administrator's and the school
     # leader's (asked with ids that exist nowhere: refusal only).
-    "api:schema": page(ANY_ROLE, posts=False),
-    "api:docs": page(ANY_ROLE, posts=False),
+    "api:schema": page(STAFF_ROLES, posts=False),
+    "api:docs": page(STAFF_ROLES, posts=False),
     "api:students": page(()),
     "api:import_batch_create": page(()),
     "api:import_batch": page(()),

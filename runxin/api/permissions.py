@@ -19,9 +19,15 @@ class DeclaredPermission(BasePermission):
 
 
 class TokenOrStaff(BasePermission):
-    """The schema and its docs page: any API token, or a signed-in user who holds some role."""
+    """The schema and its docs page: any API token, or a signed-in member of staff (not a student, a parent or a
+    class psych committee member: the API is for integrations and the people who run them)."""
 
     def has_permission(self, request, view) -> bool:
         if isinstance(request.auth, ApiToken):
             return True
-        return bool(getattr(request.user, "is_authenticated", False) and scope.grants(request.user))
+        if not getattr(request.user, "is_authenticated", False):
+            return False
+        return any(grant.role not in STUDENT_SIDE for grant in scope.grants(request.user))
+
+
+STUDENT_SIDE = frozenset({"student", "parent", "psych_committee"})

@@ -17,7 +17,7 @@ def assert_styled_error_page(body: str, code: str, heading: str):
     assert f'<p class="error-code">{code}</p>' in body
     assert f"<h1>{heading}</h1>" in body
     assert '<a class="btn" href="/">返回首页</a>' in body
-    assert "history.back()" in body
+    assert "data-history-back" in body and "javascript:" not in body  # the back link, wired by site.js (CSP)
     assert "Not Found" not in body and "Server Error" not in body and "Forbidden" not in body
 
 

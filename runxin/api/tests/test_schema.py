@@ -38,6 +38,8 @@ def test_schema_is_published_to_tokens_and_staff_only(api, client_for):
     assert api.a.client.get(reverse("api:schema")).status_code == 200
     assert client_for(api.world.psych).get(reverse("api:schema")).status_code == 200
     assert client_for(api.world.outsider).get(reverse("api:schema")).status_code == 403
+    for family in (api.world.student_user, api.world.parent, api.world.committee):
+        assert client_for(family).get(reverse("api:schema")).status_code == 403
     assert api.a.client.__class__().get(reverse("api:schema")).status_code == 403
     docs = client_for(api.world.psych).get(reverse("api:docs"))
     assert docs.status_code == 200 and b"swagger-ui" in docs.content and b"cdn" not in docs.content.lower()
