@@ -16,10 +16,10 @@ from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from runxin.notify.services import schedule_delivery
+from runxin.notify.services import notify_many
 
-from . import clock, network, states
-from .models import Tier, Warning, WarningLevel
+from . import clock, network, services, states
+from .models import Tier, Warning, WarningEvent, WarningLevel
 
 
 def escalation_sweep(*, now: datetime | None = None) -> int:
@@ -46,21 +46,13 @@ def escalation_sweep(*, now: datetime | None = None) -> int:
         for tier in (states.SCHOOL, states.DISTRICT, states.CITY):
             _record_inbox(tier, now)
             _record_digest(moved_ids, tier, "inbox", now, more_than=INBOX_PER_SWEEP)
-        outside = False
+        # notify_many asks the worker to deliver the e-mails and SMS after commit.
         for tier in (states.SCHOOL, states.DISTRICT, states.CITY):
             for channel in OUTSIDE_CHANNELS:
                 with_channel = [level.pk for level, _count in moved if channel in (level.channels or [])]
                 if with_channel:
-                    outside |= _record_digest(with_channel, tier, channel, now)
-        if outside:
-            schedule_delivery()
+                    _record_digest(with_channel, tier, channel, now)
     return escalated
-
-
-def _sql_time(now: datetime):
-    """`now` as the database stores it: raw SQL bypasses the ORM's adaptation, and SQLite compares the
-    stored text, which has no '+00:00' suffix (PostgreSQL takes the datetime as it is)."""
-    return connection.ops.adapt_datetimefield_value(now)
 
 
 def _append_events(now: datetime) -> None:
@@ -68,17 +60,10 @@ def _append_events(now: datetime) -> None:
     that moved nothing returns before this, so a repeated `now` adds nothing)."""
     with translation.override(settings.LANGUAGE_CODE):
         reason = _("Not acknowledged or progressed within the level's time.")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            INSERT INTO alerts_warningevent
-                (warning_id, at, actor_id, kind, from_state, to_state, from_tier, to_tier, reason, clinical_note)
-            SELECT w.id, %s, NULL, 'escalated', w.state, w.state, w.tier - 1, w.tier, %s, ''
-            FROM alerts_warning w
-            WHERE w.escalated_at = %s
-            """,
-            [_sql_time(now), reason, _sql_time(now)],
-        )
+    services.record_events(
+        warnings=Warning.objects.filter(escalated_at=now), kind=WarningEvent.Kind.ESCALATED, at=now,
+        from_state=F("state"), to_state=F("state"), from_tier=F("tier") - 1, to_tier=F("tier"), reason=reason,
+    )
 
 
 OUTSIDE_CHANNELS = ("email", "sms", "wechat")
@@ -97,16 +82,11 @@ _RECIPIENTS = """
 """
 
 
-def _recipients_sql(tier: int) -> tuple[str, list]:
+def _recipients_sql(tier: int, now: datetime) -> tuple[str, list]:
     roles_at_tier = network.TIER_ROLES[tier]
     sql = _RECIPIENTS.format(column=network.TIER_COLUMNS[tier][0], roles=", ".join("%s" for _ in roles_at_tier))
-    return sql, list(roles_at_tier)
-
-
-def _split(template: str) -> tuple[str, str]:
-    """A translated sentence with one placeholder marked by NUL, as the SQL text before and after it."""
-    before, _mark, after = template.partition("\x00")
-    return before, after
+    today = timezone.localdate(now)
+    return sql, [*roles_at_tier, True, today, today]
 
 
 def _record_inbox(tier: int, now: datetime) -> None:
@@ -114,41 +94,27 @@ def _record_inbox(tier: int, now: datetime) -> None:
     warning — the first INBOX_PER_SWEEP per person, most severe first; the rest reach them as one digest."""
     lang = settings.LANGUAGE_CODE
     with translation.override(lang):
-        subject = _split(_("%(level)s warning escalated to the %(tier)s") % {"level": "\x00", "tier": Tier(tier).label})
-        body = _split(_("This warning was not acknowledged or progressed in time and now needs acknowledgement at "
-                        "your level within %(minutes)s minutes.") % {"minutes": "\x00"})
+        subject = (_("%(level)s warning escalated to the %(tier)s") % {"level": "%(level_name)s",
+                                                                        "tier": Tier(tier).label}
+                   + " #%(object_id)s · %(school_name)s")
+        body = _("This warning was not acknowledged or progressed in time and now needs acknowledgement at "
+                 "your level within %(minutes)s minutes.") % {"minutes": "%(ack_minutes)s"}
     name_column = "name_en" if lang.startswith("en") else "name_zh"
-    recipients, role_params = _recipients_sql(tier)
-    today = timezone.localdate(now)
-    sql = f"""
-        INSERT INTO notify_notification
-            (recipient_id, channel, kind, subject, body, url, ref, dedupe_key, created_at, sent_at, attempts, error)
-        SELECT x.user_id, 'inbox', 'warning.escalated',
-               %s || x.level_name || %s || ' #' || CAST(x.warning_id AS TEXT) || ' · ' || COALESCE(x.school_name, ''),
-               %s || CAST(x.ack_minutes AS TEXT) || %s,
-               '/alerts/' || CAST(x.warning_id AS TEXT) || '/', 'warning:' || CAST(x.warning_id AS TEXT),
-               'warning:' || CAST(x.warning_id AS TEXT) || ':escalated:' || CAST(x.escalation_count AS TEXT) || ':'
-                   || CAST(x.user_id AS TEXT) || ':inbox',
-               %s, %s, 0, ''
-        FROM (
-            SELECT pairs.*, ROW_NUMBER() OVER (PARTITION BY pairs.user_id
-                                               ORDER BY pairs.severity DESC, pairs.warning_id) AS n
-            FROM (
-                SELECT DISTINCT ra.user_id, w.id AS warning_id, w.escalation_count, l.{name_column} AS level_name,
-                       l.ack_minutes, l.severity, sc.name AS school_name
-                {recipients}
-                JOIN alerts_warninglevel l ON l.id = w.level_id
-                WHERE w.escalated_at = %s AND w.tier = %s
-            ) pairs
-        ) x
-        WHERE x.n <= %s
-        ON CONFLICT (dedupe_key) DO NOTHING
-    """  # noqa: S608
-    at = _sql_time(now)
-    params = [subject[0], subject[1], body[0], body[1], at, at, *role_params, True, today, today, at, tier,
-              INBOX_PER_SWEEP]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    recipients, params = _recipients_sql(tier, now)
+    pairs = f"""
+        SELECT DISTINCT ra.user_id AS recipient_id, w.id AS object_id, w.escalation_count,
+               l.{name_column} AS level_name, l.ack_minutes, l.severity, sc.name AS school_name
+        {recipients}
+        JOIN alerts_warninglevel l ON l.id = w.level_id
+        WHERE w.escalated_at = %s AND w.tier = %s
+    """  # noqa: S608 - column names from network.py's fixed tables
+    notify_many(
+        source=pairs, params=[*params, _sql_time(now), tier],
+        columns=("escalation_count", "level_name", "ack_minutes", "severity", "school_name"),
+        kind="warning.escalated", channels=("inbox",), subject=subject, body=body,
+        about="warning", event="escalated:%(escalation_count)s", url_name="alerts:detail",
+        per_recipient=INBOX_PER_SWEEP, most_important_first=("severity",), at=now,
+    )
 
 
 def _record_digest(level_ids: list[int], tier: int, channel: str, now: datetime, *, more_than: int = 0) -> bool:
@@ -160,26 +126,24 @@ def _record_digest(level_ids: list[int], tier: int, channel: str, now: datetime,
             "tier": Tier(tier).label}
         body = _("Warnings were not acknowledged or progressed in time and were escalated to your level. "
                  "Open the list of warnings waiting for acknowledgement.")
-    recipients, role_params = _recipients_sql(tier)
-    today = timezone.localdate(now)
-    stamp = now.isoformat()
+    recipients, params = _recipients_sql(tier, now)
     level_marks = ", ".join("%s" for _ in level_ids)
-    sql = f"""
-        INSERT INTO notify_notification
-            (recipient_id, channel, kind, subject, body, url, ref, dedupe_key, created_at, sent_at, attempts, error)
-        SELECT ra.user_id, %s, 'warning.escalated.digest', %s || ' ' || CAST(COUNT(DISTINCT w.id) AS TEXT),
-               %s, '/alerts/?mine=1', 'escalation:' || %s,
-               'escalation:' || %s || ':' || CAST(%s AS TEXT) || ':' || CAST(ra.user_id AS TEXT) || ':' || %s,
-               %s, CASE WHEN %s = 'inbox' THEN %s ELSE NULL END, 0, ''
+    per_person = f"""
+        SELECT ra.user_id AS recipient_id, %s AS object_id, COUNT(DISTINCT w.id) AS warnings
         {recipients}
         WHERE w.escalated_at = %s AND w.tier = %s AND w.level_id IN ({level_marks})
         GROUP BY ra.user_id
         HAVING COUNT(DISTINCT w.id) > %s
-        ON CONFLICT (dedupe_key) DO NOTHING
-    """  # noqa: S608
-    at = _sql_time(now)
-    params = [channel, subject, body, stamp, stamp, tier, channel, at, channel, at, *role_params, True, today,
-              today, at, tier, *level_ids, more_than]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.rowcount > 0
+    """  # noqa: S608 - column names from network.py's fixed tables
+    return notify_many(
+        source=per_person, params=[now.isoformat(), *params, _sql_time(now), tier, *level_ids, more_than],
+        columns=("warnings",), kind="warning.escalated.digest", channels=(channel,),
+        subject=subject.replace("%", "%%") + " %(warnings)s", body=body.replace("%", "%%"),
+        about="escalation", event=str(tier), url_name="alerts:queue", link_object=False, url_query="mine=1", at=now,
+    ) > 0
+
+
+def _sql_time(now: datetime):
+    """`now` as the database stores it: raw SQL bypasses the ORM's adaptation, and SQLite compares the
+    stored text, which has no '+00:00' suffix (PostgreSQL takes the datetime as it is)."""
+    return connection.ops.adapt_datetimefield_value(now)

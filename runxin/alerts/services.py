@@ -353,6 +353,64 @@ def _apply(warning: Warning, *, actor, kind: str, to_state: str | None = None, r
     )
 
 
+
+# Values record_events() accepts as they are (or as expressions over the warning row, such as F("tier") - 1).
+_EVENT_FIELDS = ("from_state", "to_state", "from_level", "to_level", "from_tier", "to_tier", "reason",
+                 "clinical_note", "actor_protected")
+
+
+def record_events(*, warnings, kind: str, at: datetime, actor=None, **values) -> int:
+    """Append one WarningEvent per warning in `warnings`, set-based: the one writer of warning history in bulk.
+
+    `warnings` is a Warning queryset (one INSERT … SELECT over it, whatever its size) or a list of Warnings
+    (one bulk INSERT). `values` are the event's other columns (see _EVENT_FIELDS); with a queryset each may be
+    an expression over the warning row, e.g. from_tier=F("tier") - 1, to_state=F("state"). The rows are
+    append-only and hash-chained in the database (PostgreSQL) like every other event. Returns how many."""
+    from django.db import connection
+    from django.db.models import BooleanField, CharField, DateTimeField, IntegerField, TextField, Value
+    from django.db.models.expressions import Combinable
+
+    unknown = set(values) - set(_EVENT_FIELDS)
+    if unknown:
+        raise ValueError(f"record_events does not take {sorted(unknown)}")
+    if kind not in Kind.values:
+        raise ValueError(f"not a warning event kind: {kind!r}")
+    defaults = {"from_state": "", "to_state": "", "reason": "", "clinical_note": "", "actor_protected": False}
+    values = {**defaults, **values}
+    if not hasattr(warnings, "query"):
+        events = [WarningEvent(warning=w, at=at, actor=actor, kind=kind,
+                               **{(f"{k}_id" if k in ("from_level", "to_level") and isinstance(v, int) else k): v
+                                  for k, v in values.items()})
+                  for w in warnings]
+        WarningEvent.objects.bulk_create(events)
+        return len(events)
+    fields = {
+        "from_state": CharField(), "to_state": CharField(), "from_level": IntegerField(), "to_level": IntegerField(),
+        "from_tier": IntegerField(), "to_tier": IntegerField(), "reason": TextField(), "clinical_note": TextField(),
+        "actor_protected": BooleanField(),
+    }
+
+    def expression(name, value):
+        if isinstance(value, Combinable) or hasattr(value, "resolve_expression"):
+            return value
+        if isinstance(value, WarningLevel):
+            value = value.pk
+        return Value(value, output_field=fields[name])
+
+    columns = {"warning_id": F("pk"), "at": Value(at, output_field=DateTimeField()),
+               "actor_id": Value(getattr(actor, "pk", actor), output_field=IntegerField()),
+               "kind": Value(kind, output_field=CharField())}
+    columns.update({name: expression(name, value) for name, value in values.items()})
+    aliases = {f"event_{name}": expr for name, expr in columns.items()}
+    query = warnings.order_by().annotate(**aliases).values_list(*aliases)
+    select_sql, params = query.query.sql_with_params()
+    db_columns = [name if name in ("warning_id", "at", "actor_id", "kind") else
+                  WarningEvent._meta.get_field(name).column for name in columns]
+    sql = f"INSERT INTO alerts_warningevent ({', '.join(db_columns)}) {select_sql}"  # noqa: S608 - model columns
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
 def _reload(warning: Warning) -> Warning:
     return Warning.objects.select_related("level", "student__school", "student__school_class").get(pk=warning.pk)
 
