@@ -1,5 +1,6 @@
 """The demo city generator and the demo logins: sizes, people that look real, every role can sign in."""
 
+import datetime as dt
 import random
 import re
 from collections import Counter
@@ -14,16 +15,21 @@ from runxin.accounts.models import User
 from runxin.demo import generator, idnumbers, staff
 from runxin.org.models import OrgUnit, SchoolYear
 from runxin.people.models import Enrollment, GroupMembership, Guardian, MentorPair, RoleAssignment, Student
+from runxin.testing.clock import frozen_at, local
 
 pytestmark = pytest.mark.django_db
 
 N = 600
+# The generator takes the school year from today's date. Freeze "today" in a school year the real calendar
+# is not in, so the test proves the year comes from the clock and never turns into a time bomb.
+TODAY = local(2031, 10, 13)
 
 
 @pytest.fixture
 def city(db):
     out = StringIO()
-    call_command("demo_city", students=N, seed=7, stdout=out)
+    with frozen_at(TODAY):
+        call_command("demo_city", students=N, seed=7, stdout=out)
     return out.getvalue()
 
 
@@ -34,18 +40,36 @@ def test_city_has_exactly_the_students_asked_for_in_every_school_type(city):
     assert types == set(OrgUnit.SchoolType.values)
     assert OrgUnit.objects.filter(kind="district").count() == 2
     assert OrgUnit.objects.filter(kind="hospital").count() == 1
-    assert SchoolYear.objects.get(is_current=True).code == "2026-2027"
+    year = SchoolYear.objects.get(is_current=True)
+    assert (year.code, year.starts_on, year.ends_on) == ("2031-2032", dt.date(2031, 9, 1), dt.date(2032, 8, 31))
     # Every class holds students and sits in the current year with the grade its school type teaches.
     for school in OrgUnit.objects.filter(kind="school"):
         levels = set(OrgUnit.objects.filter(school=school, kind="class").values_list("grade_level", flat=True))
         assert levels == set(generator.TYPES[school.school_type].levels)
 
 
+@pytest.mark.parametrize("today,code", [
+    (dt.date(2027, 8, 31), "2026-2027"),  # the last day of a school year
+    (dt.date(2027, 9, 1), "2027-2028"),  # a year starts on 1 September
+    (dt.date(2028, 2, 29), "2027-2028"),
+])
+def test_the_school_year_is_the_one_today_falls_in(db, today, code):
+    year = generator.current_school_year(today)
+    assert (year.code, year.is_current) == (code, True)
+    assert year.starts_on <= today <= year.ends_on
+
+
 def test_placement_columns_agree_with_the_class(city):
-    student = Student.objects.select_related("school_class").order_by("?").first()
-    unit = student.school_class
-    assert (student.grade_id, student.school_id, student.district_id) == (unit.parent_id, unit.school_id, unit.district_id)
-    assert student.city_id == OrgUnit.objects.get(kind="city").pk
+    city_id = OrgUnit.objects.get(kind="city").pk
+    # Every student, not one drawn at random: a wrong column on a few rows must fail every run.
+    wrong = [
+        student.pk for student in Student.objects.select_related("school_class")
+        if (student.grade_id, student.school_id, student.district_id, student.city_id) != (
+            student.school_class.parent_id, student.school_class.school_id, student.school_class.district_id,
+            city_id)
+    ]
+    assert wrong == []
+    assert not Student.objects.filter(school_class__isnull=True).exists()
     assert Enrollment.objects.filter(ended_on__isnull=True).count() == N
 
 
