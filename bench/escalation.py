@@ -1,6 +1,7 @@
 """Escalation sweep and daily key-case reports at city scale.
 
     .venv/bin/python bench/escalation.py [--students 1500000] [--warnings 100000] [--reuse] [--repeat 3]
+    .venv/bin/python bench/escalation.py --students 6000 --warnings 1000 --repeat 1 --skip-pdf   (a quick check)
 
 Loads a demo city of --students students (runxin demo-city) into its own PostgreSQL database
 (runxin_bench_alerts; kept for --reuse), gives every district a centre staff member, and seeds --warnings open
@@ -84,14 +85,25 @@ def add_centre_staff() -> None:
 
 
 def seed_warnings(count: int, now: datetime) -> None:
-    """Open warnings on every 1/k-th student (by a hash of the id, so spread over every school)."""
-    from runxin.alerts.models import WarningLevel
+    """Open warnings on every 1/k-th student (by a hash of the id, so spread over every school). The demo city
+    has warnings of its own (its semester of activity): students with an open one are left out, as a student has
+    at most one open warning."""
+    from django.db.models import F
 
-    if scalar("SELECT count(*) FROM alerts_warning") >= count:
+    from runxin.alerts import services, states
+    from runxin.alerts.models import Warning, WarningLevel
+
+    if scalar("SELECT count(*) FROM alerts_warningreport WHERE screening_result_id LIKE 'bench-%'") >= count:
         return
     levels = {lv.code: lv.pk for lv in WarningLevel.objects.all()}
     students = scalar("SELECT count(*) FROM people_student")
+    if students < count * 1.5 + scalar("SELECT count(*) FROM alerts_warning"):
+        raise SystemExit(f"{students:,} students are too few for {count:,} open and {count // 2:,} closed "
+                         "warnings: use more --students or fewer --warnings")
     every = max(1, students // int(count * 1.5))
+    while every > 1 and scalar(
+            f"SELECT count(*) FROM people_student WHERE (id * 2654435761) % {every} = 0") < count * 1.6:
+        every -= 1  # leave room for the students the demo's own warnings took
     start = time.monotonic()
     # Students picked for a warning: every `every`-th by a multiplicative hash; the first `count` get an open
     # warning, the next half as many a closed one.
@@ -100,6 +112,7 @@ def seed_warnings(count: int, now: datetime) -> None:
         CREATE TABLE bench_pick AS
         SELECT row_number() OVER (ORDER BY (id * 2654435761) % 1000003) AS n, id AS student_id
         FROM people_student WHERE (id * 2654435761) % {every} = 0
+          AND id NOT IN (SELECT student_id FROM alerts_warning)
         ORDER BY (id * 2654435761) % 1000003 LIMIT {int(count * 1.5)}
     """)
     sql(
@@ -136,14 +149,13 @@ def seed_warnings(count: int, now: datetime) -> None:
     sql("""
         INSERT INTO alerts_warningreport (warning_id, source, reported_at, reporter_name, summary,
             suggested_level_id, screening_result_id, instrument_code, reasons, needs_review)
-        SELECT id, 'screening', raised_at, '', '', level_id, 'bench-' || id, 'phq-a', '[]'::jsonb, false
-        FROM alerts_warning
+        SELECT w.id, 'screening', w.raised_at, '', '', w.level_id, 'bench-' || w.id, 'phq-a', '[]'::jsonb, false
+        FROM alerts_warning w WHERE NOT EXISTS (SELECT 1 FROM alerts_warningreport r WHERE r.warning_id = w.id)
     """)
-    sql("""
-        INSERT INTO alerts_warningevent (warning_id, at, kind, from_state, to_state, to_level_id, to_tier,
-            reason, clinical_note)
-        SELECT id, raised_at, 'raised', '', 'raised', level_id, tier, 'Screening result', '' FROM alerts_warning
-    """)
+    # The history through its one writer (hash-chained like every event); one "raised" event per bench warning.
+    seeded = Warning.objects.filter(reports__screening_result_id__startswith="bench-").exclude(events__isnull=False)
+    services.record_events(warnings=seeded, kind="raised", at=now, to_state=states.RAISED, to_level=F("level_id"),
+                           to_tier=F("tier"), reason="Screening result")
     sql("DROP TABLE bench_pick")
     sql("ANALYZE")
     print(f"seeded {scalar('SELECT count(*) FROM alerts_warning'):,} warnings "
@@ -246,7 +258,7 @@ def run(args, now: datetime) -> None:
     restore()
     # The sweep records its e-mails and SMS as notification rows; sending them is the worker's job (Celery in
     # production), not part of the sweep. In-process that would run right after the commit, so leave it out.
-    escalation.schedule_delivery = lambda: None
+    notify_services.schedule_delivery = lambda: None
     sweep_at = now + timedelta(minutes=1)
 
     def sweep():
@@ -273,8 +285,6 @@ def run(args, now: datetime) -> None:
             daily.email_text(report, levels, now)
         rows = sum(sum(report.counts.values()) for report in reports.values() if report.unit.kind == "school")
         return f"{len(reports):,} reports, {rows:,} listed rows in school reports"
-
-    notify_services.schedule_delivery = lambda: None
 
     def send():
         result = daily.send_daily_reports(day=day, now=now)
