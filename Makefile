@@ -32,6 +32,7 @@ demo: $(STAMP)
 ## Second command: the whole test suite, against PostgreSQL (127.0.0.1:5432 unless TEST_DATABASE_URL says otherwise).
 test: $(STAMP)
 	$(BIN)/ruff check runxin bench conftest.py
+	$(BIN)/lint-imports
 	DJANGO_SETTINGS_MODULE=runxin.settings_test DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/runxin makemigrations --check --dry-run -v0
 	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest -n 2 --dist loadgroup --create-db -q
 

@@ -185,7 +185,7 @@ AXES_VERBOSE = False
 # Every failure and lockout stays in the audit trail (axes would otherwise keep only the last 1,000 per username).
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_ACCESS_FAILURE_LOG_PER_USER_LIMIT = 10**9
-AXES_CLIENT_IP_CALLABLE = "runxin.audit.ip.client_ip"
+AXES_CLIENT_IP_CALLABLE = "runxin.access.ip.client_ip"
 SILENCED_SYSTEM_CHECKS = ["models.W047"]  # W047: SQLite (demo only) cannot enforce NULLS NOT DISTINCT
 
 OTP_TOTP_ISSUER = "润心 runxin"
@@ -253,14 +253,16 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
-# Timers of the early-warning workflow (runxin/alerts/tasks.py); the embedded default runs the same jobs from
-# `runxin run_scheduler`. Every job is idempotent, so a beat restart or a second beat never double-sends.
+# Timers of the early-warning workflow (runxin/alerts/tasks.py …): the one timetable. The embedded default's
+# `runxin run_scheduler` (runxin/alerts/scheduler.py) runs these same entries at these same times. Every job is idempotent, so a beat restart or a second beat never double-sends.
 CELERY_BEAT_SCHEDULE = {
     "alerts-escalation-sweep": {"task": "runxin.alerts.tasks.escalation_sweep", "schedule": 60.0},
     "alerts-daily-reports": {"task": "runxin.alerts.tasks.daily_reports", "schedule": crontab(hour=7, minute=0)},
     "notify-deliver": {"task": "runxin.notify.tasks.deliver_notifications", "schedule": 30.0},
     # Open due monitoring rounds, close campaigns past their window, retry warning hand-overs.
     "screening-monitor": {"task": "runxin.screening.tasks.monitor", "schedule": 300.0},
+    # Flags whose hand-over task was never queued (broker down, a lost message) reach the warnings within 15 s.
+    "screening-hand-over": {"task": "runxin.screening.tasks.hand_over_pending", "schedule": 15.0},
     # Delete uploaded import files past IMPORT_FILE_RETENTION_DAYS.
     "imports-purge-files": {"task": "runxin.imports.tasks.purge_import_files", "schedule": crontab(minute=17)},
 }

@@ -15,14 +15,14 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from runxin.audit.ip import client_ip
 from runxin.people.models import Student
 
 from . import roles, scope
+from .ip import client_ip
 from .models import BreakGlassGrant
 
 MIN_REASON_LENGTH = 10
-ADMIN_ROLES = frozenset({"system_admin", "security_admin", "audit_admin"})
+ADMIN_ROLES = roles.ADMIN_ROLES
 
 
 class BreakGlassRefused(Exception):

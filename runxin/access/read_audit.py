@@ -11,9 +11,9 @@ from collections.abc import Iterable
 
 from django.db import DatabaseError
 
-from runxin.audit.ip import client_ip
 from runxin.people.models import Student
 
+from .ip import client_ip
 from .models import ReadEvent
 from .scope import ordinary_permissions
 

@@ -8,7 +8,7 @@ A role is held at an org unit (RoleAssignment). Its *reach* says which students 
   none     – no student records at all (administrators, peer reporters, the bureau's policy staff).
 """
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
 
@@ -19,7 +19,10 @@ class Role:
     label: object  # lazy translation
     reach: str
     needs_second_factor: bool
+    unit_kinds: frozenset[str]  # the org unit kinds the role is held at (a head teacher at a class or grade …)
     permissions: frozenset[str]
+    student_side: bool = False  # held for a student (the student, a parent, a peer): not a staff role
+    administrator: bool = False  # one of the three administrators (三员): reaches no student record
 
 
 # Permissions, grouped. Student detail levels rise: roster < profile < sensitive < clinical.
@@ -47,90 +50,8 @@ SCREENING_RESULTS = "screening.results"  # screening scores, bands, critical ite
 SCREENING_TAKE = "screening.take"  # a student taking their own open campaigns with their account
 INSTRUMENTS_MANAGE = "instruments.manage"  # upload, check and publish instrument definitions (量表)
 
-ALL_PERMISSIONS = frozenset({
-    STUDENT_ROSTER, STUDENT_PROFILE, STUDENT_SENSITIVE, GUARDIAN_CONTACT, STUDENT_RISK_LEVEL, STUDENT_CLINICAL,
-    ROSTER_IMPORT, STAFF_IMPORT, STAFF_MANAGE, ORG_BROWSE, ORG_MANAGE, ROLLOVER_RUN, AUDIT_SEARCH,
-    SYSTEM_SETTINGS, GROUPS_MANAGE, AGGREGATES_VIEW, PEER_REPORT,
-    SCREENING_MANAGE, SCREENING_PROGRESS, SCREENING_RESULTS, SCREENING_TAKE, INSTRUMENTS_MANAGE, MENTOR_PAIR,
-})
-
-_CARE_TEAM = {STUDENT_ROSTER, STUDENT_PROFILE, STUDENT_SENSITIVE, GUARDIAN_CONTACT, STUDENT_RISK_LEVEL,
-              STUDENT_CLINICAL}
-
-ROLES: dict[str, Role] = {
-    role.code: role
-    for role in [
-        Role("city_admin", _("City bureau admin (市教育局)"), "none", False,
-             frozenset({ORG_BROWSE, ORG_MANAGE, AGGREGATES_VIEW, ROLLOVER_RUN, GROUPS_MANAGE,
-                        SCREENING_MANAGE, SCREENING_PROGRESS, INSTRUMENTS_MANAGE})),
-        Role("centre_staff", _("Centre staff (成长指导中心)"), "subtree", True,
-             frozenset(_CARE_TEAM | {ORG_BROWSE, AGGREGATES_VIEW, ROSTER_IMPORT,
-                                     SCREENING_MANAGE, SCREENING_PROGRESS, SCREENING_RESULTS})),
-        Role("school_leader", _("School leader (校长/分管校长)"), "subtree", True,
-             frozenset({STUDENT_ROSTER, STUDENT_PROFILE, STUDENT_SENSITIVE, GUARDIAN_CONTACT, STUDENT_RISK_LEVEL,
-                        ORG_BROWSE, AGGREGATES_VIEW, ROSTER_IMPORT, STAFF_IMPORT, STAFF_MANAGE, ROLLOVER_RUN,
-                        SCREENING_PROGRESS, MENTOR_PAIR})),
-        Role("psych_teacher", _("Psychology teacher (心理教师)"), "subtree", True,
-             frozenset(_CARE_TEAM | {ORG_BROWSE, AGGREGATES_VIEW, ROSTER_IMPORT, STAFF_IMPORT,
-                                     SCREENING_MANAGE, SCREENING_PROGRESS, SCREENING_RESULTS, MENTOR_PAIR})),
-        Role("head_teacher", _("Head teacher (班主任)"), "subtree", True,
-             frozenset({STUDENT_ROSTER, STUDENT_PROFILE, GUARDIAN_CONTACT, STUDENT_RISK_LEVEL, ORG_BROWSE,
-                        SCREENING_PROGRESS})),
-        Role("mentor", _("Mentor (知心导师)"), "paired", True,
-             frozenset({STUDENT_ROSTER, STUDENT_PROFILE, GUARDIAN_CONTACT, STUDENT_RISK_LEVEL})),
-        Role("psych_committee", _("Class psych committee member (班级心理委员)"), "none", False,
-             frozenset({PEER_REPORT})),
-        Role("hotline_operator", _("Hotline operator (热线接线员)"), "subtree", True,
-             frozenset({STUDENT_ROSTER, STUDENT_RISK_LEVEL})),
-        Role("hospital", _("Partner hospital clinician (合作医疗机构)"), "none", True, frozenset()),
-        Role("student", _("Student"), "self", False, frozenset({SCREENING_TAKE})),
-        Role("parent", _("Parent/guardian"), "child", False, frozenset()),
-        Role("supervisor", _("Supervisor (督导)"), "none", False, frozenset({ORG_BROWSE, AGGREGATES_VIEW})),
-        # 等保2.0 three-administrator separation: none of them reads student records.
-        Role("system_admin", _("System administrator (系统管理员)"), "none", True,
-             frozenset({SYSTEM_SETTINGS, ORG_BROWSE, ORG_MANAGE, GROUPS_MANAGE, INSTRUMENTS_MANAGE})),
-        Role("security_admin", _("Security administrator (安全管理员)"), "none", True,
-             frozenset({STAFF_MANAGE, STAFF_IMPORT, ORG_BROWSE})),
-        Role("audit_admin", _("Audit administrator (审计管理员)"), "none", True, frozenset({AUDIT_SEARCH})),
-    ]
-}
-
-ROLE_CHOICES = [(code, role.label) for code, role in ROLES.items()]
-
-# Which roles a unit kind may hold (a head teacher sits at a class, a psychology teacher at a school …).
-ROLE_UNIT_KINDS: dict[str, set[str]] = {
-    "city_admin": {"city"},
-    "centre_staff": {"city", "district"},
-    "school_leader": {"school"},
-    "psych_teacher": {"school"},
-    "head_teacher": {"class", "grade"},
-    "mentor": {"school"},
-    "psych_committee": {"class"},
-    "hotline_operator": {"city", "district"},
-    "hospital": {"hospital"},
-    "student": {"class"},
-    "parent": {"class"},
-    "supervisor": {"city", "district", "school"},
-    "system_admin": {"city"},
-    "security_admin": {"city"},
-    "audit_admin": {"city"},
-}
-
-
-def roles_with(permission: str) -> set[str]:
-    if permission not in ALL_PERMISSIONS:
-        raise KeyError(f"unknown permission {permission!r}")
-    return {code for code, role in ROLES.items() if permission in role.permissions}
-
-
-def role_label(code: str) -> str:
-    role = ROLES.get(code)
-    return str(role.label) if role else code
-
-
-# --- Early warning (预警) and notifications (issue 4) ---------------------------------------------------
-# Kept as one block so the warning workflow's grants can be read (and reviewed) together. What each
-# permission opens is enforced in runxin/alerts/selectors.py (visibility) and runxin/alerts/services.py.
+# Early warning (预警) and notifications. What each opens is enforced in runxin/alerts/selectors.py (visibility)
+# and runxin/alerts/services.py.
 ALERT_QUEUE = "alert.queue"  # the warning pages (queue, one warning); what they show is scoped
 ALERT_VIEW_ALL = "alert.view_all"  # every warning about the students the role reaches (school side)
 ALERT_ESCALATED = "alert.escalated"  # centre staff: warnings escalated to their tier, and levels shown to centres
@@ -147,28 +68,105 @@ ALERT_SELF_HELP = "alert.self_help"  # a student's own "I need help"
 ALERT_HAND_UP = "alert.hand_up"  # hand an assessed case up to the district centre (服务升级, by decision)
 INBOX = "notify.inbox"  # the in-app inbox: every staff user
 
-_ALERT_GRANTS: dict[str, set[str]] = {
-    "city_admin": {ALERT_OVERVIEW, ALERT_LEVELS, INBOX},
-    "centre_staff": {ALERT_QUEUE, ALERT_ESCALATED, ALERT_RAISE, ALERT_HANDLE, ALERT_ASSESS, ALERT_APPROVE_CLEAR,
-                     ALERT_OVERVIEW, ALERT_DAILY_REPORT, ALERT_EXPORT, INBOX},
-    # The principal leads 研判 and 转介 (Changzhou): the school leader assesses and hands cases up as well.
-    "school_leader": {ALERT_QUEUE, ALERT_VIEW_ALL, ALERT_RAISE, ALERT_HANDLE, ALERT_ASSESS, ALERT_APPROVE_CLEAR,
-                      ALERT_HAND_UP, ALERT_OVERVIEW, ALERT_DAILY_REPORT, INBOX},
-    "psych_teacher": {ALERT_QUEUE, ALERT_VIEW_ALL, ALERT_RAISE, ALERT_HANDLE, ALERT_ASSESS, ALERT_HAND_UP,
-                      ALERT_OVERVIEW, ALERT_DAILY_REPORT, INBOX},
-    "head_teacher": {ALERT_QUEUE, ALERT_VIEW_ALL, ALERT_RAISE, ALERT_HANDLE, INBOX},
-    "mentor": {ALERT_QUEUE, ALERT_VIEW_ALL, ALERT_RAISE, INBOX},
-    "hotline_operator": {ALERT_QUEUE, ALERT_RAISE, INBOX},  # sees the warnings it reported, nothing else
-    "hospital": {INBOX},
-    "student": {ALERT_SELF_HELP},
-    "parent": {ALERT_PARENT_REPORT},
-    # Suzhou's 一日一报 is a supervision tool: the supervisor gets the city's daily report (counts, no names).
-    "supervisor": {ALERT_OVERVIEW, ALERT_DAILY_REPORT, INBOX},
-    "system_admin": {INBOX},
-    "security_admin": {INBOX},
-    "audit_admin": {INBOX},
-    # psych_committee keeps PEER_REPORT only: the reporter sees nothing afterwards.
+ALL_PERMISSIONS = frozenset({
+    STUDENT_ROSTER, STUDENT_PROFILE, STUDENT_SENSITIVE, GUARDIAN_CONTACT, STUDENT_RISK_LEVEL, STUDENT_CLINICAL,
+    ROSTER_IMPORT, STAFF_IMPORT, STAFF_MANAGE, ORG_BROWSE, ORG_MANAGE, ROLLOVER_RUN, AUDIT_SEARCH,
+    SYSTEM_SETTINGS, GROUPS_MANAGE, AGGREGATES_VIEW, PEER_REPORT,
+    SCREENING_MANAGE, SCREENING_PROGRESS, SCREENING_RESULTS, SCREENING_TAKE, INSTRUMENTS_MANAGE, MENTOR_PAIR,
+    ALERT_QUEUE, ALERT_VIEW_ALL, ALERT_ESCALATED, ALERT_RAISE, ALERT_HANDLE, ALERT_ASSESS, ALERT_APPROVE_CLEAR,
+    ALERT_OVERVIEW, ALERT_DAILY_REPORT, ALERT_EXPORT, ALERT_LEVELS, ALERT_PARENT_REPORT, ALERT_SELF_HELP,
+    ALERT_HAND_UP, INBOX,
+})
+
+_CARE_TEAM = {STUDENT_ROSTER, STUDENT_PROFILE, STUDENT_SENSITIVE, GUARDIAN_CONTACT, STUDENT_RISK_LEVEL,
+              STUDENT_CLINICAL}
+
+
+def _kinds(*kinds: str) -> frozenset[str]:
+    return frozenset(kinds)
+
+
+def _grants(*groups) -> frozenset[str]:
+    return frozenset().union(*groups)
+
+
+# The catalogue: every role once, with all it may do. Each entry's permissions are written in two parts: the
+# student records and administration, then the warning workflow (so the warning grants can be reviewed together).
+ROLES: dict[str, Role] = {
+    role.code: role
+    for role in [
+        Role("city_admin", _("City bureau admin (市教育局)"), "none", False, _kinds("city"), _grants(
+            {ORG_BROWSE, ORG_MANAGE, AGGREGATES_VIEW, ROLLOVER_RUN, GROUPS_MANAGE, SCREENING_MANAGE,
+             SCREENING_PROGRESS, INSTRUMENTS_MANAGE},
+            {ALERT_OVERVIEW, ALERT_LEVELS, INBOX})),
+        Role("centre_staff", _("Centre staff (成长指导中心)"), "subtree", True, _kinds("city", "district"), _grants(
+            _CARE_TEAM, {ORG_BROWSE, AGGREGATES_VIEW, ROSTER_IMPORT, SCREENING_MANAGE, SCREENING_PROGRESS,
+                         SCREENING_RESULTS},
+            {ALERT_QUEUE, ALERT_ESCALATED, ALERT_RAISE, ALERT_HANDLE, ALERT_ASSESS, ALERT_APPROVE_CLEAR,
+             ALERT_OVERVIEW, ALERT_DAILY_REPORT, ALERT_EXPORT, INBOX})),
+        # The principal leads 研判 and 转介 (Changzhou): the school leader assesses and hands cases up as well.
+        Role("school_leader", _("School leader (校长/分管校长)"), "subtree", True, _kinds("school"), _grants(
+            {STUDENT_ROSTER, STUDENT_PROFILE, STUDENT_SENSITIVE, GUARDIAN_CONTACT, STUDENT_RISK_LEVEL, ORG_BROWSE,
+             AGGREGATES_VIEW, ROSTER_IMPORT, STAFF_IMPORT, STAFF_MANAGE, ROLLOVER_RUN, SCREENING_PROGRESS,
+             MENTOR_PAIR},
+            {ALERT_QUEUE, ALERT_VIEW_ALL, ALERT_RAISE, ALERT_HANDLE, ALERT_ASSESS, ALERT_APPROVE_CLEAR,
+             ALERT_HAND_UP, ALERT_OVERVIEW, ALERT_DAILY_REPORT, INBOX})),
+        Role("psych_teacher", _("Psychology teacher (心理教师)"), "subtree", True, _kinds("school"), _grants(
+            _CARE_TEAM, {ORG_BROWSE, AGGREGATES_VIEW, ROSTER_IMPORT, STAFF_IMPORT, SCREENING_MANAGE,
+                         SCREENING_PROGRESS, SCREENING_RESULTS, MENTOR_PAIR},
+            {ALERT_QUEUE, ALERT_VIEW_ALL, ALERT_RAISE, ALERT_HANDLE, ALERT_ASSESS, ALERT_HAND_UP, ALERT_OVERVIEW,
+             ALERT_DAILY_REPORT, INBOX})),
+        Role("head_teacher", _("Head teacher (班主任)"), "subtree", True, _kinds("class", "grade"), _grants(
+            {STUDENT_ROSTER, STUDENT_PROFILE, GUARDIAN_CONTACT, STUDENT_RISK_LEVEL, ORG_BROWSE, SCREENING_PROGRESS},
+            {ALERT_QUEUE, ALERT_VIEW_ALL, ALERT_RAISE, ALERT_HANDLE, INBOX})),
+        Role("mentor", _("Mentor (知心导师)"), "paired", True, _kinds("school"), _grants(
+            {STUDENT_ROSTER, STUDENT_PROFILE, GUARDIAN_CONTACT, STUDENT_RISK_LEVEL},
+            {ALERT_QUEUE, ALERT_VIEW_ALL, ALERT_RAISE, INBOX})),
+        # The peer reporter sees nothing afterwards.
+        Role("psych_committee", _("Class psych committee member (班级心理委员)"), "none", False, _kinds("class"),
+             _grants({PEER_REPORT}), student_side=True),
+        # Sees the warnings it reported, nothing else.
+        Role("hotline_operator", _("Hotline operator (热线接线员)"), "subtree", True, _kinds("city", "district"),
+             _grants({STUDENT_ROSTER, STUDENT_RISK_LEVEL}, {ALERT_QUEUE, ALERT_RAISE, INBOX})),
+        Role("hospital", _("Partner hospital clinician (合作医疗机构)"), "none", True, _kinds("hospital"),
+             _grants({INBOX})),
+        Role("student", _("Student"), "self", False, _kinds("class"), _grants({SCREENING_TAKE}, {ALERT_SELF_HELP}),
+             student_side=True),
+        Role("parent", _("Parent/guardian"), "child", False, _kinds("class"), _grants({ALERT_PARENT_REPORT}),
+             student_side=True),
+        # Suzhou's 一日一报 is a supervision tool: the supervisor gets the city's daily report (counts, no names).
+        Role("supervisor", _("Supervisor (督导)"), "none", False, _kinds("city", "district", "school"), _grants(
+            {ORG_BROWSE, AGGREGATES_VIEW}, {ALERT_OVERVIEW, ALERT_DAILY_REPORT, INBOX})),
+        # 等保2.0 three-administrator separation: none of them reads student records.
+        Role("system_admin", _("System administrator (系统管理员)"), "none", True, _kinds("city"), _grants(
+            {SYSTEM_SETTINGS, ORG_BROWSE, ORG_MANAGE, GROUPS_MANAGE, INSTRUMENTS_MANAGE}, {INBOX}),
+             administrator=True),
+        Role("security_admin", _("Security administrator (安全管理员)"), "none", True, _kinds("city"), _grants(
+            {STAFF_MANAGE, STAFF_IMPORT, ORG_BROWSE}, {INBOX}), administrator=True),
+        Role("audit_admin", _("Audit administrator (审计管理员)"), "none", True, _kinds("city"), _grants(
+            {AUDIT_SEARCH}, {INBOX}), administrator=True),
+    ]
 }
-ALL_PERMISSIONS = ALL_PERMISSIONS | frozenset().union(*_ALERT_GRANTS.values())
-ROLES = {code: replace(role, permissions=role.permissions | _ALERT_GRANTS.get(code, set()))
-         for code, role in ROLES.items()}
+
+# Read from the catalogue above; never written out again elsewhere.
+ROLE_CHOICES = [(code, role.label) for code, role in ROLES.items()]
+# Which roles a unit kind may hold (a head teacher sits at a class, a psychology teacher at a school …).
+ROLE_UNIT_KINDS: dict[str, set[str]] = {code: set(role.unit_kinds) for code, role in ROLES.items()}
+STUDENT_SIDE_ROLES = frozenset(code for code, role in ROLES.items() if role.student_side)
+ADMIN_ROLES = frozenset(code for code, role in ROLES.items() if role.administrator)
+
+
+def roles_with(permission: str) -> set[str]:
+    if permission not in ALL_PERMISSIONS:
+        raise KeyError(f"unknown permission {permission!r}")
+    return {code for code, role in ROLES.items() if permission in role.permissions}
+
+
+def roles_at(unit_kind: str, permission: str) -> tuple[str, ...]:
+    """The roles held at a unit kind that carry a permission, sorted: e.g. who handles warnings at a school."""
+    return tuple(sorted(code for code in roles_with(permission) if unit_kind in ROLES[code].unit_kinds))
+
+
+def role_label(code: str) -> str:
+    role = ROLES.get(code)
+    return str(role.label) if role else code

@@ -30,8 +30,8 @@ class StaffError(ValueError):
     """A refused request; the message says why, in the user's language."""
 
 
-STUDENT_SIDE_ROLES = frozenset({"student", "parent", "psych_committee"})
-ADMIN_ROLES = frozenset({"system_admin", "security_admin", "audit_admin"})
+STUDENT_SIDE_ROLES = roles.STUDENT_SIDE_ROLES
+ADMIN_ROLES = roles.ADMIN_ROLES
 STAFF_ROLES = frozenset(roles.ROLES) - STUDENT_SIDE_ROLES
 SCHOOL_ROLES = frozenset({"school_leader", "psych_teacher", "head_teacher", "mentor"})
 

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 
 from runxin.access import roles, scope
 from runxin.access.decorators import requires, signed_in
-from runxin.front.converters import BIGINT_MAX
+from runxin.converters import BIGINT_MAX
 from runxin.people.models import MentorPair, RoleAssignment
 
 from . import grants, selectors, services, staff

@@ -11,3 +11,10 @@ class Config(AppConfig):
         # Level and policy edits by the city admin are tracked field by field. Warnings need no registration:
         # their append-only WarningEvent history is their audit trail.
         audit.register(self.get_model("WarningLevel"))
+
+        # Screening flags come here (screening is a lower app and does not import alerts).
+        from runxin.screening.services import flag_receiver_set
+
+        from .services import warning_raise_from_screening
+
+        flag_receiver_set(warning_raise_from_screening)

@@ -4,17 +4,18 @@ user acts. Role codes come from the catalogue in runxin/access/roles.py; the gra
 from django.db.models import Q
 from django.utils import timezone
 
-from runxin.access import scope
+from runxin.access import roles, scope
 from runxin.people.models import MentorPair, RoleAssignment, Student
 
 from . import states
 
-# Who is told, and who acts, at each tier. Mentors of the student are told at the class tier too.
+# Who is told, and who acts, at each tier: the roles that handle warnings (alert.handle) held at the tier's
+# unit (class: head teachers; school: psychology teacher and leader; district and city: the centre). Mentors
+# of the student are told at the class tier too.
 TIER_ROLES: dict[int, tuple[str, ...]] = {
-    states.CLASS: ("head_teacher",),
-    states.SCHOOL: ("psych_teacher", "school_leader"),
-    states.DISTRICT: ("centre_staff",),
-    states.CITY: ("centre_staff",),
+    tier: roles.roles_at(kind, roles.ALERT_HANDLE)
+    for tier, kind in ((states.CLASS, "class"), (states.SCHOOL, "school"), (states.DISTRICT, "district"),
+                       (states.CITY, "city"))
 }
 
 # The Student placement column holding the unit of each tier (class tier: the class and its grade).

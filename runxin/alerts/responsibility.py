@@ -25,7 +25,7 @@ STEP_LABELS = {
 }
 
 # Roles of the school team who take the professional steps (assess, intervene, hand up).
-SCHOOL_CARE = ("psych_teacher", "school_leader")
+SCHOOL_CARE = roles.roles_at("school", roles.ALERT_ASSESS)
 
 
 @dataclass

@@ -3,7 +3,7 @@ access/roles.py); a view that states none is refused. Only a token of an integra
 
 from rest_framework.permissions import BasePermission
 
-from runxin.access import scope
+from runxin.access import roles, scope
 
 from .models import ApiToken
 
@@ -30,4 +30,4 @@ class TokenOrStaff(BasePermission):
         return any(grant.role not in STUDENT_SIDE for grant in scope.grants(request.user))
 
 
-STUDENT_SIDE = frozenset({"student", "parent", "psych_committee"})
+STUDENT_SIDE = roles.STUDENT_SIDE_ROLES

@@ -10,8 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from runxin.access import roles, scope
+from runxin.access.ip import client_ip
 
-from .ip import client_ip
 from .models import Export
 from .selectors import AuditRow, Filters, audit_export_rows
 

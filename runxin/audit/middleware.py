@@ -1,6 +1,6 @@
 from auditlog.middleware import AuditlogMiddleware
 
-from .ip import client_ip
+from runxin.access.ip import client_ip
 
 
 class AuditContextMiddleware(AuditlogMiddleware):

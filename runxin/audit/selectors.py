@@ -159,7 +159,7 @@ class ChangeDetail:
 # ---- pseudonyms ----------------------------------------------------------------------------------------
 
 # Accounts of the student side: shown to the auditor by pseudonym, unless the same person also holds a staff role.
-FAMILY_ROLES = frozenset({"student", "parent", "psych_committee"})
+FAMILY_ROLES = roles.STUDENT_SIDE_ROLES
 _PSEUDONYM_LABELS = {"student": _("Student"), "guardian": _("Guardian"), "user": _("User")}
 
 

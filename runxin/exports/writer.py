@@ -87,7 +87,7 @@ class Export:
 def start(request, *, kind: str, title: str = "", file_format: str, filters: dict | None = None) -> Export:
     """Record that request.user exports `kind` with these filters (audit.Export) and return the export.
     Call it after checking access and before producing a single row."""
-    from runxin.audit.ip import client_ip
+    from runxin.access.ip import client_ip
     from runxin.audit.models import Export as ExportRecord
 
     filters = {k: (v.isoformat() if isinstance(v, date | datetime) else v) for k, v in (filters or {}).items()

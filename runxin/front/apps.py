@@ -8,6 +8,6 @@ class Config(AppConfig):
     def ready(self) -> None:
         # <id:…> in every app's urls.py: registered before any urlconf is imported, also in tests that reverse
         # a URL without loading the root urlconf first.
-        from . import converters
+        from runxin import converters
 
         converters.register()

@@ -35,7 +35,7 @@ from .validation import Problem, StaffRecord, StaffRowValidator, is_blank
 from .values import gettext_noop
 
 # Roles held for a student (a student, a parent, a class psych committee member) are not staff roles.
-_NOT_STAFF = {"student", "parent", "psych_committee"}
+_NOT_STAFF = roles.STUDENT_SIDE_ROLES
 _ALIASES = {
     "心理老师": "psych_teacher", "心理教师": "psych_teacher", "专职心理教师": "psych_teacher",
     "兼职心理教师": "psych_teacher", "专兼职心理教师": "psych_teacher", "班主任": "head_teacher",

@@ -7,7 +7,7 @@ from django.views.decorators.http import require_http_methods
 
 from runxin.access import roles, scope
 from runxin.access.decorators import requires
-from runxin.front.converters import BIGINT_MAX
+from runxin.converters import BIGINT_MAX
 
 from . import rollover, selectors
 from .models import OrgUnit, RolloverRun, SchoolYear

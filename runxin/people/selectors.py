@@ -131,31 +131,3 @@ def student_guardians(student: Student) -> list[Guardian]:
 
 def student_history(student: Student) -> list[Enrollment]:
     return list(student.enrollments.select_related("school_class", "school", "school_year"))
-
-
-@dataclass
-class ScreeningLine:
-    submission_id: int
-    campaign: str
-    scored_at: object
-    instrument: str
-    band: str
-    band_level: str
-    risk_level: str
-
-
-def student_screenings(user, student: Student, language: str) -> list[ScreeningLine]:
-    """The student's screening results (one line per instrument), newest first, for a user who may see the
-    student's clinical records; empty otherwise. One query."""
-    from runxin.screening.core.definition import text_in
-    from runxin.screening.models import Result
-    from runxin.screening.selectors import band_label
-
-    if roles.STUDENT_CLINICAL not in scope.permissions_for_student(user, student):
-        return []
-    results = (Result.objects.filter(student__in=scope.students(user, roles.STUDENT_CLINICAL), student_id=student.pk)
-               .select_related("campaign", "instrument_version__instrument").order_by("-scored_at", "id")[:40])
-    return [ScreeningLine(r.submission_id, r.campaign.name, r.scored_at,
-                          text_in(r.instrument_version.instrument.title or {}, language) or r.instrument_code,
-                          band_label(r, language) or r.band_code, r.band_level, r.risk_level)
-            for r in results]

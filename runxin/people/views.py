@@ -7,7 +7,8 @@ from runxin.access.decorators import audited_read, requires
 from runxin.access.read_audit import record_read
 from runxin.alerts import intake as alert_intake
 from runxin.alerts import selectors as alert_selectors
-from runxin.front.converters import BIGINT_MAX
+from runxin.converters import BIGINT_MAX
+from runxin.screening import selectors as screening_selectors
 
 from . import selectors
 from .models import Student
@@ -84,7 +85,7 @@ def student_detail(request, student_id: int):
         "sees_clinical": roles.STUDENT_CLINICAL in perms,
         "warnings": alert_selectors.student_warnings(request.user, student.pk)
         if roles.STUDENT_RISK_LEVEL in perms else [],
-        "screenings": selectors.student_screenings(request.user, student, get_language() or "zh-hans")
+        "screenings": screening_selectors.student_screenings(request.user, student, get_language() or "zh-hans")
         if roles.STUDENT_CLINICAL in perms else [],
         "may_report": roles.ALERT_RAISE in perms and bool(alert_intake.sources_for(request.user)),
     }

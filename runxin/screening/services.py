@@ -1020,12 +1020,20 @@ def _insert_submission(values: dict) -> int | None:
 # --- handing flagged results to the warnings app -------------------------------------------------------
 
 
+# The warnings app sits above screening: it registers its receiver in its AppConfig.ready() (screening never
+# imports alerts). Without one (the warnings app not installed) flags wait and the sweep retries them.
+_flag_receiver = None
+
+
+def flag_receiver_set(receiver) -> None:
+    """Called once by the warnings app: `receiver(student=, result_id=, suggested_level=, reasons=,
+    instrument_code=, raised_at=)` raises or joins a warning for a flagged result."""
+    global _flag_receiver
+    _flag_receiver = receiver
+
+
 def _warning_raiser():
-    try:
-        from runxin.alerts.services import warning_raise_from_screening
-    except ImportError:
-        return None
-    return warning_raise_from_screening
+    return _flag_receiver
 
 
 def _schedule_hand_over(flag_ids: list[int]) -> None:

@@ -10,8 +10,8 @@ from django.utils.translation import gettext as _
 from runxin.access import roles
 from runxin.access.decorators import audited_read, requires
 from runxin.access.read_audit import record_read, record_reads
+from runxin.converters import BIGINT_MAX
 from runxin.exports import writer
-from runxin.front.converters import BIGINT_MAX
 
 from . import excel, selectors
 from .core.fhir import result_to_questionnaire_response
