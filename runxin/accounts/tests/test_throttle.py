@@ -20,6 +20,13 @@ A, B = "10.1.1.1", "10.2.2.2"
 
 
 @pytest.fixture(autouse=True)
+def _limit(settings):
+    """These rules are about the limit beside the burst thresholds (20 a username, 50 an address) and ten
+    tries; pin it so LOGIN_FAILURE_LIMIT in the environment cannot change what the tests mean."""
+    settings.AXES_FAILURE_LIMIT = 5
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     cache.clear()
     yield
