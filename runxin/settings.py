@@ -254,7 +254,8 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 # Timers of the early-warning workflow (runxin/alerts/tasks.py …): the one timetable. The embedded default's
-# `runxin run_scheduler` (runxin/alerts/scheduler.py) runs these same entries at these same times. Every job is idempotent, so a beat restart or a second beat never double-sends.
+# `runxin run_scheduler` (runxin/alerts/scheduler.py) runs these same entries at these same times. Every job is
+# idempotent, so a beat restart or a second beat never double-sends.
 CELERY_BEAT_SCHEDULE = {
     "alerts-escalation-sweep": {"task": "runxin.alerts.tasks.escalation_sweep", "schedule": 60.0},
     "alerts-daily-reports": {"task": "runxin.alerts.tasks.daily_reports", "schedule": crontab(hour=7, minute=0)},

@@ -4,8 +4,8 @@ from runxin.alerts import scheduler
 
 
 class Command(BaseCommand):
-    help = ("The embedded default's scheduler: escalation sweep and notification delivery every minute, the daily "
-            "key-case reports after 07:00. Production uses Celery beat instead.")
+    help = ("The embedded default's scheduler: runs the jobs of CELERY_BEAT_SCHEDULE in-process at their times "
+            "(the same timetable as Celery beat, which production uses instead).")
 
     def add_arguments(self, parser):
         parser.add_argument("--once", action="store_true", help="Run one round and stop.")
