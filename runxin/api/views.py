@@ -63,16 +63,8 @@ def _audit_reads(request, student_ids: list[int], record_type: str) -> None:
     """One read-audit row per student returned, written before the answer is sent."""
     if not student_ids:
         return
-    bulk = getattr(read_audit, "record_reads", None)
-    if bulk is not None:
-        bulk(user=request.user, students=student_ids, record_type=record_type, request=request, purpose="api")
-        return
-    from runxin.access.models import ReadEvent
-
-    ReadEvent.objects.bulk_create([
-        ReadEvent(user=request.user, student_id=sid, record_type=record_type, purpose="api",
-                  remote_addr=client_ip(request), path=request.get_full_path()[:300])
-        for sid in dict.fromkeys(student_ids)], batch_size=2000)
+    read_audit.record_reads(user=request.user, students=student_ids, record_type=record_type, request=request,
+                            purpose="api")
 
 
 class ApiView(APIView):
