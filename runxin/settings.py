@@ -35,7 +35,6 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "axes",
     "auditlog",
-    "django_filters",
     "django_htmx",
     "csp",
     "rest_framework",
