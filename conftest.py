@@ -85,21 +85,14 @@ def page_for(browser, live_server):
 
 @pytest.fixture(autouse=True)
 def _default_levels(request):
-    """The default levels come from a data migration. A transactional (browser) test ends with a flush that
-    empties every table, and with --reuse-db the next session starts from that empty database; put the
-    levels back so each test starts from what a fresh database holds."""
+    """What the data migrations and the post-migrate loader seed (warning levels, special-attention groups,
+    shipped instruments): a transactional (browser) test ends with a flush that empties every table, and with
+    --reuse-db the next session starts from that empty database; put them back so each test starts from what
+    a fresh database holds (runxin/testing/seeds.py)."""
     if not any(name in request.fixturenames for name in ("db", "transactional_db")) \
             and "django_db" not in request.keywords:
         return
     request.getfixturevalue("db" if "transactional_db" not in request.fixturenames else "transactional_db")
-    from runxin.alerts.models import WarningLevel
+    from runxin.testing import seeds
 
-    if not WarningLevel.objects.exists():
-        import importlib
-
-        seeds = importlib.import_module("runxin.alerts.migrations.0002_default_levels")
-        for fields in seeds.LEVELS:
-            WarningLevel.objects.create(**fields)
-        from django.apps import apps
-
-        importlib.import_module("runxin.alerts.migrations.0005_crisis_path_defaults").forward(apps, None)
+    seeds.restore()
