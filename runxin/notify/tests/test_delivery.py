@@ -95,7 +95,24 @@ def test_inbox_shows_own_notifications_and_marks_read(world, client_for):
     client.post(reverse("notify:open", args=[theirs.pk]))
     theirs.refresh_from_db()
     assert theirs.read_at is None
-    client.post(reverse("notify:read_all"))
+
+
+def test_mark_all_read_clears_ones_own_inbox_only(world, client_for):
+    for i in range(3):
+        services.notify(recipient_ids=[world.psych.pk], kind="test", subject=f"For psych {i}", dedupe=f"all:{i}")
+    services.notify(recipient_ids=[world.leader.pk], kind="test", subject="For leader", dedupe="all:leader")
+    client = client_for(world.psych)
+    assert 'id="unread-count">3<' in client.get(reverse("notify:inbox")).content.decode()
+    response = client.post(reverse("notify:read_all"))
+    assert response.status_code == 302 and response["Location"] == reverse("notify:inbox")
+    # What the teacher sees next: nothing unread, and every notification still there to read again.
+    after = client.get(reverse("notify:inbox")).content.decode()
+    assert 'id="unread-count"' not in after and reverse("notify:read_all") not in after
+    assert all(f"For psych {i}" in after for i in range(3))
+    assert client.get(reverse("notify:inbox"), {"unread": "1"}).context["page"].rows == []
+    assert not Notification.objects.filter(recipient=world.psych, read_at__isnull=True).exists()
+    # The colleague's notification stays unread.
+    assert Notification.objects.get(recipient=world.leader).read_at is None
 
 
 def test_inbox_is_refused_to_people_without_a_staff_role(world, client_for):
@@ -108,7 +125,14 @@ def test_inbox_query_count(world, client_for, django_assert_max_num_queries):
         services.notify(recipient_ids=[world.psych.pk], kind="test", subject=f"n{i}", dedupe=f"q:{i}")
     client = client_for(world.psych)
     with django_assert_max_num_queries(10):
-        assert client.get(reverse("notify:inbox")).status_code == 200
+        response = client.get(reverse("notify:inbox"))
+    assert response.status_code == 200
+    # The page holds a page of rows, newest first, and says how many are unread.
+    body = response.content.decode()
+    subjects = [row.subject for row in response.context["page"].rows]
+    assert subjects == [f"n{i}" for i in range(59, 9, -1)]  # the newest fifty
+    assert all(f">{subject}<" in body for subject in subjects)
+    assert 'id="unread-count">60<' in body
 
 
 def test_a_long_queue_is_delivered_in_batches(world, monkeypatch):
