@@ -23,7 +23,7 @@ from _common import use_database  # noqa: E402
 DATABASE = "runxin_bench_hand_over"
 
 
-def seed_flags(count: int) -> int:
+def seed_flags(count: int) -> str:
     """`count` pending flags on students without an open warning, each with its own target, submission and
     result in a bench campaign cloned from the demo's (bulk_create: this is fixture data, not the path timed)."""
     from django.utils import timezone
@@ -65,7 +65,7 @@ def seed_flags(count: int) -> int:
         ScreeningFlag(result=r, student_id=r.student_id, level=level, instrument_code=r.instrument_code,
                       reasons=[{"en": "bench", "zh-Hans": "bench"}], created_at=now + timedelta(milliseconds=i))
         for i, (r, level) in enumerate(zip(results, levels, strict=True)))
-    return count
+    return campaign.name
 
 
 def main() -> None:
@@ -95,7 +95,7 @@ def main() -> None:
     # Delivering e-mail and SMS is the notify worker's job, not the hand-over's.
     notify_services.schedule_delivery = lambda: None
     services.flags_hand_over_pending(limit=10**9)  # whatever the demo left pending
-    seed_flags(args.flags)
+    campaign = seed_flags(args.flags)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
     start = time.perf_counter()
@@ -106,7 +106,7 @@ def main() -> None:
         if not went:
             break
     seconds = time.perf_counter() - start
-    order = list(ScreeningFlag.objects.filter(result__campaign__name__startswith="bench hand-over")
+    order = list(ScreeningFlag.objects.filter(result__campaign__name=campaign)
                  .order_by("handed_over_at", "id").values_list("level", flat=True))
     last_critical = max((i for i, level in enumerate(order) if level == "critical"), default=-1) + 1
     left = ScreeningFlag.objects.filter(handed_over_at__isnull=True).count()

@@ -38,13 +38,20 @@ def notify(*, recipient_ids: Iterable[int], kind: str, subject: str, body: str =
     ]
     if not rows:
         return 0
-    existing = set(
-        Notification.objects.filter(dedupe_key__in=[r.dedupe_key for r in rows]).values_list("dedupe_key", flat=True)
-    )
-    Notification.objects.bulk_create(rows, ignore_conflicts=True)
-    if any(r.channel != Notification.Channel.INBOX for r in rows):
+    # One statement that says how many were new (ON CONFLICT … DO NOTHING counts only the rows it wrote).
+    at = connection.ops.adapt_datetimefield_value(now)
+    values = ", ".join("(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 0, '')" for _ in rows)
+    params = [value for r in rows for value in (
+        r.recipient_id, r.channel, r.kind, r.subject, r.body, r.url, r.ref, r.dedupe_key, at,
+        at if r.sent_at else None)]
+    columns = "recipient_id, channel, kind, subject, body, url, ref, dedupe_key, created_at, sent_at, attempts, error"
+    sql = f"INSERT INTO notify_notification ({columns}) VALUES {values} ON CONFLICT (dedupe_key) DO NOTHING"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        added = max(cursor.rowcount, 0)
+    if added and any(r.channel != Notification.Channel.INBOX for r in rows):
         schedule_delivery()
-    return sum(1 for r in rows if r.dedupe_key not in existing)
+    return added
 
 
 # --- many at once -------------------------------------------------------------------------------------------

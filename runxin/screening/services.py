@@ -1036,10 +1036,27 @@ def _warning_raiser():
     return _flag_receiver
 
 
+# A burst brings thousands of flagged submissions: one hand-over task at a time is queued, not one per
+# submission (the task clears the mark as it starts and drains every pending flag, most severe first).
+HAND_OVER_MARK = "screening:hand-over-scheduled"
+HAND_OVER_MARK_SECONDS = 5
+
+
 def _schedule_hand_over(flag_ids: list[int]) -> None:
+    from django.core.cache import cache
+
     from . import tasks
 
-    tasks.hand_over_flags.delay(flag_ids)
+    if settings.CELERY_TASK_ALWAYS_EAGER:  # in-process (the embedded default): this submission's flags, now
+        tasks.hand_over_flags(flag_ids)
+        return
+    if not cache.add(HAND_OVER_MARK, 1, HAND_OVER_MARK_SECONDS):
+        return  # a hand-over task is queued and has not started: it will claim these flags too
+    try:
+        tasks.hand_over_flags.delay()
+    except Exception:
+        cache.delete(HAND_OVER_MARK)  # the next submission asks again; the beat entry sweeps meanwhile
+        raise
 
 
 def _reason_texts(reasons: list[dict]) -> list[str]:
@@ -1072,11 +1089,55 @@ def flag_hand_over(flag_id: int) -> bool:
         return False
 
 
-def flags_hand_over_pending(*, limit: int = 500) -> int:
-    """The retry sweep: hand over every flag not handed over yet, oldest first. Returns how many went."""
-    ids = list(ScreeningFlag.objects.filter(handed_over_at__isnull=True).order_by("created_at")
-               .values_list("id", flat=True)[:limit])
-    return sum(1 for flag_id in ids if flag_hand_over(flag_id))
+def _priority():
+    """Most severe first: critical, high, moderate, review (then oldest first)."""
+    from django.db.models import Case, Value, When
+
+    return Case(When(level="critical", then=Value(0)), When(level="high", then=Value(1)),
+                When(level="moderate", then=Value(2)), default=Value(3))
+
+
+def _hand_over_batch(raise_warning, size: int) -> int | None:
+    """Claim up to `size` pending flags (FOR UPDATE SKIP LOCKED: workers side by side share the queue), most
+    severe first, and hand them over in one transaction. None when there was nothing to claim. When one of them
+    fails, the batch is rolled back and its flags are handed over one by one (each keeps its own error)."""
+    ids: list[int] = []
+    try:
+        with transaction.atomic():
+            flags = list(ScreeningFlag.objects.select_for_update(skip_locked=True, of=("self",))
+                         .select_related("student").filter(handed_over_at__isnull=True, last_error="")
+                         .annotate(priority=_priority()).order_by("priority", "created_at", "id")[:size])
+            if not flags:
+                return None
+            ids = [flag.pk for flag in flags]
+            for flag in flags:
+                raise_warning(student=flag.student, result_id=str(flag.result_id), suggested_level=flag.level,
+                              reasons=_reason_texts(flag.reasons), instrument_code=flag.instrument_code,
+                              raised_at=flag.created_at)
+            ScreeningFlag.objects.filter(pk__in=ids).update(handed_over_at=_now(), attempts=F("attempts") + 1)
+        return len(ids)
+    except Exception:
+        logger.warning("a batch of screening flags failed; handing them over one by one", exc_info=True)
+        return sum(1 for flag_id in ids if flag_hand_over(flag_id))
+
+
+def flags_hand_over_pending(*, limit: int = 500, batch: int = 25) -> int:
+    """Hand over flags not handed over yet, most severe first, then oldest, in small batches until none is left
+    or `limit` went (the hand-over task drains the queue; the beat entry retries). Flags that failed before are
+    retried one by one after the rest. Returns how many went."""
+    raise_warning = _warning_raiser()
+    if raise_warning is None:
+        return 0
+    failed_before = list(ScreeningFlag.objects.filter(handed_over_at__isnull=True).exclude(last_error="")
+                         .annotate(priority=_priority()).order_by("priority", "created_at")
+                         .values_list("id", flat=True)[:limit])
+    handed = 0
+    while handed < limit:
+        went = _hand_over_batch(raise_warning, min(batch, limit - handed))
+        if went is None:
+            break
+        handed += went
+    return handed + sum(1 for flag_id in failed_before[:max(0, limit - handed)] if flag_hand_over(flag_id))
 
 
 # --- reminders -----------------------------------------------------------------------------------------
