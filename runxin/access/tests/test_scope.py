@@ -12,6 +12,34 @@ def names(qs):
     return sorted(qs.values_list("name", flat=True))
 
 
+# The world (runxin/testing/world.py), written out: 东区第一中学 七年级(1)班 holds 张一 and 李二, 七年级(2)班
+# holds 王三, and 西区实验学校 七年级(1)班 holds 赵四. The mentor is paired with 王三. The expected students below
+# come from that map and the role catalogue's promises, not from the grants the scope reads.
+EAST_SCHOOL = ["张一", "李二", "王三"]
+CLASS_1 = ["张一", "李二"]
+CITY = ["张一", "李二", "王三", "赵四"]
+ROSTER, PROFILE, SENSITIVE, CONTACT, RISK, CLINICAL = (
+    roles.STUDENT_ROSTER, roles.STUDENT_PROFILE, roles.STUDENT_SENSITIVE, roles.GUARDIAN_CONTACT,
+    roles.STUDENT_RISK_LEVEL, roles.STUDENT_CLINICAL)
+EXPECTED = {
+    # who: {permission: the students it reaches}; a permission left out reaches nobody.
+    "psych": dict.fromkeys((ROSTER, PROFILE, SENSITIVE, CONTACT, RISK, CLINICAL), EAST_SCHOOL),
+    "leader": dict.fromkeys((ROSTER, PROFILE, SENSITIVE, CONTACT, RISK), EAST_SCHOOL),  # no clinical detail
+    "head": dict.fromkeys((ROSTER, PROFILE, CONTACT, RISK), CLASS_1),  # own class; not sensitive, not clinical
+    "mentor": dict.fromkeys((ROSTER, PROFILE, CONTACT, RISK), ["王三"]),
+    "district_centre": dict.fromkeys((ROSTER, PROFILE, SENSITIVE, CONTACT, RISK, CLINICAL), EAST_SCHOOL),
+    "city_centre": dict.fromkeys((ROSTER, PROFILE, SENSITIVE, CONTACT, RISK, CLINICAL), CITY),
+    "hotline": dict.fromkeys((ROSTER, RISK), CITY),  # finds a caller and the level, nothing more
+    "other_psych": dict.fromkeys((ROSTER, PROFILE, SENSITIVE, CONTACT, RISK, CLINICAL), ["赵四"]),
+}
+
+
+def test_each_role_reaches_exactly_the_students_of_its_place_at_each_permission(world):
+    permissions = (ROSTER, PROFILE, SENSITIVE, CONTACT, RISK, CLINICAL)
+    seen = {who: {p: names(scope.students(getattr(world, who), p)) for p in permissions} for who in EXPECTED}
+    assert seen == {who: {p: EXPECTED[who].get(p, []) for p in permissions} for who in EXPECTED}
+
+
 def test_psych_teacher_sees_the_whole_school_and_nothing_else(world):
     assert names(scope.students(world.psych)) == ["张一", "李二", "王三"]
     assert names(scope.students(world.psych, roles.STUDENT_CLINICAL)) == ["张一", "李二", "王三"]
@@ -62,9 +90,11 @@ def test_expired_assignment_grants_nothing(world):
 
     user = f.UserFactory(username="former")
     assignment = f.assign(user, "psych_teacher", world.school)
+    assert names(scope.students(user)) == EAST_SCHOOL  # while it runs, the grant reaches the school …
     assignment.ends_on = dt.date(2020, 1, 1)
     assignment.save()
-    assert names(scope.students(user)) == []
+    scope.forget(user)
+    assert names(scope.students(user)) == []  # … once it ended, nothing
 
 
 def test_transfer_moves_visibility_to_the_new_school(world):
@@ -102,4 +132,5 @@ def test_three_administrators_read_no_student_records():
 def test_scoped_query_is_one_indexed_filter(world, django_assert_max_num_queries):
     scope.forget(world.psych)
     with django_assert_max_num_queries(2):  # one for the grants, one for the students
-        list(scope.students(world.psych)[:50])
+        rows = list(scope.students(world.psych)[:50])
+    assert sorted(student.name for student in rows) == EAST_SCHOOL
