@@ -18,9 +18,10 @@ from runxin.screening.core.fhir import (
     validate_r4,
 )
 from runxin.screening.core.fhir_observations import pseudonym, result_bundle, subject_reference
+from runxin.testing import shared
 
 BASE = "https://runxin.example.cn"
-SHARED_FHIR = Path(__file__).resolve().parents[4] / "shared" / "fixtures" / "fhir"
+SHARED_FHIR = shared.SHARED_FHIR
 HERE = Path(__file__).resolve().parent
 AUTHORED = datetime(2026, 9, 8, 9, 30, tzinfo=UTC)
 FREQ = ["LA6568-5", "LA6569-3", "LA6570-1", "LA6571-9"]
@@ -187,7 +188,7 @@ def test_canonical_exports_still_round_trip_exactly(code):
     assert scored == score(definition, answers)
 
 
-@pytest.mark.skipif(not (SHARED_FHIR / "mii_phq9_q.json").exists(), reason="shared MII fixtures not present")
+@shared.needs(SHARED_FHIR / "mii_phq9_q.json", SHARED_FHIR / "mii_phq9_qr.json")
 def test_our_phq9_total_matches_the_mii_definition_and_its_recorded_total():
     """The MII (Medizininformatik-Initiative) PHQ-9 codes its total-score item 44261-6, as we code our total
     Observation; its example response, scored by us, gives the total it recorded, in our Observation."""

@@ -11,13 +11,14 @@ from runxin.screening import services
 from runxin.screening.core.fhir import definition_to_questionnaire
 from runxin.screening.core.loader import list_shipped
 from runxin.screening.models import InstrumentVersion
+from runxin.testing import shared
 
 from .helpers import phqa_answers, target_of, version
 
 pytestmark = pytest.mark.django_db
 FIXTURES = Path(__file__).parent / "fixtures" / "fhir"
 # shared/ lies beside the checkout (../shared), as on every developer machine and in CI.
-SHARED = Path(__file__).resolve().parents[4] / "shared" / "fixtures" / "fhir"
+SHARED = shared.SHARED_FHIR
 
 
 def shipped_json(code: str) -> dict:
@@ -81,7 +82,7 @@ def test_fhir_questionnaire_upload_round_trips(world, client_for):
     assert upload.version.definition["items"] == shipped_json("who5")["items"]
 
 
-@pytest.mark.skipif(not (SHARED / "mii_phq9_q.json").exists(), reason="shared MII fixture not present")
+@shared.needs(SHARED / "mii_phq9_q.json")
 def test_a_foreign_fhir_bundle_imports_with_its_value_sets(world):
     bundle = {"resourceType": "Bundle", "type": "collection", "entry": [
         {"resource": json.loads((SHARED / "mii_phq9_q.json").read_text())},
