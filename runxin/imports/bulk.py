@@ -3,8 +3,9 @@
 A forked worker process reads and validates the file and sends batches of ready COPY text (10,000 rows)
 through a pipe, while this process loads each batch into a temporary table and upserts it with a few
 statements: drop duplicates of numbers seen earlier in the file, refuse numbers registered at another
-school, create missing classes, `INSERT … ON CONFLICT (student_number) DO UPDATE … WHERE (…) IS DISTINCT
-FROM (…)`, then enrollments, guardians and groups for the batch's students. So the CPU-bound Python
+school, create missing classes; then people.bulk (the one writer of students' placement and enrollments)
+upserts the students with `INSERT … ON CONFLICT (student_number) DO UPDATE … WHERE (…) IS DISTINCT FROM (…)`
+and writes their enrollment history, and guardians and groups follow for the batch's students. So the CPU-bound Python
 work overlaps PostgreSQL's, memory holds one or two batches whatever the file's size, and a re-import
 of the same file writes nothing. Mode ALL and dry runs roll the one transaction back.
 """
@@ -21,6 +22,7 @@ from django.db import DatabaseError, connection, transaction
 
 from runxin.access import roles, scope
 from runxin.org.models import OrgUnit
+from runxin.people import bulk as people_bulk
 
 from .reading import RowSource
 from .validation import Problem, StudentRecord, StudentRowValidator, duplicate_problem, is_blank
@@ -185,7 +187,11 @@ _STUDENT_OF_ROW = ("CROSS JOIN LATERAL (SELECT id, school_id FROM people_student
 _FIRST_LINE = "(SELECT s.line FROM import_seen s WHERE s.student_number = b.student_number)"
 
 _WRITTEN_TABLES = ("people_student", "people_enrollment", "people_guardian", "people_groupmembership")
-_TEMP_TABLES = ("import_batch", "import_seen", "import_classes", "import_touched", "import_touched_more")
+_TEMP_TABLES = ("import_batch", "import_seen", "import_classes", "import_touched_more")
+# The batch's rows with the class each goes to: what people.bulk.upsert_students reads.
+_PLACED_ROWS = ("(SELECT b.student_number, b.name, b.sex, b.birth_date, b.id_number, b.boarding, c.class_id "
+                "FROM import_batch b JOIN import_classes c "
+                "ON c.grade_level = b.grade_level AND c.class_number = b.class_number)")
 
 
 class StreamWriter:
@@ -224,8 +230,7 @@ class StreamWriter:
             cursor.execute("CREATE TEMP TABLE import_seen (student_number text PRIMARY KEY, line integer)")
             cursor.execute("CREATE TEMP TABLE import_classes (grade_level smallint, class_number smallint, "
                            "class_id bigint, grade_id bigint, PRIMARY KEY (grade_level, class_number))")
-            cursor.execute("CREATE TEMP TABLE import_touched (student_id bigint PRIMARY KEY, inserted boolean, "
-                           "class_id bigint, moved boolean DEFAULT false)")
+            people_bulk.stage(cursor)
             cursor.execute("CREATE TEMP TABLE import_touched_more (student_id bigint)")
             cursor.execute("CREATE INDEX ON import_touched_more (student_id)")
             self.skip_triggers = _may_skip_foreign_key_triggers(cursor)
@@ -246,6 +251,7 @@ class StreamWriter:
                     cursor.execute("SET LOCAL session_replication_role = origin")
                 for table in _TEMP_TABLES:
                     cursor.execute(f"DROP TABLE IF EXISTS {table}")
+                people_bulk.unstage(cursor)
         except DatabaseError:
             pass
 
@@ -254,7 +260,7 @@ class StreamWriter:
         mark = time.monotonic()
         found: list[Problem] = []
         with connection.cursor() as cursor:
-            cursor.execute("TRUNCATE import_batch, import_touched, import_touched_more")
+            cursor.execute(f"TRUNCATE import_batch, import_touched_more, {people_bulk.STAGE}")
             with cursor.copy("COPY import_batch FROM STDIN") as copy:
                 copy.write(payload)
             mark = self._step("copy", mark)
@@ -302,60 +308,13 @@ class StreamWriter:
                 _lock_parents(cursor, [u for c in classes for u in (c.id, c.parent_id)], p.year.id, [])
                 cursor.execute("SET LOCAL session_replication_role = replica")
         mark = self._step("classes", mark)
-        cursor.execute(
-            """
-            WITH up AS (
-              INSERT INTO people_student AS st (student_number, name, sex, birth_date, id_number, boarding,
-                  status, is_key_student, school_class_id, grade_id, school_id, district_id, city_id,
-                  created_at, updated_at)
-              SELECT b.student_number, b.name, b.sex, b.birth_date, b.id_number, b.boarding, 'enrolled', false,
-                  c.class_id, c.grade_id, %(school)s, %(district)s, %(city)s, %(now)s, %(now)s
-              FROM import_batch b
-              JOIN import_classes c ON c.grade_level = b.grade_level AND c.class_number = b.class_number
-              ON CONFLICT (student_number) DO UPDATE SET
-                  name = EXCLUDED.name, sex = EXCLUDED.sex, birth_date = EXCLUDED.birth_date,
-                  id_number = COALESCE(NULLIF(EXCLUDED.id_number, ''), st.id_number),
-                  boarding = EXCLUDED.boarding, status = 'enrolled', school_class_id = EXCLUDED.school_class_id,
-                  grade_id = EXCLUDED.grade_id, school_id = EXCLUDED.school_id,
-                  district_id = EXCLUDED.district_id, city_id = EXCLUDED.city_id, updated_at = EXCLUDED.updated_at
-              WHERE (st.name, st.sex, st.birth_date, st.id_number, st.boarding, st.status, st.school_class_id,
-                     st.grade_id, st.school_id, st.district_id, st.city_id)
-                IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.sex, EXCLUDED.birth_date,
-                     COALESCE(NULLIF(EXCLUDED.id_number, ''), st.id_number), EXCLUDED.boarding, 'enrolled',
-                     EXCLUDED.school_class_id, EXCLUDED.grade_id, EXCLUDED.school_id, EXCLUDED.district_id,
-                     EXCLUDED.city_id)
-              RETURNING st.id, (st.xmax = 0) AS inserted, st.school_class_id
-            )
-            INSERT INTO import_touched (student_id, inserted, class_id) SELECT * FROM up
-            """, params)
+        # people writes the students, their placement and their enrollment history (its rules, once)
+        people_bulk.upsert_students(cursor, source=_PLACED_ROWS, params=params, moved=moves)
         mark = self._step("students", mark)
-        if moves:
-            cursor.execute("UPDATE import_touched SET moved = true WHERE student_id = ANY(ARRAY("
-                           "SELECT id FROM people_student WHERE student_number = ANY(%s)))", [moves])
-        cursor.execute(
-            """
-            UPDATE people_enrollment e
-            SET ended_on = %(today)s, end_reason = CASE WHEN t.moved THEN 'transferred_in' ELSE 'class_changed' END
-            FROM import_touched t
-            WHERE e.id = ANY(ARRAY(
-                SELECT open.id FROM import_touched t2 CROSS JOIN LATERAL (
-                  SELECT e2.id FROM people_enrollment e2
-                  WHERE e2.student_id = t2.student_id AND e2.ended_on IS NULL AND e2.school_class_id <> t2.class_id
-                  OFFSET 0) open
-                WHERE NOT t2.inserted))
-              AND t.student_id = e.student_id
-            """, params)
-        cursor.execute(
-            """
-            INSERT INTO people_enrollment (student_id, school_class_id, school_id, school_year_id, started_on,
-                reason, end_reason)
-            SELECT t.student_id, t.class_id, %(school)s, %(year)s, %(today)s,
-                CASE WHEN t.inserted THEN 'imported' WHEN t.moved THEN 'transferred_in' ELSE 'class_changed' END, ''
-            FROM import_touched t LEFT JOIN LATERAL (
-                SELECT true AS found FROM people_enrollment e
-                WHERE NOT t.inserted AND e.student_id = t.student_id AND e.ended_on IS NULL LIMIT 1) open ON true
-            WHERE open.found IS NULL
-            """, params)
+        cursor.execute(f"SELECT count(*) FILTER (WHERE is_new), count(*) FILTER (WHERE NOT is_new) "  # noqa: S608
+                       f"FROM {people_bulk.STAGE}")
+        created, updated = cursor.fetchone()
+        people_bulk.place_staged(cursor, on=p.today, moves=updated > 0)
         mark = self._step("enrollments", mark)
         if self.positions:
             values = ", ".join(f"({n}, b.g{n}_name, b.g{n}_relation, b.g{n}_phone)" for n in self.positions)
@@ -401,13 +360,12 @@ class StreamWriter:
                 INSERT INTO import_touched_more SELECT student_id FROM added UNION ALL SELECT student_id FROM removed
                 """, params)  # noqa: S608 - only the constant _STUDENT_OF_ROW is formatted in
         mark = self._step("groups", mark)
-        cursor.execute("SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted), "
-                       "(SELECT count(*) FROM import_batch) FROM import_touched")
-        created, updated, staged = cursor.fetchone()
+        cursor.execute("SELECT count(*) FROM import_batch")
+        staged = cursor.fetchone()[0]
         cursor.execute(
-            "UPDATE people_student SET updated_at = %(now)s WHERE id = ANY(ARRAY(SELECT DISTINCT m.student_id "
-            "FROM import_touched_more m WHERE NOT EXISTS (SELECT 1 FROM import_touched t WHERE t.student_id = m.student_id)))",
-            params)
+            "UPDATE people_student SET updated_at = %(now)s WHERE id = ANY(ARRAY(SELECT DISTINCT m.student_id "  # noqa: S608
+            f"FROM import_touched_more m WHERE NOT EXISTS (SELECT 1 FROM {people_bulk.STAGE} t "
+            "WHERE t.student_id = m.student_id)))", params)
         updated += cursor.rowcount
         self.created += created
         self.updated += updated

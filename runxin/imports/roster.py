@@ -22,7 +22,9 @@ from runxin.access import roles, scope
 from runxin.org import grades
 from runxin.org import services as org_services
 from runxin.org.models import OrgUnit, SchoolYear
+from runxin.people import services as people_services
 from runxin.people.models import Enrollment, GroupMembership, Guardian, SpecialGroup, Student
+from runxin.people.services import Placing
 
 from . import problems as problem_files
 from .columns import STUDENTS, HeaderMap, group_header_names, locate_header
@@ -197,8 +199,7 @@ def other_school_problem(line: int, column: str, number: str, school_name: str) 
 
 # ---------------------------------------------------------------- any database: the ORM in batches
 
-_COMPARED = ("name", "sex", "birth_date", "id_number", "boarding", "status", "school_class_id", "grade_id",
-             "school_id", "district_id", "city_id")
+_PERSONAL = ("name", "sex", "birth_date", "id_number", "boarding")
 
 
 class OrmWriter:
@@ -272,39 +273,28 @@ class OrmWriter:
         existing = {s.student_number: s for s in Student.objects.filter(student_number__in=[r.student_number for r in chunk])}
         new: list[Student] = []
         changed: list[Student] = []
-        class_changed: list[Student] = []
+        placings: list[Placing] = []
         for r in chunk:
             klass = p.school_class(r.grade_level, r.class_number)
-            wanted = {"name": r.name, "sex": r.sex, "birth_date": r.birth_date, "boarding": r.boarding,
-                      "status": Student.Status.ENROLLED, "school_class_id": klass.id, "grade_id": klass.parent_id,
-                      "school_id": p.school.id, "district_id": p.school.district_id, "city_id": p.city_id}
+            personal = {"name": r.name, "sex": r.sex, "birth_date": r.birth_date, "boarding": r.boarding}
             student = existing.get(r.student_number)
             if student is None:
-                new.append(Student(student_number=r.student_number, id_number=r.id_number, created_at=now,
-                                   updated_at=now, **wanted))
+                student = Student(student_number=r.student_number, id_number=r.id_number, **personal)
+                new.append(student)
+                placings.append(Placing(student, klass, Enrollment.Reason.IMPORTED))
                 continue
-            wanted["id_number"] = r.id_number or student.id_number
-            if any(getattr(student, name) != wanted[name] for name in _COMPARED):
-                if student.school_class_id != klass.id:
-                    class_changed.append(student)
-                for name, value in wanted.items():
+            personal["id_number"] = r.id_number or student.id_number
+            wanted = {**personal, "status": Student.Status.ENROLLED, **people_services.placement_fields(klass)}
+            if any(getattr(student, name) != value for name, value in wanted.items()):
+                for name, value in personal.items():
                     setattr(student, name, value)
-                student.updated_at = now
                 changed.append(student)
-        Student.objects.bulk_create(new)
-        if changed:
-            Student.objects.bulk_update(changed, [*_COMPARED, "updated_at"])
+                moved = student.student_number in self.moves
+                placings.append(Placing(student, klass, "transferred_in" if moved else Enrollment.Reason.CLASS_CHANGED))
+        # people writes the rows, their placement and their history (one writer of the placement rules)
+        people_services.place_students(placings, on=p.today, fields=_PERSONAL)
         for student in new:
             existing[student.student_number] = student
-        enrollments = [
-            Enrollment(student=s, school_class_id=s.school_class_id, school_id=p.school.id, school_year=p.year,
-                       started_on=p.today, reason=Enrollment.Reason.IMPORTED) for s in new]
-        for student in class_changed:
-            reason = "transferred_in" if student.student_number in self.moves else Enrollment.Reason.CLASS_CHANGED
-            Enrollment.objects.filter(student=student, ended_on__isnull=True).update(ended_on=p.today, end_reason=reason)
-            enrollments.append(Enrollment(student=student, school_class_id=student.school_class_id, school_id=p.school.id,
-                                          school_year=p.year, started_on=p.today, reason=reason))
-        Enrollment.objects.bulk_create(enrollments)
 
         touched = {s.id for s in changed}
         ids = {r.student_number: existing[r.student_number].id for r in chunk}

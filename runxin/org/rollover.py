@@ -8,9 +8,10 @@ What applying does for one school, from year Y to year Y+1, in one transaction o
   is reused. New intake classes (grade 1, 7, 10) are not created here: the roster import creates them.
 * moves every enrolled student of a promoted class into its successor: the open Enrollment is closed on
   the last day of Y with end_reason "promoted", a new one opens on the first day of Y+1 with reason
-  "promoted", and the placement columns (school_class, grade) follow. The enrollment rows are the history.
+  "promoted", and the placement columns (school_class, grade) follow. The enrollment rows are the history;
+  people.services.students_move writes them (people is their one writer).
 * graduates the top grade (depends on the school type, TOP_GRADE): status "graduated", enrollment closed
-  with end_reason "graduated", placement kept (people.services.student_graduate, in bulk).
+  with end_reason "graduated", placement kept (people.services.students_graduate).
 * class teams go up with their class: every active role assignment at a promoted class or grade (head
   teacher, class psych committee member, the student's and parent's own class) moves to the successor.
   Assignments at a graduating class or grade end with it (students' and parents' own roles stay).
@@ -26,11 +27,12 @@ import logging
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from runxin.people import services as people_services
 from runxin.people.models import Enrollment, RoleAssignment, Student
 
 from . import grades, services
@@ -272,32 +274,17 @@ def apply_school(*, school: OrgUnit, from_year: SchoolYear, to_year: SchoolYear,
             "school": school.name, "year": to_year.code})
 
     last_day, first_day = from_year.ends_on, to_year.starts_on
-    now = timezone.now()
     enrolled = Student.objects.filter(status=Student.Status.ENROLLED)
     promoted_students = enrolled.filter(school_class_id__in=up_class_ids)
     graduating_students = enrolled.filter(school_class_id__in=top_ids)
 
-    # Close the open enrollments first (they are found through the students' current placement) …
-    Enrollment.objects.filter(ended_on__isnull=True, student_id__in=promoted_students.values("id")).update(
-        ended_on=last_day, end_reason="promoted")
-    Enrollment.objects.filter(ended_on__isnull=True, student_id__in=graduating_students.values("id")).update(
-        ended_on=last_day, end_reason="graduated")
-    # … then move and graduate in one UPDATE each …
-    promoted = promoted_students.update(school_class_id=_successor("school_class_id"),
-                                        grade_id=_successor("school_class_id", "parent_id"), updated_at=now)
-    graduated = graduating_students.update(status=Student.Status.GRADUATED, updated_at=now)
-    # … and open the new year's enrollments with one INSERT … SELECT.
-    enrollment, student, unit = Enrollment._meta.db_table, Student._meta.db_table, OrgUnit._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {enrollment} (student_id, school_class_id, school_id, school_year_id, started_on, ended_on, "  # noqa: S608
-            f"reason, end_reason) SELECT s.id, s.school_class_id, s.school_id, %s, %s, NULL, %s, '' FROM {student} s "
-            f"WHERE s.school_id = %s AND s.status = %s AND s.school_class_id IN "
-            f"(SELECT id FROM {unit} WHERE school_id = %s AND school_year_id = %s AND kind = %s) "
-            f"AND NOT EXISTS (SELECT 1 FROM {enrollment} e WHERE e.student_id = s.id AND e.ended_on IS NULL)",
-            [to_year.pk, first_day, Enrollment.Reason.PROMOTED, school.pk, Student.Status.ENROLLED, school.pk,
-             to_year.pk, OrgUnit.Kind.CLASS],
-        )
+    # people writes the placement and the history: each promoted student goes to their class's successor
+    # (the old enrollment ends on the last day of Y, the new one starts on the first day of Y+1), and the
+    # top grade graduates (placement kept, enrollment ended).
+    promoted = people_services.students_move(
+        moves=promoted_students.annotate(to_class=_successor("school_class_id")).values_list("id", "to_class"),
+        on=last_day, starts_on=first_day, reason=Enrollment.Reason.PROMOTED)
+    graduated = people_services.students_graduate(students=graduating_students, on=last_day)
 
     # A class team member already assigned to the successor (ahead of the rollover) keeps that assignment;
     # the old one ends instead of moving onto it.
