@@ -52,21 +52,26 @@ def test_role_assignment_change_shows_values(world, client_for):
     from runxin.people.models import RoleAssignment
 
     assignment = RoleAssignment.objects.get(user=world.head)
-    assignment.is_active = False
-    assignment.save()
+    # Ended the way production ends a role: the security administrator's staff page (accounts.services).
+    client_for(world.secadmin).post(reverse("accounts:assignment_end", args=[world.head.pk, assignment.pk]))
+    ended_on = RoleAssignment.objects.get(pk=assignment.pk).ends_on
     entry = latest(RoleAssignment, assignment.pk)
     detail = client_for(world.auditor).get(reverse("audit:change_detail", args=[entry.pk]),
                                            HTTP_ACCEPT_LANGUAGE="en").context["detail"]
-    assert [(f.name, f.before, f.after) for f in detail.fields] == [("is_active", "yes", "no")]
+    assert {(f.name, f.before, f.after) for f in detail.fields} == {
+        ("is_active", "yes", "no"), ("ends_on", "—", ended_on.isoformat())}
 
 
 def test_choice_values_show_their_labels(world, client_for):
-    world.a1.status = Student.Status.SUSPENDED
-    world.a1.save()
+    import datetime as dt
+
+    from runxin.people.services import student_graduate
+
+    student_graduate(student=world.a1, on=dt.date(2027, 6, 30))  # the people service, not a hand-made save
     entry = latest(Student, world.a1.pk)
     response = client_for(world.auditor).get(reverse("audit:change_detail", args=[entry.pk]), HTTP_ACCEPT_LANGUAGE="en")
     status = {f.name: f for f in response.context["detail"].fields}["status"]
-    assert (status.before, status.after) == ("Enrolled", "Suspended schooling (休学)")
+    assert (status.before, status.after) == ("Enrolled", "Graduated")
 
 
 def test_import_batch_style_event_appears_with_its_details(world, client_for):

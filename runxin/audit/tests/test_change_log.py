@@ -1,12 +1,15 @@
 """Registered models leave field-level change events, with the acting user and address from the request."""
 
+import datetime as dt
+
 import pytest
 from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 
 from runxin import audit
 from runxin.accounts.models import User
-from runxin.people.models import Guardian, Student
+from runxin.people.models import Guardian
+from runxin.people.services import student_graduate
 
 pytestmark = pytest.mark.django_db
 
@@ -16,11 +19,10 @@ def entries_for(instance):
 
 
 def test_student_update_records_field_before_and_after(world):
-    world.a1.status = Student.Status.SUSPENDED
-    world.a1.save()
+    # Through the people service (graduation); the bulk paths (import, rollover) are in test_change_log_paths.
+    student_graduate(student=world.a1, on=dt.date(2027, 6, 30))
     entry = entries_for(world.a1).filter(action=LogEntry.Action.UPDATE).get()
-    assert entry.changes_dict["status"] == ["enrolled", "suspended"]
-    assert "updated_at" not in entry.changes_dict  # excluded: it changes on every save
+    assert entry.changes_dict == {"status": ["enrolled", "graduated"]}  # updated_at is excluded: every save has it
 
 
 def test_create_and_delete_are_recorded_with_the_row(world):
