@@ -52,9 +52,11 @@ def test_anyone_else_gets_404(batch, world, client_for, who):
     assert b"".join(getattr(response, "streaming_content", [response.content])).find("学生".encode()) == -1
 
 
-def test_a_colleague_who_may_import_at_that_school_gets_it(batch, world, client_for):
+def test_a_colleague_who_may_import_at_that_school_gets_it(batch, world, client_for, tmp_path):
     # centre staff of the school's district may import there; the other district's psychology teacher may not
-    assert client_for(world.district_centre).get(f"/imports/{batch.pk}/file").status_code == 200
+    response = client_for(world.district_centre).get(f"/imports/{batch.pk}/file")
+    assert response.status_code == 200 and response["Content-Disposition"].startswith("attachment;")
+    assert b"".join(response.streaming_content) == (tmp_path / "七年级名单.csv").read_bytes()  # the file itself
     assert client_for(world.other_psych).get(f"/imports/{batch.pk}/file").status_code == 404
 
 

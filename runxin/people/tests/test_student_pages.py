@@ -89,8 +89,14 @@ def test_anonymous_is_sent_to_sign_in(world, client):
 def test_list_query_count_does_not_grow_with_rows(world, client_for, django_assert_max_num_queries):
     from runxin.testing.factories import StudentFactory
 
-    for _ in range(30):
-        StudentFactory(school_class=world.class1)
+    extra = [StudentFactory(school_class=world.class1) for _ in range(30)]
     client = client_for(world.psych)
     with django_assert_max_num_queries(13):  # +1: the unread count beside 消息
-        assert client.get(reverse("people:student_list")).status_code == 200
+        response = client.get(reverse("people:student_list"))
+    assert response.status_code == 200
+    # The budget holds while the page shows every student of the school (33 rows, one page), no other school's.
+    body = response.content.decode()
+    shown = {student.pk for student in response.context["page"].rows}
+    assert shown == {world.a1.pk, world.a2.pk, world.b1.pk, *(student.pk for student in extra)}
+    assert all(student.name in body for student in [world.a1, world.a2, world.b1, *extra])
+    assert "赵四" not in body

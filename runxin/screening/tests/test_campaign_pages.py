@@ -132,14 +132,21 @@ def test_list_and_completion_query_counts_do_not_grow(world, client_for, django_
         open_campaign(world, name=f"普测 {n}")
     client = client_for(world.psych)
     with django_assert_max_num_queries(11):  # +1: the unread count beside 消息
-        assert client.get("/screening/").status_code == 200
+        listing = client.get("/screening/")
+    assert listing.status_code == 200
+    assert all(f"普测 {n}" in listing.content.decode() for n in range(6))  # every campaign is listed
     campaign = Campaign.objects.first()
     with django_assert_max_num_queries(15):  # +1: the unread count beside 消息
-        assert client.get(f"/screening/campaigns/{campaign.pk}/").status_code == 200
+        detail = client.get(f"/screening/campaigns/{campaign.pk}/")
+    assert detail.status_code == 200 and campaign.name in detail.content.decode()
     with django_assert_max_num_queries(10):  # session, user, grants, campaign, schools, the grouped counts, session save
-        assert client.get(f"/screening/campaigns/{campaign.pk}/progress/").status_code == 200
+        progress = client.get(f"/screening/campaigns/{campaign.pk}/progress/")
+    assert progress.status_code == 200 and all(f"七年级({n})班" in progress.content.decode() for n in range(1, 9))
     with django_assert_max_num_queries(12):  # +1: the unread count beside 消息
-        assert client.get(f"/screening/campaigns/{campaign.pk}/classes/{world.class1.pk}/").status_code == 200
+        roster = client.get(f"/screening/campaigns/{campaign.pk}/classes/{world.class1.pk}/")
+    assert roster.status_code == 200
+    assert "张一" in roster.content.decode() and "李二" in roster.content.decode()  # the class's own students
+    assert "王三" not in roster.content.decode()
 
 
 def test_code_sheet_is_a_pdf_with_a_slip_per_student(world, client_for, campaign):

@@ -59,8 +59,13 @@ def test_results_are_refused_outside_clinical_scope(world, client_for, campaign,
 
 
 def test_district_centre_sees_the_results_of_its_district(world, client_for, campaign):
-    submission = hand_in(campaign, world.a1)
-    assert client_for(world.district_centre).get(f"/screening/results/{submission.pk}/").status_code == 200
+    submission = hand_in(campaign, world.a1, phqa=1, q9=2)
+    response = client_for(world.district_centre).get(f"/screening/results/{submission.pk}/")
+    assert response.status_code == 200
+    # The centre sees the same result the school does: the student and the answers as worded (item 9: 2).
+    body = response.content.decode()
+    assert "张一" in body and "More than half the days" in body
+    assert ReadEvent.objects.filter(user=world.district_centre, student=world.a1).exists()
 
 
 def test_results_list_query_count_does_not_grow(world, client_for, django_assert_max_num_queries):
