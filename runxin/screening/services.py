@@ -873,20 +873,31 @@ def submission_accept(*, target: CampaignTarget, client_id: uuid.UUID | str, ans
 ONE_STATEMENT = True
 
 
+_FIELDS: dict[type, dict] = {}
+
+
+def _fields(model) -> dict:
+    """Field name → field of a model's concrete fields, made once per process (runs on every submission)."""
+    found = _FIELDS.get(model)
+    if found is None:
+        found = _FIELDS[model] = {f.name: f for f in model._meta.concrete_fields}
+    return found
+
+
 def _prep(model, values: dict) -> tuple[list[str], list]:
     """Column names and database-ready parameters for `values` keyed by field name."""
-    fields = {f.name: f for f in model._meta.concrete_fields}
+    fields = _fields(model)
     return _columns(model, values), [fields[name].get_db_prep_save(value, connection) for name, value in values.items()]
 
 
 def _columns(model, names) -> list[str]:
-    fields = {f.name: f for f in model._meta.concrete_fields}
+    fields = _fields(model)
     return [fields[name].column for name in names]
 
 
 def _casts(model, names) -> list[str]:
     """`%s::type` placeholders, so that VALUES rows carry their column types into INSERT … SELECT."""
-    fields = {f.name: f for f in model._meta.concrete_fields}
+    fields = _fields(model)
     return [f"%s::{fields[name].db_type(connection)}" for name in names]
 
 
