@@ -131,7 +131,8 @@ def notify_many(*, source: str | Sequence[Mapping], params: Sequence = (), colum
     # (SQLite needs a WHERE before ON CONFLICT in an INSERT … SELECT.)
     where = "WHERE x.notify_rank <= %s" if per_recipient is not None else "WHERE 1 = 1"
     at = connection.ops.adapt_datetimefield_value(at or timezone.now())
-    channel_values = ", ".join("(%s)" for _ in channels)
+    # A UNION ALL rather than VALUES … c(channel): SQLite (the embedded demo) has no column aliases on VALUES.
+    channel_values = " UNION ALL ".join("SELECT CAST(%s AS TEXT) AS channel" for _ in channels)
     sql = f"""
         INSERT INTO notify_notification
             (recipient_id, channel, kind, subject, body, url, ref, dedupe_key, created_at, sent_at, attempts, error)
@@ -140,7 +141,7 @@ def notify_many(*, source: str | Sequence[Mapping], params: Sequence = (), colum
                SUBSTR(%s || ':' || CAST(x.object_id AS TEXT) || ':' || {event_sql} || ':'
                       || CAST(x.recipient_id AS TEXT) || ':' || c.channel, 1, 200),
                %s, CASE WHEN c.channel = 'inbox' THEN %s END, 0, ''
-        FROM {ranked} x CROSS JOIN (VALUES {channel_values}) c(channel)
+        FROM {ranked} x CROSS JOIN ({channel_values}) c
         {where}
         ON CONFLICT (dedupe_key) DO NOTHING
     """  # noqa: S608 - column names checked above, every value a parameter
