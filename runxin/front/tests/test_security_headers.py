@@ -169,7 +169,8 @@ def test_in_a_browser_nothing_is_refused_and_htmx_and_charts_still_work(page_for
     page.locator(f"summary[hx-get='/org/{world.east.pk}/children/']").click()
     page.wait_for_selector(f"a[href='/org/{world.school.pk}/']", state="attached")
     # the language switch submits itself (site.js, no inline handler)
-    page.select_option("#lang-select", "zh-hans")
+    with page.expect_navigation():  # the submit navigates; waiting for "networkidle" alone can win the race
+        page.select_option("#lang-select", "zh-hans")
     page.wait_for_load_state("networkidle")
     assert page.locator("html").get_attribute("lang") == "zh-CN"
 
