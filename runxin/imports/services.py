@@ -27,27 +27,15 @@ from . import roster, staff
 from .columns import HeaderNotFound
 from .models import ImportBatch
 from .reading import Unreadable, check_file, file_kind
-from .values import Bad, gettext_noop
+from .values import Bad, Explained, gettext_noop
 
 logger = logging.getLogger(__name__)
 
 MAX_UPLOAD_BYTES = 512 * 1024 * 1024
 
 
-class ImportRefused(ValueError):
-    """The request cannot be carried out (wrong file type, batch in the wrong state …); the message says why.
-    `message` is an English msgid with %(name)s placeholders filled from `params`."""
-
-    def __init__(self, message: str, **params) -> None:
-        super().__init__(message)
-        self.message = message
-        self.params = params
-
-    def render(self) -> str:
-        return self.message % self.params if self.params else self.message
-
-    def __str__(self) -> str:
-        return self.render()
+class ImportRefused(Explained):
+    """The request cannot be carried out (wrong file type, batch in the wrong state …); the message says why."""
 
 
 def permission_for(kind: str) -> str:

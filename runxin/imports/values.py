@@ -19,8 +19,8 @@ def gettext_noop(message: str) -> str:
     return message
 
 
-class Bad(ValueError):
-    """A value that cannot be used. `message` is an English msgid with %(name)s placeholders."""
+class Explained(ValueError):
+    """An error whose `message` is an English msgid with %(name)s placeholders filled from `params`."""
 
     def __init__(self, message: str, **params) -> None:
         super().__init__(message)
@@ -37,7 +37,11 @@ class Bad(ValueError):
         return (_rebuild, (self.__class__, self.message, self.params))
 
 
-def _rebuild(cls, message: str, params: dict) -> "Bad":
+class Bad(Explained):
+    """A value that cannot be used."""
+
+
+def _rebuild(cls, message: str, params: dict) -> Explained:
     return cls(message, **params)
 
 
