@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 
 from runxin.access import roles, scope
 from runxin.access.decorators import requires, signed_in
-from runxin.converters import BIGINT_MAX
+from runxin.converters import query_id, query_page
 from runxin.people.models import MentorPair, RoleAssignment
 
 from . import grants, selectors, services, staff
@@ -18,18 +18,8 @@ from .forms import RoleUnitFields, StaffCreateForm, StaffFilterForm
 MAX_PAGE = 100_000  # 5 million rows at 50 a page; a page number beyond it is read as page 1
 
 
-def _int(value) -> int | None:
-    """A positive whole number from the query string; None when missing, malformed or beyond a bigint."""
-    if not isinstance(value, str) or not (value.isascii() and value.isdigit()) or len(value) > 19:
-        return None
-    number = int(value)
-    return number if 0 < number <= BIGINT_MAX else None
-
-
 def _page(value) -> int:
-    """The page number asked for; page 1 when it is missing, malformed or absurdly far (never an overflow)."""
-    number = _int(value)
-    return number if number is not None and number <= MAX_PAGE else 1
+    return query_page(value, MAX_PAGE)
 
 
 def _unit_choices(user, role: str, q: str = "", selected=None) -> list[tuple[int, str]]:
@@ -270,7 +260,7 @@ def mentor_list(request):
 def mentor_detail(request, mentor_id: int):
     mentor, school = selectors.mentor_or_404(request.user, mentor_id)
     q = request.GET.get("q", "")
-    class_id = _int(request.GET.get("class"))
+    class_id = query_id(request.GET.get("class"))
     context = {
         "mentor": mentor, "school": school, "pairs": selectors.mentor_pairs(request.user, mentor, school),
         "candidates": selectors.pairable_students(request.user, mentor, school, q, class_id),
@@ -286,7 +276,7 @@ def mentor_detail(request, mentor_id: int):
 @require_POST
 def mentor_pair_add(request, mentor_id: int):
     mentor, school = selectors.mentor_or_404(request.user, mentor_id)
-    student_ids = [i for i in (_int(v) for v in request.POST.getlist("student")) if i]
+    student_ids = [i for i in (query_id(v) for v in request.POST.getlist("student")) if i]
     if not student_ids:
         messages.error(request, _("Choose at least one student."))
         return redirect("accounts:mentor_detail", mentor_id=mentor.pk)

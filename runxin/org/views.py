@@ -7,7 +7,7 @@ from django.views.decorators.http import require_http_methods
 
 from runxin.access import roles, scope
 from runxin.access.decorators import requires
-from runxin.converters import BIGINT_MAX
+from runxin.converters import query_id
 
 from . import rollover, selectors
 from .models import OrgUnit, RolloverRun, SchoolYear
@@ -62,14 +62,6 @@ def _rollover_units(user) -> list[OrgUnit]:
     return choices
 
 
-def _int(value) -> int | None:
-    """A positive whole number from the query string; None when missing, malformed or beyond a bigint."""
-    if not isinstance(value, str) or not (value.isascii() and value.isdigit()) or len(value) > 19:
-        return None
-    number = int(value)
-    return number if 0 < number <= BIGINT_MAX else None
-
-
 @requires(roles.ROLLOVER_RUN)
 @require_http_methods(["GET", "POST"])
 def rollover_page(request):
@@ -79,7 +71,7 @@ def rollover_page(request):
     raw = request.POST.get("unit") if request.method == "POST" else request.GET.get("unit")
     unit = None
     if raw:
-        unit_id = _int(raw)
+        unit_id = query_id(raw)
         unit = next((c for c in choices if c.pk == unit_id), None)
         if unit is None:
             raise Http404("No such unit")

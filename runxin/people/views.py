@@ -7,7 +7,7 @@ from runxin.access.decorators import audited_read, requires
 from runxin.access.read_audit import record_read
 from runxin.alerts import intake as alert_intake
 from runxin.alerts import selectors as alert_selectors
-from runxin.converters import BIGINT_MAX
+from runxin.converters import query_id, query_page
 from runxin.screening import selectors as screening_selectors
 
 from . import selectors
@@ -16,18 +16,8 @@ from .models import Student
 MAX_PAGE = 100_000  # 5 million rows at 50 a page; a page number beyond it is read as page 1
 
 
-def _int(value) -> int | None:
-    """A positive whole number from the query string; None when missing, malformed or beyond a bigint."""
-    if not isinstance(value, str) or not (value.isascii() and value.isdigit()) or len(value) > 19:
-        return None
-    number = int(value)
-    return number if 0 < number <= BIGINT_MAX else None
-
-
 def _page(value) -> int:
-    """The page number asked for; page 1 when it is missing, malformed or absurdly far (never an overflow)."""
-    number = _int(value)
-    return number if number is not None and number <= MAX_PAGE else 1
+    return query_page(value, MAX_PAGE)
 
 
 @requires(roles.STUDENT_ROSTER)
@@ -35,8 +25,8 @@ def student_list(request):
     params = request.GET
     try:
         qs = selectors.student_search(
-            request.user, q=params.get("q", ""), school_id=_int(params.get("school")),
-            grade_level=_int(params.get("grade")), class_id=_int(params.get("class")),
+            request.user, q=params.get("q", ""), school_id=query_id(params.get("school")),
+            grade_level=query_id(params.get("grade")), class_id=query_id(params.get("class")),
             group=params.get("group", ""), flag=params.get("flag", ""), status=params.get("status", "enrolled"),
             sex=params.get("sex", ""), boarding=params.get("boarding", ""),
         )
@@ -44,7 +34,7 @@ def student_list(request):
         return HttpResponseBadRequest(str(refused), content_type="text/plain; charset=utf-8")
     page = selectors.student_page(qs, _page(params.get("page")))
     choices = selectors.filter_choices(request.user)
-    school_id = _int(params.get("school")) or (choices["schools"][0]["id"] if len(choices["schools"]) == 1 else None)
+    school_id = query_id(params.get("school")) or (choices["schools"][0]["id"] if len(choices["schools"]) == 1 else None)
     classes = selectors.classes_for_school(request.user, school_id) if school_id else []
     query = params.copy()
     query.pop("page", None)
@@ -58,7 +48,7 @@ def student_list(request):
 
 @requires(roles.STUDENT_ROSTER)
 def class_options(request):
-    school_id = _int(request.GET.get("school"))
+    school_id = query_id(request.GET.get("school"))
     if school_id is None and request.GET.get("school"):
         return HttpResponseBadRequest("school must be a number")
     classes = selectors.classes_for_school(request.user, school_id) if school_id else []

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from runxin.access import roles
 from runxin.access.decorators import audited_read, requires
 from runxin.access.read_audit import record_read, record_reads
-from runxin.converters import BIGINT_MAX
+from runxin.converters import query_id
 from runxin.exports import writer
 
 from . import excel, selectors
@@ -22,14 +22,6 @@ from .i18n import lang
 from .services import definition_of
 
 MAX_PAGE = 100_000  # far beyond any campaign; a bigger page number is a 404, never a database overflow
-
-
-def _int(value) -> int | None:
-    """A positive id from a query string, or None (absent, not a number, or beyond a bigint)."""
-    if not isinstance(value, str) or not value.isascii() or not value.isdigit() or len(value) > 19:
-        return None
-    number = int(value)
-    return number if 0 < number <= BIGINT_MAX else None
 
 
 def _page_number(value) -> int:
@@ -45,7 +37,7 @@ def _page_number(value) -> int:
 @audited_read
 def results_list(request, campaign_id: int):
     campaign = selectors.campaign_or_404(request.user, campaign_id, roles.SCREENING_RESULTS)
-    class_id = _int(request.GET.get("class"))
+    class_id = query_id(request.GET.get("class"))
     attention = request.GET.get("attention") == "1"
     page = selectors.results_page(request.user, campaign, class_id=class_id, attention=attention,
                                   number=_page_number(request.GET.get("page")))
