@@ -223,7 +223,9 @@ def start_server(port: int, workers: int, worker_class: str, threads: int, *, st
     app = "stock_django.wsgi:application" if stock else "runxin.wsgi:application"
     server = subprocess.Popen(
         [str(Path(sys.executable).parent / "gunicorn"), app, "--workers", str(workers),
-         "--worker-class", worker_class, "--threads", str(threads), "--bind", f"127.0.0.1:{port}",
+         "--worker-class", worker_class,
+         # gunicorn turns a sync worker given --threads > 1 into a gthread one: threads only where asked for.
+         "--threads", str(threads if worker_class == "gthread" else 1), "--bind", f"127.0.0.1:{port}",
          "--backlog", "2048", "--log-level", "warning"],
         env=env, cwd=str(ROOT), start_new_session=True)
     ready = "/bench/noop/" if stock else "/screening/c/"
@@ -272,6 +274,7 @@ def load(wrk: str, port: int, data: Path, connections: int, threads: int) -> dic
     answer for every one of its lines (wrk's own clock runs to the end of its duration)."""
     for old in data.parent.glob(f"{data.name}.done.*"):
         old.unlink()
+    cpu_before = cpu_by_program()
     start = time.time()
     runner = subprocess.Popen(
         [wrk, "-t", str(threads), "-c", str(connections), "-d", "600s", "--timeout", "30s",
@@ -282,6 +285,7 @@ def load(wrk: str, port: int, data: Path, connections: int, threads: int) -> dic
         marks = list(data.parent.glob(f"{data.name}.done.*"))
         if len(marks) == threads:
             finished = max(mark.stat().st_mtime for mark in marks)
+            cpu_after = cpu_by_program()  # before wrk ends and its own time leaves /proc
             runner.send_signal(signal.SIGINT)  # wrk prints its summary and calls done() on SIGINT
             break
         time.sleep(0.02)
@@ -290,10 +294,31 @@ def load(wrk: str, port: int, data: Path, connections: int, threads: int) -> dic
         sys.exit(f"wrk ended before every request had an answer:\n{out}\n{err}")
     stats = json.loads(next(ln for ln in out.splitlines() if ln.startswith("{")))
     answered = stats["requests"] - stats["noops"]
+    stats["cpu_ms"] = {name: (cpu_after.get(name, 0) - cpu_before.get(name, 0)) * 1000 / answered
+                       for name in ("gunicorn", "postgres", "wrk")}
     stats.update(answered=answered, seconds=finished - start, rate=answered / (finished - start),
                  p50_ms=stats["p50_us"] / 1000, p99_ms=stats["p99_us"] / 1000,
                  errors=sum(stats[k] for k in ("connect_errors", "read_errors", "write_errors", "timeouts")))
     return stats
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_by_program() -> dict[str, float]:
+    """CPU seconds used so far by every process of each program on this machine (user + system, children
+    reaped included), read from /proc: where a run's time went, per request, beside its rate."""
+    totals: dict[str, float] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue  # ended meanwhile
+        name = text[text.index("(") + 1:text.rindex(")")]
+        fields = text[text.rindex(")") + 2:].split()
+        # fields[11..14]: utime, stime, cutime, cstime (clock ticks)
+        totals[name] = totals.get(name, 0) + sum(int(v) for v in fields[11:15]) / _TICK
+    return totals
 
 
 # --- counting ------------------------------------------------------------------------------------------
@@ -339,7 +364,7 @@ def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=12_000, help="students handing in (each run)")
     parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--worker-class", default="sync", choices=["sync", "gthread"],
+    parser.add_argument("--worker-class", default="gthread", choices=["sync", "gthread"],
                         help="gunicorn worker class (gthread keeps connections alive; see docs/PERFORMANCE.md)")
     parser.add_argument("--server-threads", type=int, default=8, help="threads per gthread worker")
     parser.add_argument("--connections", type=int, default=16)
@@ -428,6 +453,9 @@ def main() -> None:
                          ("submission PHQ-A + GAD-7", submit), ("submission, every request twice", double)):
         print(f"{label:<38}{stats['answered']:>9,}{stats['rate']:>9.0f}{stats['p50_ms']:>9.1f}"
               f"{stats['p99_ms']:>9.1f}{stats['other']:>9}{stats['errors']:>8}{stats['rate'] / stock['rate']:>8.2f}")
+    print("CPU per request, ms (gunicorn workers / PostgreSQL / wrk): " + "; ".join(
+        f"{label} {stats['cpu_ms']['gunicorn']:.2f} / {stats['cpu_ms']['postgres']:.2f} / {stats['cpu_ms']['wrk']:.2f}"
+        for label, stats in (("stock", stock), ("bare", bare), ("submission", submit))))
     print(f"ratios: submission / stock {submit['rate'] / stock['rate']:.2f}, project bare / stock "
           f"{bare['rate'] / stock['rate']:.2f} (middleware overhead {1 - bare['rate'] / stock['rate']:.0%}), "
           f"submission / project bare {submit['rate'] / bare['rate']:.2f}")

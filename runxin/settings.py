@@ -56,7 +56,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "runxin.front.csp.CSPMiddleware",  # django-csp's, the header built once per process
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -67,7 +67,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
-    "runxin.audit.middleware.AuditContextMiddleware",  # auditlog's, reading the client address like the rest
+    "runxin.audit.middleware.AuditContextMiddleware",  # auditlog's context, set without a signal per request
     "runxin.accounts.middleware.SecondFactorMiddleware",
     "runxin.access.middleware.DenyUndeclaredViewsMiddleware",
 ]
@@ -104,6 +104,13 @@ MIGRATE_DATABASE_URL = envstr("MIGRATE_DATABASE_URL", "")
 if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     DATABASES["default"]["CONN_MAX_AGE"] = envint("DB_CONN_MAX_AGE", 60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Django turns psycopg's prepared statements off (for connection poolers), which also silently drops the
+    # prepare=True the two statements of every questionnaire answer ask for (the pass lookup and the one-statement
+    # submission): PostgreSQL then plans the submission's CTE anew for every student, ~2 ms of its CPU each.
+    # A threshold no query reaches prepares those two only. PgBouncer in transaction mode before 1.21 cannot
+    # keep prepared statements: set DB_PREPARED_STATEMENTS=0 there (docs/operations.md).
+    if envbool("DB_PREPARED_STATEMENTS", True):
+        DATABASES["default"]["OPTIONS"].setdefault("prepare_threshold", 2**31 - 1)
 else:
     # WAL + a busy timeout let the demo's background jobs and web requests share the file.
     DATABASES["default"]["OPTIONS"] = {

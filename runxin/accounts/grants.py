@@ -134,7 +134,7 @@ def _acting(actor: User | None):
     current = auditlog_value.get(None)
     # auditlog leaves a finished context's data behind; it is live only while its signal receiver is connected.
     live = current is not None and any(key[0] == current.get("signal_duid") for key, *_rest in pre_save.receivers)
-    if actor is None or (live and current.get("actor") is not None):
+    if actor is None or (live and getattr(current.get("actor"), "is_authenticated", False)):
         yield
         return
     with set_actor(actor, remote_addr=current.get("remote_addr") if live else None):

@@ -10,6 +10,9 @@ class Config(AppConfig):
         from django.apps import apps
 
         from . import register
+        from .middleware import connect
+
+        connect()
 
         model = apps.get_model
         # Student personal data stays out of the auditor's sight: the auditor sees that a field changed, not

@@ -8,7 +8,7 @@ Every page works without JavaScript; htmx and take.js only make it smoother.
 
 import json
 import uuid
-from functools import wraps
+from functools import lru_cache, wraps
 
 from django.conf import settings
 from django.core import signing
@@ -376,10 +376,15 @@ def take_submit(request, target):
         if wants_json:
             return _json({"ok": False, "error": exc.message, "problems": exc.problems}, status=400)
         return _review(request, target, error=exc.message, problems=exc.problems, status=400)
-    done = reverse("screening:take_done")
+    done = _done_url()
     if wants_json:
         return _json({"ok": True, "created": accepted.created, "next": done}, status=201 if accepted.created else 200)
     return redirect(done)
+
+
+@lru_cache(maxsize=1)
+def _done_url() -> str:
+    return reverse("screening:take_done")
 
 
 def _json(data: dict, *, status: int) -> JsonResponse:

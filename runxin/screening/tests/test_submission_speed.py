@@ -37,19 +37,28 @@ def test_nothing_a_submission_writes_is_registered_for_change_audit():
 
 
 def test_the_submit_route_sets_up_no_audit_context_other_pages_still_do(world, campaign, code_of, monkeypatch):
+    from auditlog.context import auditlog_value
+
+    from runxin.audit.middleware import CONTEXT_ID
+    from runxin.screening import services
+
+    seen = []
+    original = services.target_for_pass
+    monkeypatch.setattr(services, "target_for_pass",
+                        lambda pk: (seen.append(auditlog_value.get(None)), original(pk))[1])
     connected = []
-    original = pre_save.connect
-    monkeypatch.setattr(pre_save, "connect", lambda *a, **kw: (connected.append(kw.get("dispatch_uid")),
-                                                               original(*a, **kw))[1])
+    monkeypatch.setattr(pre_save, "connect", lambda *a, **kw: connected.append(kw.get("dispatch_uid")))
     client = signed_in(code_of(campaign, world.a1))
-    connected.clear()
+    seen.clear()
     client.post("/screening/take/1/q1/", {"answer": FREQ[1]})  # an answer page: the context as everywhere
-    assert any(uid and uid[0] == "set_actor" for uid in connected)
-    connected.clear()
+    assert seen and seen[-1]["signal_duid"] == CONTEXT_ID and seen[-1]["remote_addr"] == "127.0.0.1"
+    seen.clear()
     response = client.post(SUBMIT, body(), content_type="application/json", headers={"Accept": "application/json"})
     assert response.status_code == 201
-    assert connected == []
+    assert seen and all(value is None or value["signal_duid"] != CONTEXT_ID for value in seen)
     assert Submission.objects.filter(target__student=world.a1).count() == 1
+    # The context is one variable set per request: no signal receiver is connected for any of them.
+    assert connected == []
 
 
 def test_the_json_answer_has_no_content_security_policy_the_pages_keep_it(world, campaign, code_of):
