@@ -29,6 +29,9 @@ class Config(AppConfig):
         register(model("people", "SpecialGroup"))
         register(model("org", "OrgUnit"))
         register(model("org", "SchoolYear"))
+        register(model("org", "ServiceGroup"))
+        register(model("org", "ServiceGroupSchool"))
+        register(model("org", "ServiceGroupStaff"))
         register(model("accounts", "User"), exclude_fields=["password", "last_login"])
         register(model("access", "BreakGlassGrant"), student_field="student")
         # Enrolment, confirmation and reset of a second factor; not the key, nor the counters each sign-in bumps.

@@ -43,6 +43,8 @@ class OrgUnit(models.Model):
         GRADE = "grade", _("Grade")
         CLASS = "class", _("Class")
         HOSPITAL = "hospital", _("Partner hospital")
+        MHC = "mhc", _("Mental-health centre")
+        SOCIETY = "society", _("Society partner")
 
     class SchoolType(models.TextChoices):
         PRIMARY = "primary", _("Primary school (小学)")
@@ -53,6 +55,20 @@ class OrgUnit(models.Model):
         VOCATIONAL = "vocational", _("Secondary vocational (中职)")
         SPECIAL = "special", _("Special education (特教)")
 
+    class Boarding(models.TextChoices):
+        DAY = "day", _("Day school (走读)")
+        BOARDING = "boarding", _("Boarding (寄宿)")
+        MIXED = "mixed", _("Day and boarding (走读和寄宿)")
+
+    class PartnerType(models.TextChoices):
+        """The society tier (社会层面) of Changzhou's warning network: who a "society" unit is."""
+
+        POLICE = "police", _("Police (公安)")
+        PROCURATORATE = "procuratorate", _("Procuratorate (检察院)")
+        COURT = "court", _("Court (法院)")
+        WOMENS_FEDERATION = "womens_federation", _("Women's federation (妇联)")
+        CIVIL_AFFAIRS = "civil_affairs", _("Civil affairs (民政)")
+
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     name = models.CharField(_("name"), max_length=100)
     code = models.CharField(_("code"), max_length=40, blank=True, default="")
@@ -62,6 +78,13 @@ class OrgUnit(models.Model):
     district = models.ForeignKey("self", models.PROTECT, null=True, blank=True, related_name="+")
     school = models.ForeignKey("self", models.PROTECT, null=True, blank=True, related_name="+")
     school_type = models.CharField(_("school type"), max_length=12, choices=SchoolType.choices, blank=True)
+    # For a school `code` holds its 10-digit 学校标识码 (the ministry's school identifier).
+    boarding = models.CharField(_("boarding"), max_length=10, choices=Boarding.choices, blank=True, default="")
+    address = models.CharField(_("address"), max_length=200, blank=True, default="")
+    enrolment = models.PositiveIntegerField(_("planned enrolment"), null=True, blank=True,
+                                            help_text=_("The number of students the school is planned for."))
+    partner_type = models.CharField(_("partner type"), max_length=20, choices=PartnerType.choices, blank=True,
+                                    default="")
     school_year = models.ForeignKey(SchoolYear, models.PROTECT, null=True, blank=True, related_name="units")
     grade_level = models.PositiveSmallIntegerField(_("grade"), null=True, blank=True, help_text="1–12")
     class_number = models.PositiveSmallIntegerField(_("class number"), null=True, blank=True)
@@ -160,3 +183,57 @@ class SchoolRollover(models.Model):
 
     def __str__(self) -> str:
         return f"{self.school} → {self.to_year}"
+
+
+class ServiceGroup(models.Model):
+    """A service group (片区) of a district: schools served together by named mental-health centre staff.
+
+    Deliberately not a node of the region tree: scoping follows OrgUnit.path, and a school's parent stays its
+    district. A school belongs to at most one group (ServiceGroupSchool.school is unique)."""
+
+    district = models.ForeignKey(OrgUnit, models.PROTECT, related_name="service_groups",
+                                 limit_choices_to={"kind": OrgUnit.Kind.DISTRICT})
+    name = models.CharField(_("name"), max_length=100)
+    code = models.CharField(_("code"), max_length=40, blank=True, default="")
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["code", "name"]
+        verbose_name = _("service group")
+        verbose_name_plural = _("service groups")
+        constraints = [
+            models.UniqueConstraint(fields=["district", "name"], name="servicegroup_name_unique_in_district"),
+            models.UniqueConstraint(fields=["code"], condition=~models.Q(code=""),
+                                    name="servicegroup_code_unique_when_set"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ServiceGroupSchool(models.Model):
+    """A school's membership of its service group (at most one group per school)."""
+
+    group = models.ForeignKey(ServiceGroup, models.CASCADE, related_name="memberships")
+    school = models.OneToOneField(OrgUnit, models.PROTECT, related_name="service_group_membership",
+                                  limit_choices_to={"kind": OrgUnit.Kind.SCHOOL})
+
+    class Meta:
+        verbose_name = _("service group school")
+
+    def __str__(self) -> str:
+        return f"{self.school} ∈ {self.group}"
+
+
+class ServiceGroupStaff(models.Model):
+    """A named centre staff member serving a service group."""
+
+    group = models.ForeignKey(ServiceGroup, models.CASCADE, related_name="staff_links")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="service_groups")
+
+    class Meta:
+        verbose_name = _("service group staff")
+        constraints = [models.UniqueConstraint(fields=["group", "user"], name="servicegroup_staff_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.group}"

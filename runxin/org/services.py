@@ -16,6 +16,8 @@ _PARENT_KIND = {
     OrgUnit.Kind.GRADE: {OrgUnit.Kind.SCHOOL},
     OrgUnit.Kind.CLASS: {OrgUnit.Kind.GRADE},
     OrgUnit.Kind.HOSPITAL: {OrgUnit.Kind.CITY, OrgUnit.Kind.DISTRICT},
+    OrgUnit.Kind.MHC: {OrgUnit.Kind.CITY, OrgUnit.Kind.DISTRICT},
+    OrgUnit.Kind.SOCIETY: {OrgUnit.Kind.CITY, OrgUnit.Kind.DISTRICT},
 }
 
 
