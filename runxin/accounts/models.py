@@ -45,3 +45,21 @@ class PendingGrant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.role} @ {self.org_unit_id} ({self.state})"
+
+
+class StudentCredential(models.Model):
+    """A student's account, issued from the roster (accounts/students.py): which student the account is, and
+    the first password while it is still unused — encrypted (accounts/secrets.py), never in clear, so the class
+    credential sheet can be printed again until the student signs in; erased at the first password change."""
+
+    user = models.OneToOneField(User, models.CASCADE, related_name="student_credential")
+    student = models.OneToOneField("people.Student", models.CASCADE, related_name="+")
+    first_password = models.TextField(blank=True, default="")  # a Fernet token, "" once the student chose their own
+    issued_at = models.DateTimeField()
+    issued_by = models.ForeignKey(User, models.PROTECT, null=True, blank=True, related_name="+")
+    reset_at = models.DateTimeField(null=True, blank=True)
+    reset_by = models.ForeignKey(User, models.PROTECT, null=True, blank=True, related_name="+")
+    ended_at = models.DateTimeField(null=True, blank=True)  # the student left: the account was closed
+
+    def __str__(self) -> str:
+        return f"{self.user} · student {self.student_id}"
