@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0002_pending_grant'),
-        ('people', '0006_key_student_categories'),
+        ('people', '0004_fewer_student_indexes'),
     ]
 
     operations = [
