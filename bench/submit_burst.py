@@ -241,6 +241,27 @@ def start_server(port: int, workers: int, worker_class: str, threads: int, *, st
     sys.exit("the server did not start")
 
 
+def hand_over_delays() -> dict[str, dict]:
+    """Per level: flags, how many were handed over, and the delay from the submission's arrival to the commit
+    that put the warning in a queue (the flag's handed_over_at is set in that same transaction)."""
+    from django.db import connection
+
+    found = {}
+    for level, condition in (("critical", "f.level = 'critical'"), ("all", "TRUE")):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*), count(f.handed_over_at), "
+                "percentile_cont(ARRAY[0.5, 0.99]) WITHIN GROUP (ORDER BY "
+                "  extract(epoch FROM f.handed_over_at - s.received_at)), "
+                "max(extract(epoch FROM f.handed_over_at - s.received_at)) "
+                "FROM screening_screeningflag f JOIN screening_result r ON r.id = f.result_id "
+                f"JOIN screening_submission s ON s.id = r.submission_id WHERE {condition}")
+            flags, handed, percentiles, worst = cursor.fetchone()
+        p50, p99 = percentiles or (0, 0)
+        found[level] = {"flags": flags, "handed": handed, "p50": p50 or 0, "p99": p99 or 0, "max": float(worst or 0)}
+    return found
+
+
 def wait_for_hand_over(timeout: float) -> tuple[int, int, float]:
     """(flags, handed over, seconds waited) once every flag is handed over, or when `timeout` is up."""
     from django.db import connection
@@ -473,6 +494,11 @@ def main() -> None:
           f"({'running during the burst' if args.worker_during else 'started after the burst'}) handed "
           f"{handed:,} to the warnings app within {drained:.0f} s of the last request"
           f"{'' if handed == flags else '; the rest wait in the outbox for the next worker pass or sweep'}")
+    delays = hand_over_delays()
+    for level in ("critical", "all"):
+        row = delays[level]
+        print(f"  {level} flags: {row['flags']:,}, handed over {row['handed']:,}; from submission to a warning in a "
+              f"queue p50 {row['p50']:.1f} s, p99 {row['p99']:.1f} s, max {row['max']:.1f} s")
     ok = {
         "submission/stock": submit["rate"] / stock["rate"] >= TARGETS["ratio"],
         "bare/stock": bare["rate"] / stock["rate"] >= TARGETS["bare_ratio"],
