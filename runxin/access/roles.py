@@ -66,6 +66,8 @@ ALERT_LEVELS = "alert.levels"  # edit warning levels and their policies
 ALERT_PARENT_REPORT = "alert.parent_report"  # a parent reports a concern about their own child
 ALERT_SELF_HELP = "alert.self_help"  # a student's own "I need help"
 ALERT_HAND_UP = "alert.hand_up"  # hand an assessed case up to the district centre (服务升级, by decision)
+PARENT_HOME = "parent.home"  # a parent's home: their own children's tasks, head teacher's contact, reports' status
+PARENT_INVITE = "parent.invite"  # print guardians' invitation codes (家长邀请码) for the classes in reach
 INBOX = "notify.inbox"  # the in-app inbox: every staff user
 
 ALL_PERMISSIONS = frozenset({
@@ -75,7 +77,7 @@ ALL_PERMISSIONS = frozenset({
     SCREENING_MANAGE, SCREENING_PROGRESS, SCREENING_RESULTS, SCREENING_TAKE, INSTRUMENTS_MANAGE, MENTOR_PAIR,
     ALERT_QUEUE, ALERT_VIEW_ALL, ALERT_ESCALATED, ALERT_RAISE, ALERT_HANDLE, ALERT_ASSESS, ALERT_APPROVE_CLEAR,
     ALERT_OVERVIEW, ALERT_DAILY_REPORT, ALERT_EXPORT, ALERT_LEVELS, ALERT_PARENT_REPORT, ALERT_SELF_HELP,
-    ALERT_HAND_UP, INBOX,
+    ALERT_HAND_UP, INBOX, PARENT_HOME, PARENT_INVITE,
 })
 
 _CARE_TEAM = {STUDENT_ROSTER, STUDENT_PROFILE, STUDENT_SENSITIVE, GUARDIAN_CONTACT, STUDENT_RISK_LEVEL,
@@ -108,16 +110,17 @@ ROLES: dict[str, Role] = {
         Role("school_leader", _("School leader (校长/分管校长)"), "subtree", True, _kinds("school"), _grants(
             {STUDENT_ROSTER, STUDENT_PROFILE, STUDENT_SENSITIVE, GUARDIAN_CONTACT, STUDENT_RISK_LEVEL, ORG_BROWSE,
              AGGREGATES_VIEW, ROSTER_IMPORT, STAFF_IMPORT, STAFF_MANAGE, ROLLOVER_RUN, SCREENING_PROGRESS,
-             MENTOR_PAIR},
+             MENTOR_PAIR, PARENT_INVITE},
             {ALERT_QUEUE, ALERT_VIEW_ALL, ALERT_RAISE, ALERT_HANDLE, ALERT_ASSESS, ALERT_APPROVE_CLEAR,
              ALERT_HAND_UP, ALERT_OVERVIEW, ALERT_DAILY_REPORT, INBOX})),
         Role("psych_teacher", _("Psychology teacher (心理教师)"), "subtree", True, _kinds("school"), _grants(
             _CARE_TEAM, {ORG_BROWSE, AGGREGATES_VIEW, ROSTER_IMPORT, STAFF_IMPORT, SCREENING_MANAGE,
-                         SCREENING_PROGRESS, SCREENING_RESULTS, MENTOR_PAIR},
+                         SCREENING_PROGRESS, SCREENING_RESULTS, MENTOR_PAIR, PARENT_INVITE},
             {ALERT_QUEUE, ALERT_VIEW_ALL, ALERT_RAISE, ALERT_HANDLE, ALERT_ASSESS, ALERT_HAND_UP, ALERT_OVERVIEW,
              ALERT_DAILY_REPORT, INBOX})),
         Role("head_teacher", _("Head teacher (班主任)"), "subtree", True, _kinds("class", "grade"), _grants(
-            {STUDENT_ROSTER, STUDENT_PROFILE, GUARDIAN_CONTACT, STUDENT_RISK_LEVEL, ORG_BROWSE, SCREENING_PROGRESS},
+            {STUDENT_ROSTER, STUDENT_PROFILE, GUARDIAN_CONTACT, STUDENT_RISK_LEVEL, ORG_BROWSE, SCREENING_PROGRESS,
+             PARENT_INVITE},
             {ALERT_QUEUE, ALERT_VIEW_ALL, ALERT_RAISE, ALERT_HANDLE, INBOX})),
         Role("mentor", _("Mentor (知心导师)"), "paired", True, _kinds("school"), _grants(
             {STUDENT_ROSTER, STUDENT_PROFILE, GUARDIAN_CONTACT, STUDENT_RISK_LEVEL},
@@ -132,8 +135,8 @@ ROLES: dict[str, Role] = {
              _grants({INBOX})),
         Role("student", _("Student"), "self", False, _kinds("class"), _grants({SCREENING_TAKE}, {ALERT_SELF_HELP}),
              student_side=True),
-        Role("parent", _("Parent/guardian"), "child", False, _kinds("class"), _grants({ALERT_PARENT_REPORT}),
-             student_side=True),
+        Role("parent", _("Parent/guardian"), "child", False, _kinds("class"),
+             _grants({ALERT_PARENT_REPORT, PARENT_HOME}), student_side=True),
         # Suzhou's 一日一报 is a supervision tool: the supervisor gets the city's daily report (counts, no names).
         Role("supervisor", _("Supervisor (督导)"), "none", False, _kinds("city", "district", "school"), _grants(
             {ORG_BROWSE, AGGREGATES_VIEW}, {ALERT_OVERVIEW, ALERT_DAILY_REPORT, INBOX})),
