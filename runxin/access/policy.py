@@ -5,8 +5,9 @@ a signed-in stranger and an anonymous visitor, with real objects of each relatio
 compares each answer with this table; a route without a row fails the build.
 
 A *relation* is where the object a URL names sits, seen from the person asking. Each role's person sits at
-the role's usual place (REACH_OF below: a head teacher at 七年级(1)班, school roles at its school, the centre
-staff at its district, city roles at the city, a mentor paired with one student of the class):
+the role's usual place (REACH_OF below: a head teacher at 七年级(1)班, a grade leader at 七年级, school roles
+at its school, the centre staff at its district, city roles at the city, a mentor paired with one student of
+the class; partner institutions at their own unit, outside the school tree):
 
   own_class       the person's own class (their student, their own child, themself)
   same_grade      another class of the same grade, same school
@@ -36,6 +37,7 @@ IDENTITIES = (*roles.ROLES, STRANGER, ANONYMOUS)
 SIGNED_IN_IDENTITIES = frozenset(IDENTITIES) - {ANONYMOUS}
 
 _CLASS = frozenset({OWN_CLASS})
+_GRADE = frozenset({OWN_CLASS, SAME_GRADE})
 _SCHOOL = frozenset({OWN_CLASS, SAME_GRADE, OTHER_GRADE})
 _DISTRICT = _SCHOOL | {OTHER_SCHOOL}
 _CITY = frozenset(STUDENT_RELATIONS)
@@ -43,35 +45,39 @@ _CITY = frozenset(STUDENT_RELATIONS)
 # Which relations each role's reach opens, for the person the matrix signs in as (see the module docstring).
 REACH_OF: dict[str, frozenset[str]] = {
     "city_admin": _CITY, "centre_staff": _DISTRICT, "school_leader": _SCHOOL, "psych_teacher": _SCHOOL,
-    "head_teacher": _CLASS, "mentor": _CLASS, "psych_committee": _CLASS, "hotline_operator": _CITY,
-    "hospital": frozenset(), "student": _CLASS, "parent": _CLASS, "supervisor": _CITY, "system_admin": _CITY,
-    "security_admin": _CITY, "audit_admin": _CITY, STRANGER: frozenset(), ANONYMOUS: frozenset(),
+    "head_teacher": _CLASS, "grade_leader": _GRADE, "mentor": _CLASS, "psych_committee": _CLASS,
+    "hotline_operator": _CITY, "hospital": frozenset(), "society_partner": frozenset(), "student": _CLASS,
+    "parent": _CLASS, "supervisor": _CITY, "system_admin": _CITY, "security_admin": _CITY, "audit_admin": _CITY, STRANGER: frozenset(), ANONYMOUS: frozenset(),
 }
 
 # The roles that hold a permission, written out (policy, not a copy of roles.py: test_policy_table.py
 # shows where the two differ).
 STAFF_MANAGE = {"school_leader", "security_admin"}
 MENTOR_PAIR = {"school_leader", "psych_teacher"}
-ORG_BROWSE = {"city_admin", "centre_staff", "school_leader", "psych_teacher", "head_teacher", "supervisor",
-              "system_admin", "security_admin"}
+ORG_BROWSE = {"city_admin", "centre_staff", "school_leader", "psych_teacher", "head_teacher", "grade_leader",
+              "supervisor", "system_admin", "security_admin"}
 ROLLOVER = {"city_admin", "school_leader"}
-ROSTER = {"centre_staff", "school_leader", "psych_teacher", "head_teacher", "mentor", "hotline_operator"}
-PROFILE = {"centre_staff", "school_leader", "psych_teacher", "head_teacher", "mentor"}
+ROSTER = {"centre_staff", "school_leader", "psych_teacher", "head_teacher", "grade_leader", "mentor",
+          "hotline_operator"}
+PROFILE = {"centre_staff", "school_leader", "psych_teacher", "head_teacher", "grade_leader", "mentor"}
 ROSTER_IMPORT = {"centre_staff", "school_leader", "psych_teacher"}
 STAFF_IMPORT = {"school_leader", "psych_teacher", "security_admin"}
 AUDIT = {"audit_admin"}
-SCREENING_PROGRESS = {"city_admin", "centre_staff", "school_leader", "psych_teacher", "head_teacher"}
+SCREENING_PROGRESS = {"city_admin", "centre_staff", "school_leader", "psych_teacher", "head_teacher",
+                      "grade_leader"}
 SCREENING_MANAGE = {"city_admin", "centre_staff", "psych_teacher"}
 SCREENING_RESULTS = {"centre_staff", "psych_teacher"}
 INSTRUMENTS = {"city_admin", "system_admin"}
-ALERT_QUEUE = {"centre_staff", "school_leader", "psych_teacher", "head_teacher", "mentor", "hotline_operator"}
+ALERT_QUEUE = {"centre_staff", "school_leader", "psych_teacher", "head_teacher", "grade_leader", "mentor",
+               "hotline_operator"}
 ALERT_RAISE = ALERT_QUEUE
 ALERT_OVERVIEW = {"city_admin", "centre_staff", "school_leader", "psych_teacher", "supervisor"}
 ALERT_DAILY = {"centre_staff", "school_leader", "psych_teacher", "supervisor"}
 ALERT_EXPORT = {"centre_staff"}
 ALERT_LEVELS = {"city_admin"}
-INBOX = {"city_admin", "centre_staff", "school_leader", "psych_teacher", "head_teacher", "mentor",
-         "hotline_operator", "hospital", "supervisor", "system_admin", "security_admin", "audit_admin"}
+INBOX = {"city_admin", "centre_staff", "school_leader", "psych_teacher", "head_teacher", "grade_leader", "mentor",
+         "hotline_operator", "hospital", "society_partner", "supervisor", "system_admin", "security_admin",
+         "audit_admin"}
 
 
 @dataclass(frozen=True)
@@ -144,11 +150,12 @@ SIGNED_IN = SIGNED_IN_IDENTITIES
 WARNING_REACH = {"hotline_operator": frozenset()}
 # - a campaign belongs to its school: a head teacher opens the campaign of the school (its pages then show
 #   the head teacher's own class only), whichever class of the school the matrix names.
-CAMPAIGN_REACH = {"head_teacher": _SCHOOL}
+CAMPAIGN_REACH = {"head_teacher": _SCHOOL, "grade_leader": _SCHOOL}
 # - a school's daily report is the school's: the district centre and the supervisor read their district's
 #   or city's report (which lists the schools), not a school's own.
 SCHOOL_DAILY_REACH = {"centre_staff": frozenset(), "supervisor": frozenset()}
-ALERT_HANDLE = {"centre_staff", "school_leader", "psych_teacher", "head_teacher"}  # the steps on a warning
+# The steps on a warning (the matrix asks to acknowledge; a refusal by the level's policy is a message, not a 403).
+ALERT_HANDLE = {"centre_staff", "school_leader", "psych_teacher", "head_teacher", "grade_leader"}
 GRANT_APPROVERS = {"centre_staff", "security_admin"}  # approve clinical-role grants (the level above)
 ANY_ROLE = frozenset(roles.ROLES)
 # Staff: every role but the student side's own (a student, a parent, a class psych committee member).

@@ -122,6 +122,11 @@ ROLES: dict[str, Role] = {
             {STUDENT_ROSTER, STUDENT_PROFILE, GUARDIAN_CONTACT, STUDENT_RISK_LEVEL, ORG_BROWSE, SCREENING_PROGRESS,
              PARENT_INVITE},
             {ALERT_QUEUE, ALERT_VIEW_ALL, ALERT_RAISE, ALERT_HANDLE, INBOX})),
+        # The grade leader (年级组长) acts for the grade as a head teacher does for a class; in the warning network
+        # it is its own tier (class → grade → school), used where a level's policy names the grade.
+        Role("grade_leader", _("Grade leader (年级组长)"), "subtree", True, _kinds("grade"), _grants(
+            {STUDENT_ROSTER, STUDENT_PROFILE, GUARDIAN_CONTACT, STUDENT_RISK_LEVEL, ORG_BROWSE, SCREENING_PROGRESS},
+            {ALERT_QUEUE, ALERT_VIEW_ALL, ALERT_RAISE, ALERT_HANDLE, INBOX})),
         Role("mentor", _("Mentor (知心导师)"), "paired", True, _kinds("school"), _grants(
             {STUDENT_ROSTER, STUDENT_PROFILE, GUARDIAN_CONTACT, STUDENT_RISK_LEVEL},
             {ALERT_QUEUE, ALERT_VIEW_ALL, ALERT_RAISE, INBOX})),
@@ -131,7 +136,13 @@ ROLES: dict[str, Role] = {
         # Sees the warnings it reported, nothing else.
         Role("hotline_operator", _("Hotline operator (热线接线员)"), "subtree", True, _kinds("city", "district"),
              _grants({STUDENT_ROSTER, STUDENT_RISK_LEVEL}, {ALERT_QUEUE, ALERT_RAISE, INBOX})),
-        Role("hospital", _("Partner hospital clinician (合作医疗机构)"), "none", True, _kinds("hospital"),
+        # Partner institutions (合作机构): a clinician of a partner hospital or mental-health centre, and the liaison
+        # of a society unit (公安、检察院、法院、妇联、民政). They reach no student through the scoping layer: what
+        # they see about a student comes to them as a referral (the case workflow). The liaison needs a second
+        # factor as the clinician does, because those referrals name the student.
+        Role("hospital", _("Partner clinician (合作医疗机构)"), "none", True, _kinds("hospital", "mhc"),
+             _grants({INBOX})),
+        Role("society_partner", _("Society partner liaison (社会协同单位联络人)"), "none", True, _kinds("society"),
              _grants({INBOX})),
         Role("student", _("Student"), "self", False, _kinds("class"), _grants({SCREENING_TAKE}, {ALERT_SELF_HELP}),
              student_side=True),

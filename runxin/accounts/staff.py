@@ -33,7 +33,7 @@ class StaffError(ValueError):
 STUDENT_SIDE_ROLES = roles.STUDENT_SIDE_ROLES
 ADMIN_ROLES = roles.ADMIN_ROLES
 STAFF_ROLES = frozenset(roles.ROLES) - STUDENT_SIDE_ROLES
-SCHOOL_ROLES = frozenset({"school_leader", "psych_teacher", "head_teacher", "mentor"})
+SCHOOL_ROLES = frozenset({"school_leader", "psych_teacher", "grade_leader", "head_teacher", "mentor"})
 
 CLINICAL_ROLES = frozenset(code for code, role in roles.ROLES.items() if roles.STUDENT_CLINICAL in role.permissions)
 # Who approves (or directly grants, when they may grant the role) a clinical role: centre staff at a unit

@@ -22,6 +22,7 @@ Source = Warning.Source
 # Which roles may enter which sources (the self-service ones have their own functions below).
 STAFF_SOURCES: dict[str, set[str]] = {
     "head_teacher": {Source.OBSERVATION, Source.PARENT},
+    "grade_leader": {Source.OBSERVATION, Source.PARENT},
     "mentor": {Source.OBSERVATION, Source.PARENT},
     "psych_teacher": {Source.OBSERVATION, Source.PARENT, Source.SELF, Source.HOSPITAL, Source.PEER},
     "school_leader": {Source.OBSERVATION, Source.PARENT},

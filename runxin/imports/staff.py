@@ -40,7 +40,7 @@ _ALIASES = {
     "心理老师": "psych_teacher", "心理教师": "psych_teacher", "专职心理教师": "psych_teacher",
     "兼职心理教师": "psych_teacher", "专兼职心理教师": "psych_teacher", "班主任": "head_teacher",
     "校长": "school_leader", "副校长": "school_leader", "分管校长": "school_leader", "德育主任": "school_leader",
-    "导师": "mentor", "知心导师": "mentor", "督导": "supervisor",
+    "导师": "mentor", "知心导师": "mentor", "督导": "supervisor", "年级主任": "grade_leader", "级部主任": "grade_leader",
 }
 
 

@@ -31,7 +31,8 @@ pytestmark = pytest.mark.django_db
 ACTOR_OF = {
     "city_admin": "city_admin", "centre_staff": "district_centre", "school_leader": "leader",
     "psych_teacher": "psych", "head_teacher": "head", "mentor": "mentor", "psych_committee": "committee",
-    "hotline_operator": "hotline", "hospital": "hospital", "student": "student_user", "parent": "parent",
+    "hotline_operator": "hotline", "hospital": "hospital", "grade_leader": "grade_leader",
+    "society_partner": "society_partner", "student": "student_user", "parent": "parent",
     "supervisor": "supervisor", "system_admin": "sysadmin", "security_admin": "secadmin", "audit_admin": "auditor",
     policy.STRANGER: "outsider",
 }
@@ -73,6 +74,12 @@ def _build() -> SimpleNamespace:
     w.hospital = f.UserFactory(username="hospital", display_name="hospital")
     f.assign(w.hospital, "hospital", org_services.unit_create(kind=OrgUnit.Kind.HOSPITAL, name="市第一医院",
                                                                parent=w.city))
+    # The grade leader sits at 七年级 of 东区第一中学 (张一's and 王三's grade); the society liaison at a police unit.
+    w.grade_leader = f.UserFactory(username="grade_leader", display_name="grade_leader")
+    f.assign(w.grade_leader, "grade_leader", OrgUnit.objects.get(pk=w.a1.grade_id))
+    w.society_partner = f.UserFactory(username="society_partner", display_name="society_partner")
+    f.assign(w.society_partner, "society_partner", org_services.unit_create(
+        kind=OrgUnit.Kind.SOCIETY, name="东区公安分局", parent=w.east, partner_type="police"))
     # The mentor is paired with 张一 only: its "own class" is its one paired student.
     MentorPair.objects.filter(mentor=w.mentor).update(is_active=False)
     MentorPair.objects.create(mentor=w.mentor, student=w.a1, since=w.year.starts_on)
