@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 "ordering": ["-reviewed_at", "-id"],
-                "indexes": [models.Index(fields=["unit", "item", "-reviewed_at"], name="front_readi_unit_id_0d1c2e_idx")],
+                "indexes": [models.Index(fields=["unit", "item", "-reviewed_at"], name="front_readi_unit_id_a82e6d_idx")],
             },
         ),
     ]
