@@ -75,6 +75,7 @@ ALERT_OVERVIEW = {"city_admin", "centre_staff", "school_leader", "psych_teacher"
 ALERT_DAILY = {"centre_staff", "school_leader", "psych_teacher", "supervisor"}
 ALERT_EXPORT = {"centre_staff"}
 ALERT_LEVELS = {"city_admin"}
+PARENT_INVITE = {"school_leader", "psych_teacher", "head_teacher"}
 INBOX = {"city_admin", "centre_staff", "school_leader", "psych_teacher", "head_teacher", "grade_leader", "mentor",
          "hotline_operator", "hospital", "society_partner", "supervisor", "system_admin", "security_admin",
          "audit_admin"}
@@ -222,6 +223,14 @@ ROUTES: dict[str, Route] = {
     "accounts:mentor_detail": record("mentor", MENTOR_PAIR),
     "accounts:mentor_pair_add": record_action("mentor", MENTOR_PAIR),
     "accounts:mentor_pair_end": record_action("mentor", MENTOR_PAIR),
+    # Parents (accounts/parents.py): phone and SMS code, or the printed invitation code, open to anyone (the
+    # code page without a phone in the session goes back to the phone page). The class's invitation letters
+    # are printed by its head teacher and the school's leader and psychology teacher.
+    "accounts:parent_login": page(EVERYONE),
+    "accounts:parent_code": page(EVERYONE),
+    "accounts:parent_invitation": page(EVERYONE),
+    "accounts:parent_invitations": record("class", PARENT_INVITE),
+    "front:family": page({"parent"}, posts=False),
     # --- the region tree and the school year
     "org:tree": page(ORG_BROWSE),
     "org:unit": record("class", ORG_BROWSE),

@@ -8,12 +8,12 @@ students that assignment reaches (see roles.py), restricted to roles that hold t
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from runxin.org.models import OrgUnit
-from runxin.people.models import MentorPair, RoleAssignment, Student
+from runxin.people.models import Guardian, MentorPair, RoleAssignment, Student
 
 from . import roles
 from .models import BreakGlassGrant
@@ -44,6 +44,12 @@ class Grant:
         return roles.ROLES[self.role].reach if self.role in roles.ROLES else "none"
 
 
+# Roles held for one's own child (a parent): they count only while the roster still lists the account's phone
+# as a guardian of that child, so a guardian taken off the roster (row deleted or phone changed) loses the
+# child at once, whatever happened to the assignment row.
+_CHILD_ROLES = frozenset(code for code, role in roles.ROLES.items() if role.reach == "child")
+
+
 def grants(user) -> list[Grant]:
     """The user's active role assignments, read once per request and cached on the user object."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
@@ -52,10 +58,13 @@ def grants(user) -> list[Grant]:
     if cached is not None:
         return cached
     today = timezone.localdate()
+    phone = getattr(user, "phone", "")
     rows = (
         RoleAssignment.objects.filter(user_id=user.pk, is_active=True)
         .filter(Q(starts_on__isnull=True) | Q(starts_on__lte=today))
         .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
+        .filter(~Q(role__in=_CHILD_ROLES) | (Exists(Guardian.objects.filter(
+            student_id=OuterRef("student_id"), user_id=user.pk, phone=phone)) if phone else Q(pk__in=[])))
         .values_list("role", "org_unit_id", "org_unit__kind", "org_unit__path", "student_id")
     )
     result = [Grant(role, unit_id, kind, path or "", student_id) for role, unit_id, kind, path, student_id in rows]

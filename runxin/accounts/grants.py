@@ -313,3 +313,45 @@ def seed(rows: Iterable[Seed]) -> list[RoleAssignment]:
     return RoleAssignment.objects.bulk_create(
         RoleAssignment(user=row.user, role=row.role, org_unit=row.unit, student=row.student, starts_on=row.starts_on)
         for row in rows)
+
+
+# ---- a parent's roles, one per child (accounts/parents.py) ---------------------------------------------------
+
+PARENT_ROLE = "parent"
+
+
+def parent_roles_hold(*, user: User, students) -> list[RoleAssignment]:
+    """Give a parent's account the parent role for each child (held at the child's class), re-opening an ended
+    one; end the account's parent roles for any other child. The children are the students whose roster
+    guardians carry the account's phone (people/guardians.py), so the roster decides; never an account that
+    holds a staff role. Returns the active assignments."""
+    if held_roles(user) - staff.STUDENT_SIDE_ROLES:
+        raise GrantRefused("student_account", PARENT_ROLE)
+    today = timezone.localdate()
+    wanted = {s.pk: s for s in students if s.school_class_id}
+    held = []
+    rows = list(RoleAssignment.objects.select_for_update().filter(user=user, role=PARENT_ROLE).order_by("-id"))
+    chosen: dict[int, RoleAssignment] = {}
+    for student_id, student in wanted.items():
+        mine = [r for r in rows if r.student_id == student_id]
+        # The row at the child's class if there is one (one row per user, role, unit and child), else the latest.
+        match = next((r for r in mine if r.org_unit_id == student.school_class_id), mine[0] if mine else None)
+        if match is not None:
+            chosen[student_id] = match
+    for row in rows:
+        if row.is_active and chosen.get(row.student_id) is not row:
+            row.is_active, row.ends_on = False, today
+            row.save(update_fields=["is_active", "ends_on"])
+    for student_id, student in wanted.items():
+        row = chosen.get(student_id)
+        if row is None:
+            row = RoleAssignment.objects.create(user=user, role=PARENT_ROLE, org_unit_id=student.school_class_id,
+                                                student=student, starts_on=today)
+        elif not row.is_active or (row.ends_on is not None and row.ends_on < today) \
+                or row.org_unit_id != student.school_class_id:
+            row.is_active, row.starts_on, row.ends_on = True, row.starts_on if row.is_active else today, None
+            row.org_unit_id = student.school_class_id
+            row.save(update_fields=["is_active", "starts_on", "ends_on", "org_unit"])
+        held.append(row)
+    scope.forget(user)
+    return held

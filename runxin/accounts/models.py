@@ -63,3 +63,40 @@ class StudentCredential(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · student {self.student_id}"
+
+
+class SignInCode(models.Model):
+    """A one-time code sent by SMS to a guardian's phone (accounts/sms_codes.py): six digits, valid ten minutes,
+    used once. Only a keyed hash is stored; a new code for the same phone voids the older ones."""
+
+    phone = models.CharField(max_length=30)
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["phone", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"sign-in code for {self.phone[:3]}…{self.phone[-2:]} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class InvitationCode(models.Model):
+    """A printed invitation (家长邀请码) for one roster guardian: the fallback when no SMS arrives. The code and
+    the guardian's phone together open the parent account; only a keyed hash of the code is stored, so printing
+    again issues a new code and voids the old slip."""
+
+    guardian = models.ForeignKey("people.Guardian", models.CASCADE, related_name="+")
+    code_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(User, models.PROTECT, related_name="+")
+    created_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["guardian", "used_at"])]
+
+    def __str__(self) -> str:
+        return f"invitation for guardian {self.guardian_id}"

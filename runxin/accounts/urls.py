@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import staff_views, views
+from . import parent_views, staff_views, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -9,6 +9,11 @@ urlpatterns = [
     path("second-factor/setup/", views.otp_setup, name="otp_setup"),
     path("second-factor/", views.otp_verify, name="otp_verify"),
     path("password/", views.PasswordChangeView.as_view(), name="password_change"),
+    # Parents: phone and SMS code, or the printed invitation code (accounts/parents.py)
+    path("parent/", parent_views.parent_login, name="parent_login"),
+    path("parent/code/", parent_views.parent_code, name="parent_code"),
+    path("parent/invitation/", parent_views.parent_invitation, name="parent_invitation"),
+    path("parent/invitations/<id:class_id>/", parent_views.parent_invitations, name="parent_invitations"),
     # Staff and role administration
     path("staff/", staff_views.staff_list, name="staff_list"),
     path("staff/new/", staff_views.staff_create, name="staff_create"),

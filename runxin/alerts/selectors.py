@@ -264,3 +264,28 @@ def work_students(work: MyWork) -> list[tuple[int, int]]:
     """(student id, warning id) for every warning a "needs me now" list shows: what its read audit records."""
     warnings = [item.warning for item in work.act_now + work.approvals] + [f.warning for f in work.follow_ups]
     return [(w.student_id, w.pk) for w in warnings + list(work.monitoring)]
+
+
+# ------------------------------------------------------------------------------ what a lay reporter is told
+
+RECEIVED, BEING_HANDLED, CLOSED = "received", "being_handled", "closed"
+_REPORTER_STATUS = {states.RAISED: RECEIVED, states.CLEARED: CLOSED, states.CLOSED: CLOSED, states.DISMISSED: CLOSED}
+
+
+@dataclass(frozen=True)
+class ReportStatus:
+    """One concern a parent reported, as the parent may see it: when, about which child, and only "received /
+    being handled / closed" – never the level, the state, the notes or who handles it."""
+
+    reported_at: datetime
+    student_id: int
+    status: str
+
+
+def reports_status_of(user, student_ids, *, limit: int = 20) -> list[ReportStatus]:
+    """The concerns `user` reported about these students (a parent's own children, as the scoping layer gave
+    them), newest first, each with its lay status."""
+    rows = (WarningReport.objects.filter(reported_by_id=user.pk, warning__student_id__in=list(student_ids))
+            .order_by("-reported_at", "-id").values_list("reported_at", "warning__student_id", "warning__state")
+            [:limit])
+    return [ReportStatus(at, student_id, _REPORTER_STATUS.get(state, BEING_HANDLED)) for at, student_id, state in rows]

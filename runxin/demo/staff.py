@@ -73,8 +73,12 @@ def create_demo_logins(*, city: OrgUnit, hospital: OrgUnit, school: OrgUnit, sch
         elif login.role == "parent":
             student = child
             display_name = guardian.name if guardian else names.person_name(rng, "F", adult=True)
+        # The parent's account carries the roster guardian's phone: the guardian link is checked by that number.
+        phone = names.phone(rng)
+        if login.role == "parent" and guardian is not None and guardian.phone:
+            phone = guardian.phone
         user = User.objects.create(username=login.username, password=password_hash, display_name=display_name,
-                                   password_changed_at=now, phone=names.phone(rng))
+                                   password_changed_at=now, phone=phone)
         seeds.append(grants.Seed(user=user, role=login.role, unit=units[login.at], student=student,
                                  starts_on=year.starts_on))
         created[login.username] = user

@@ -1,6 +1,9 @@
 from django.urls import path
 
-from . import views
+from . import parent_views, views
 
 app_name = "front"
-urlpatterns = [path("", views.home, name="home")]
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("family/", parent_views.family_home, name="family"),
+]

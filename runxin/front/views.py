@@ -1,4 +1,4 @@
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
 from runxin.access import roles, scope
 from runxin.access.decorators import audited_read, signed_in
@@ -12,6 +12,8 @@ from . import home_summary
 def home(request):
     """A role-aware start page: each role's assignments and the figures it may see."""
     user = request.user
+    if scope.has_permission(user, roles.PARENT_HOME) and scope.role_codes(user) <= {"parent"}:
+        return redirect("front:family")  # a parent's home is their children's tasks
     assignments = [
         {"role": roles.role_label(g.role), "code": g.role, "unit_id": g.unit_id}
         for g in scope.grants(user)

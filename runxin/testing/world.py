@@ -29,7 +29,7 @@ def build_world() -> SimpleNamespace:
     w.a2 = f.StudentFactory(name="李二", school_class=w.class1)
     w.b1 = f.StudentFactory(name="王三", school_class=w.class2)
     w.w1 = f.StudentFactory(name="赵四", school_class=w.other_class)
-    f.GuardianFactory(student=w.a1, position=1)
+    guardian_a1 = f.GuardianFactory(student=w.a1, position=1)
 
     def person(username: str, role: str | None, unit=None, student=None):
         user = f.UserFactory(username=username, display_name=username)
@@ -48,6 +48,11 @@ def build_world() -> SimpleNamespace:
     w.hotline = person("hotline", "hotline_operator", w.city)
     w.student_user = person("student_a1", "student", w.class1, w.a1)
     w.parent = person("parent_a1", "parent", w.class1, w.a1)
+    # The parent's account is the roster guardian's (its phone names it: access/scope.py checks the link).
+    w.parent.phone = guardian_a1.phone
+    w.parent.save(update_fields=["phone"])
+    guardian_a1.user = w.parent
+    guardian_a1.save(update_fields=["user"])
     w.supervisor = person("supervisor", "supervisor", w.city)
     w.sysadmin = person("sysadmin", "system_admin", w.city)
     w.secadmin = person("secadmin", "security_admin", w.city)
