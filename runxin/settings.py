@@ -23,6 +23,8 @@ SECOND_FACTOR_WAIVED = envbool("RUNXIN_WAIVE_SECOND_FACTOR", DEMO_MODE)
 # SECRET_KEY signs sessions and the questionnaire pass: outside the demo and DEBUG the server refuses to start
 # without a real one. SECRET_KEY_FALLBACKS (comma-separated) keeps old keys valid while rotating.
 SECRET_KEY, SECRET_KEY_FALLBACKS = secret_keys(allow_dev_key=DEBUG or DEMO_MODE)
+# Seals students' unused first passwords (accounts/sealed.py): a Fernet key; unset, one derived from SECRET_KEY.
+CREDENTIAL_KEY = envstr("RUNXIN_CREDENTIAL_KEY", "")
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -68,6 +70,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
     "runxin.audit.middleware.AuditContextMiddleware",  # auditlog's context, set without a signal per request
+    "runxin.accounts.middleware.StudentLeftMiddleware",  # a student who left is signed out at once
     "runxin.accounts.middleware.SecondFactorMiddleware",
     "runxin.access.middleware.DenyUndeclaredViewsMiddleware",
 ]
@@ -124,7 +127,7 @@ AUTH_USER_MODEL = "accounts.User"
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "runxin.accounts.backends.AccountBackend",  # ModelBackend, refusing a student who is no longer enrolled
 ]
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -272,6 +275,9 @@ CELERY_BEAT_SCHEDULE = {
     "screening-hand-over": {"task": "runxin.screening.tasks.hand_over_pending", "schedule": 15.0},
     # Delete uploaded import files past IMPORT_FILE_RETENTION_DAYS.
     "imports-purge-files": {"task": "runxin.imports.tasks.purge_import_files", "schedule": crontab(minute=17)},
+    # Close the accounts of students who left, move transferred students' roles (sign-in refuses them at once).
+    "accounts-student-sweep": {"task": "runxin.accounts.tasks.student_accounts_sweep",
+                               "schedule": crontab(hour=1, minute=30)},
 }
 
 # Roster import on PostgreSQL: skip the per-row foreign-key triggers after locking every parent row once
@@ -330,4 +336,3 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": envstr("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}, "celery": {"level": "WARNING"}},
 }
-

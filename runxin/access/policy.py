@@ -68,6 +68,10 @@ SCREENING_PROGRESS = {"city_admin", "centre_staff", "school_leader", "psych_teac
 SCREENING_MANAGE = {"city_admin", "centre_staff", "psych_teacher"}
 SCREENING_RESULTS = {"centre_staff", "psych_teacher"}
 INSTRUMENTS = {"city_admin", "system_admin"}
+# Students' accounts (accounts/students.py): issue and print for the class or the school; a new first
+# password from the student's head teacher or the school's psychology teacher.
+STUDENT_ACCOUNTS = {"school_leader", "psych_teacher", "head_teacher"}
+STUDENT_ACCOUNT_RESET = {"psych_teacher", "head_teacher"}
 ALERT_QUEUE = {"centre_staff", "school_leader", "psych_teacher", "head_teacher", "grade_leader", "mentor",
                "hotline_operator"}
 ALERT_RAISE = ALERT_QUEUE
@@ -223,6 +227,14 @@ ROUTES: dict[str, Route] = {
     "accounts:mentor_detail": record("mentor", MENTOR_PAIR),
     "accounts:mentor_pair_add": record_action("mentor", MENTOR_PAIR),
     "accounts:mentor_pair_end": record_action("mentor", MENTOR_PAIR),
+    # Students' accounts. Issuing for a whole school is the school's: a head teacher issues for the class.
+    "accounts:student_accounts_home": page(STUDENT_ACCOUNTS, posts=False),
+    "accounts:student_accounts_issue_school": record_action("school", STUDENT_ACCOUNTS,
+                                                            reach={"head_teacher": frozenset()}),
+    "accounts:student_accounts": record("class", STUDENT_ACCOUNTS, posts=False),
+    "accounts:student_accounts_issue": record_action("class", STUDENT_ACCOUNTS),
+    "accounts:student_accounts_sheet": record("class", STUDENT_ACCOUNTS, posts=False),
+    "accounts:student_account_reset": record_action("student", STUDENT_ACCOUNT_RESET),
     # Parents (accounts/parents.py): phone and SMS code, or the printed invitation code, open to anyone (the
     # code page without a phone in the session goes back to the phone page). The class's invitation letters
     # are printed by its head teacher and the school's leader and psychology teacher.

@@ -49,6 +49,8 @@ SCREENING_PROGRESS = "screening.progress"  # who has finished a campaign, no sco
 SCREENING_RESULTS = "screening.results"  # screening scores, bands, critical items and answers (clinical)
 SCREENING_TAKE = "screening.take"  # a student taking their own open campaigns with their account
 INSTRUMENTS_MANAGE = "instruments.manage"  # upload, check and publish instrument definitions (量表)
+STUDENT_ACCOUNTS = "student.accounts"  # issue students' accounts, see who signed in, print the credential sheet
+STUDENT_ACCOUNT_RESET = "student.account_reset"  # give one student a new first password
 
 # Early warning (预警) and notifications. What each opens is enforced in runxin/alerts/selectors.py (visibility)
 # and runxin/alerts/services.py.
@@ -75,6 +77,7 @@ ALL_PERMISSIONS = frozenset({
     ROSTER_IMPORT, STAFF_IMPORT, STAFF_MANAGE, ORG_BROWSE, ORG_MANAGE, ROLLOVER_RUN, AUDIT_SEARCH,
     SYSTEM_SETTINGS, GROUPS_MANAGE, AGGREGATES_VIEW, PEER_REPORT,
     SCREENING_MANAGE, SCREENING_PROGRESS, SCREENING_RESULTS, SCREENING_TAKE, INSTRUMENTS_MANAGE, MENTOR_PAIR,
+    STUDENT_ACCOUNTS, STUDENT_ACCOUNT_RESET,
     ALERT_QUEUE, ALERT_VIEW_ALL, ALERT_ESCALATED, ALERT_RAISE, ALERT_HANDLE, ALERT_ASSESS, ALERT_APPROVE_CLEAR,
     ALERT_OVERVIEW, ALERT_DAILY_REPORT, ALERT_EXPORT, ALERT_LEVELS, ALERT_PARENT_REPORT, ALERT_SELF_HELP,
     ALERT_HAND_UP, INBOX, PARENT_HOME, PARENT_INVITE,
@@ -110,17 +113,19 @@ ROLES: dict[str, Role] = {
         Role("school_leader", _("School leader (校长/分管校长)"), "subtree", True, _kinds("school"), _grants(
             {STUDENT_ROSTER, STUDENT_PROFILE, STUDENT_SENSITIVE, GUARDIAN_CONTACT, STUDENT_RISK_LEVEL, ORG_BROWSE,
              AGGREGATES_VIEW, ROSTER_IMPORT, STAFF_IMPORT, STAFF_MANAGE, ROLLOVER_RUN, SCREENING_PROGRESS,
-             MENTOR_PAIR, PARENT_INVITE},
+             MENTOR_PAIR, PARENT_INVITE, STUDENT_ACCOUNTS},
             {ALERT_QUEUE, ALERT_VIEW_ALL, ALERT_RAISE, ALERT_HANDLE, ALERT_ASSESS, ALERT_APPROVE_CLEAR,
              ALERT_HAND_UP, ALERT_OVERVIEW, ALERT_DAILY_REPORT, INBOX})),
         Role("psych_teacher", _("Psychology teacher (心理教师)"), "subtree", True, _kinds("school"), _grants(
             _CARE_TEAM, {ORG_BROWSE, AGGREGATES_VIEW, ROSTER_IMPORT, STAFF_IMPORT, SCREENING_MANAGE,
-                         SCREENING_PROGRESS, SCREENING_RESULTS, MENTOR_PAIR, PARENT_INVITE},
+                         SCREENING_PROGRESS, SCREENING_RESULTS, MENTOR_PAIR, PARENT_INVITE,
+                         STUDENT_ACCOUNTS, STUDENT_ACCOUNT_RESET},
             {ALERT_QUEUE, ALERT_VIEW_ALL, ALERT_RAISE, ALERT_HANDLE, ALERT_ASSESS, ALERT_HAND_UP, ALERT_OVERVIEW,
              ALERT_DAILY_REPORT, INBOX})),
         Role("head_teacher", _("Head teacher (班主任)"), "subtree", True, _kinds("class", "grade"), _grants(
             {STUDENT_ROSTER, STUDENT_PROFILE, GUARDIAN_CONTACT, STUDENT_RISK_LEVEL, ORG_BROWSE, SCREENING_PROGRESS,
-             PARENT_INVITE},
+             PARENT_INVITE,
+             STUDENT_ACCOUNTS, STUDENT_ACCOUNT_RESET},
             {ALERT_QUEUE, ALERT_VIEW_ALL, ALERT_RAISE, ALERT_HANDLE, INBOX})),
         # The grade leader (年级组长) acts for the grade as a head teacher does for a class; in the warning network
         # it is its own tier (class → grade → school), used where a level's policy names the grade.

@@ -8,7 +8,9 @@ class Config(AppConfig):
     def ready(self) -> None:
         from runxin import audit
 
-        from .models import PendingGrant
+        from .models import PendingGrant, StudentCredential
 
         # Who asked for a clinical role, who approved or refused it and why (the role itself is a RoleAssignment).
         audit.register(PendingGrant)
+        # Who issued, reset and closed a student's account; never the sealed first password.
+        audit.register(StudentCredential, student_field="student", exclude_fields=["first_password"])

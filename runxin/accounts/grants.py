@@ -6,8 +6,9 @@ Every way to grant a role – the staff pages, the staff file import, its comman
   * nobody grants themselves anything (and nobody approves a grant for themselves or their own request);
   * the three administrators (system, security, audit) are held alone: an account holding one gets no other
     role, and an account holding any other role gets no administrator role;
-  * student, parent and class psych committee roles come with a student's record and are never granted here;
-    an account that holds one (or a guardian's account) never gets a staff role;
+  * student, parent and class psych committee roles come with a student's record and are never granted by
+    `grant`; an account that holds one (or a guardian's account) never gets a staff role (a student's own
+    account holds its role through `student_role_hold`, called by accounts/students.py when it is issued);
   * the actor must administer the unit for that role (accounts/staff.py);
   * a clinical role (holding student.clinical) granted by someone without clinical authority over the unit –
     a school leader – is not given: it waits as a PendingGrant until someone at the level above approves it.
@@ -278,6 +279,57 @@ def check_clinical_reset(*, actor: User, target: User) -> None:
                 "%(user)s holds the role %(role)s: only the level above (the district centre or the security "
                 "administrator) may reset or reactivate this account.") % {"user": target, "role": roles.role_label(role)})
 
+
+# ---- a student's own role (accounts/students.py) ----------------------------------------------------------
+
+STUDENT_ROLE = "student"
+
+
+def student_role_hold(*, actor: User | None, user: User, student, school_class) -> tuple[RoleAssignment, bool]:
+    """Give a student's account the student role for that student at `school_class` (their class), from today:
+    re-open an ended one, or move the account's active one there (a transfer). One student role per account, and
+    never on an account that holds a staff role. Returns (assignment, whether anything changed)."""
+    if school_class is None or school_class.kind not in roles.ROLE_UNIT_KINDS.get(STUDENT_ROLE, set()):
+        raise GrantRefused("unit", STUDENT_ROLE)
+    if held_roles(user) - staff.STUDENT_SIDE_ROLES:
+        raise GrantRefused("student_account", STUDENT_ROLE)
+    today = timezone.localdate()
+    with _acting(actor):
+        rows = list(RoleAssignment.objects.select_for_update().filter(user=user, role=STUDENT_ROLE)
+                    .order_by("-is_active", "-id"))
+        here = next((a for a in rows if a.org_unit_id == school_class.pk and a.student_id == student.pk), None)
+        current = here or next((a for a in rows if a.is_active), None)
+        changed = False
+        for other in rows:  # at most one open: any other ends today
+            if other is not current and other.is_active:
+                other.is_active, other.ends_on = False, today
+                other.save(update_fields=["is_active", "ends_on"])
+                changed = True
+        if current is None:
+            current = RoleAssignment.objects.create(user=user, role=STUDENT_ROLE, org_unit=school_class,
+                                                    student=student, starts_on=today)
+            changed = True
+        elif (current.org_unit_id, current.student_id, current.is_active, current.ends_on) != (
+                school_class.pk, student.pk, True, None):
+            current.org_unit, current.student, current.is_active, current.ends_on = school_class, student, True, None
+            current.starts_on = current.starts_on if current.starts_on and current.starts_on <= today else today
+            current.save(update_fields=["org_unit", "student", "is_active", "ends_on", "starts_on"])
+            changed = True
+    scope.forget(user)
+    return current, changed
+
+
+def student_role_end(*, actor: User | None, user: User, on: date) -> int:
+    """End the account's student role on `on` (the student left). Returns how many assignments ended."""
+    ended = 0
+    with _acting(actor):
+        for assignment in RoleAssignment.objects.select_for_update().filter(user=user, role=STUDENT_ROLE,
+                                                                             is_active=True):
+            assignment.is_active, assignment.ends_on = False, on
+            assignment.save(update_fields=["is_active", "ends_on"])
+            ended += 1
+    scope.forget(user)
+    return ended
 
 # ---- the demo city's bulk path ------------------------------------------------------------------------------
 

@@ -44,3 +44,32 @@ class SecondFactorMiddleware:
         if user.must_change_password and request.path not in _paths(_BEFORE_PASSWORD_CHANGE):
             return redirect(f"{reverse('accounts:password_change')}?{urlencode({'next': request.get_full_path()})}")
         return self.get_response(request)
+
+
+class StudentLeftMiddleware:
+    """A student's account whose student is no longer enrolled is signed out at its next request, the same day
+    the student leaves (the daily sweep then closes the account: accounts/students.py). One query, only for
+    accounts holding the student role (their grants are read for the second-factor check anyway)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        if user.is_authenticated and not request.path.startswith(_OPEN_PREFIXES):
+            own = [g.student_id for g in scope.grants(user) if g.role == "student" and g.student_id]
+            if own and not _still_enrolled(own):
+                from django.contrib import messages
+                from django.contrib.auth import logout
+                from django.utils.translation import gettext as _
+
+                logout(request)
+                messages.info(request, _("This account is closed: you are no longer enrolled at this school."))
+                return redirect("accounts:login")
+        return self.get_response(request)
+
+
+def _still_enrolled(student_ids: list[int]) -> bool:
+    from .students import enrolled_now
+
+    return enrolled_now(student_ids)

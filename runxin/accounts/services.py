@@ -21,7 +21,7 @@ from runxin.org.models import OrgUnit
 from runxin.people.models import MentorPair, RoleAssignment, Student
 
 from . import grants, staff
-from .models import User
+from .models import StudentCredential, User
 from .staff import StaffError
 
 # No look-alike characters (0/O, 1/l/I): the password is read off a screen and typed once.
@@ -181,6 +181,8 @@ def password_changed(*, user: User) -> None:
     user.must_change_password = False
     user.password_changed_at = timezone.now()
     user.save(update_fields=["must_change_password", "password_changed_at"])
+    # A student's sealed first password (accounts/students.py) is gone for good once they chose their own.
+    StudentCredential.objects.filter(user=user).exclude(first_password="").update(first_password="")
 
 
 # ---- mentor pairing (师生结对) ----------------------------------------------------------------------------

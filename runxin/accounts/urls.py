@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import parent_views, staff_views, views
+from . import parent_views, staff_views, student_views, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -35,4 +35,12 @@ urlpatterns = [
     path("staff/mentors/<id:mentor_id>/", staff_views.mentor_detail, name="mentor_detail"),
     path("staff/mentors/<id:mentor_id>/pairs/", staff_views.mentor_pair_add, name="mentor_pair_add"),
     path("staff/mentors/<id:mentor_id>/pairs/<id:pair_id>/end/", staff_views.mentor_pair_end, name="mentor_pair_end"),
+    # Students' accounts from the roster (accounts/students.py)
+    path("students/", student_views.student_accounts_home, name="student_accounts_home"),
+    path("students/school/<id:unit_id>/issue/", student_views.student_accounts_issue_school,
+         name="student_accounts_issue_school"),
+    path("students/class/<id:class_id>/", student_views.student_accounts, name="student_accounts"),
+    path("students/class/<id:class_id>/issue/", student_views.student_accounts_issue, name="student_accounts_issue"),
+    path("students/class/<id:class_id>/sheet.pdf", student_views.student_accounts_sheet, name="student_accounts_sheet"),
+    path("students/<id:student_id>/reset/", student_views.student_account_reset, name="student_account_reset"),
 ]

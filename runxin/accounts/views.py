@@ -42,6 +42,10 @@ class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
 
+    def get_initial(self):
+        # The QR code on a student's credential slip opens this page with the username filled in.
+        return {**super().get_initial(), "username": self.request.GET.get("username", "")[:150]}
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         # Django puts its Site under "site", hiding runxin's context (banner, lockout rule) on this one page.
