@@ -57,6 +57,7 @@ MENTOR_PAIR = {"school_leader", "psych_teacher"}
 ORG_BROWSE = {"city_admin", "centre_staff", "school_leader", "psych_teacher", "head_teacher", "grade_leader",
               "supervisor", "system_admin", "security_admin"}
 ROLLOVER = {"city_admin", "school_leader"}
+ORG_MANAGE = {"city_admin", "system_admin"}
 ROSTER = {"centre_staff", "school_leader", "psych_teacher", "head_teacher", "grade_leader", "mentor",
           "hotline_operator"}
 PROFILE = {"centre_staff", "school_leader", "psych_teacher", "head_teacher", "grade_leader", "mentor"}
@@ -248,6 +249,12 @@ ROUTES: dict[str, Route] = {
     "org:unit": record("class", ORG_BROWSE),
     "org:children": record("class", ORG_BROWSE),
     "org:rollover": page(ROLLOVER),
+    "org:unit_add": record("school", ORG_MANAGE),
+    "org:unit_edit": record("class", ORG_MANAGE),
+    "org:unit_move": record("class", ORG_MANAGE),
+    "org:unit_deactivate": record_action("class", ORG_MANAGE),
+    "org:service_groups": record("district", ORG_MANAGE),
+    "org:service_group": record("service_group", ORG_MANAGE),
     "org:rollover_run": record("rollover_run", ROLLOVER),
     # --- students
     "people:student_list": page(ROSTER),
@@ -257,6 +264,8 @@ ROUTES: dict[str, Route] = {
     # --- imports
     "imports:roster_upload": page(ROSTER_IMPORT),
     "imports:staff_upload": page(STAFF_IMPORT),
+    "imports:units_upload": page(ORG_MANAGE),
+    "imports:units_template": page(ORG_MANAGE, posts=False),
     "imports:template": page(SIGNED_IN, posts=False),
     # The matrix's batches are roster (student) imports: the staff importers do not open them. Nothing was
     # rejected and the uploaded file is not on disk, so those two rows prove refusal only.

@@ -10,14 +10,15 @@ need-to-know for a unit (no role there that opens its student records) sees smal
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Count
+from django.db.models import Count, Q
+from django.http import Http404
 from django.utils.translation import gettext as _
 
 from runxin.access import roles, scope
 from runxin.people.models import Enrollment, RoleAssignment, Student
 
 from .grades import sort_key as grade_sort_key
-from .models import OrgUnit
+from .models import OrgUnit, ServiceGroup
 
 SMALL_COUNT = 5  # counts 1–4 are shown as "<5" outside need-to-know
 
@@ -199,3 +200,39 @@ def grade_sex_breakdown(user, school: OrgUnit, grades: list[OrgUnit]) -> dict:
         ],
     }
     return {"rows": table, "chart": chart, "exact": exact}
+
+
+def search(user, query: str, *, limit: int = 50) -> list[OrgUnit]:
+    """Active units the user may browse whose name contains `query` or whose code is `query`."""
+    query = query.strip()
+    if not query:
+        return []
+    units = scope.units(user, roles.ORG_BROWSE).filter(is_active=True)
+    found = units.filter(Q(name__icontains=query) | Q(code=query)).order_by("depth", "path")[:limit]
+    return list(found.select_related("parent"))
+
+
+def service_groups(district: OrgUnit) -> list:
+    """A district's service groups (片区) with their schools and staff, in two queries."""
+    return list(ServiceGroup.objects.filter(district=district)
+                .prefetch_related("memberships__school", "staff_links__user").order_by("code", "name"))
+
+
+def service_group_or_404(user, group_id: int) -> ServiceGroup:
+    """A service group of a district where the user holds org.manage."""
+    group = (ServiceGroup.objects.filter(pk=group_id, district__in=scope.units(user, roles.ORG_MANAGE))
+             .select_related("district").first())
+    if group is None:
+        raise Http404("No such service group")
+    return group
+
+
+def centre_staff_for(district: OrgUnit) -> list:
+    """Who may serve a district's service groups: the centre staff of the district and of its city."""
+    from runxin.accounts.models import User
+
+    # The centre staff: the roles that take warnings escalated to a district or city centre.
+    ids = (RoleAssignment.objects.filter(role__in=roles.roles_with(roles.ALERT_ESCALATED), is_active=True, student__isnull=True,
+                                         org_unit_id__in=[district.pk, district.parent_id])
+           .values("user_id"))
+    return list(User.objects.filter(pk__in=ids, is_active=True).order_by("display_name", "username"))

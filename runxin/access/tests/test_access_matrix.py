@@ -127,6 +127,7 @@ def _build() -> SimpleNamespace:
             original_name="m.xlsx", sha256="0" * 64)
         w.run[relation] = RolloverRun.objects.create(scope_unit=school, from_year=w.year, to_year=next_year,
                                                      requested_by=w.leader)
+    w.service_group = org_services.service_group_create(district=w.east, name="东区一片")
     w.level = WarningLevel.objects.order_by("pk").first()
     w.version = InstrumentVersion.objects.order_by("pk").first()
     from auditlog.models import LogEntry
@@ -162,7 +163,8 @@ def _kwargs(w, route_objects: str | None, relation: str, identity: str, names: l
             "result_id": w.result.get(relation, w.result[policy.OWN_CLASS]).pk,
             "campaign_id": w.campaign.get(relation, w.campaign[policy.OWN_CLASS]).pk,
             "class_id": s.school_class_id,
-            "unit_id": s.school_id if route_objects == "school" else s.school_class_id,
+            "unit_id": {"school": s.school_id, "district": s.district_id}.get(route_objects, s.school_class_id),
+            "group_id": w.service_group.pk,
             "user_id": w.staff.get(relation, w.staff[policy.OWN_CLASS]).pk,
             "assignment_id": w.assignment.get(relation, w.assignment[policy.OWN_CLASS]).pk,
             "mentor_id": w.mentor_of.get(relation, w.mentor).pk,
