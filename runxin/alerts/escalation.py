@@ -1,5 +1,6 @@
 """Escalation on the timer (超时升级). One sweep moves every overdue warning up one tier of the network
-(class → school → district centre → city centre), appends an `escalated` event for each and tells the
+(class → school → district centre → city centre; class → grade → school for a level that routes through the
+grade, states.routes_through_grade), appends an `escalated` event for each and tells the
 people at the new tier, in a handful of set-based statements whatever the number of warnings.
 
 Idempotent: a warning is overdue when `due_at <= now`; escalating it sets a new `due_at` in the future
@@ -12,7 +13,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import Case, F, Value, When
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -33,7 +34,7 @@ def escalation_sweep(*, now: datetime | None = None) -> int:
             count = Warning.objects.filter(
                 level=level, due_at__lte=now, tier__lt=states.TOP_TIER, state__in=states.OPEN,
             ).update(
-                tier=F("tier") + 1, ack_pending=True, due_at=now + timedelta(minutes=level.ack_minutes),
+                tier=_next_tier(level), ack_pending=True, due_at=now + timedelta(minutes=level.ack_minutes),
                 escalated_at=now, escalation_count=F("escalation_count") + 1, last_event_at=now,
             )
             if count:
@@ -41,13 +42,16 @@ def escalation_sweep(*, now: datetime | None = None) -> int:
                 escalated += count
         if not escalated:
             return 0
-        _append_events(now)
+        _append_events(now, [level for level, _count in moved])
         moved_ids = [level.pk for level, _count in moved]
-        for tier in (states.SCHOOL, states.DISTRICT, states.CITY):
+        tiers = (states.SCHOOL, states.DISTRICT, states.CITY)
+        if any(level.routes_through_grade for level, _count in moved):
+            tiers = (states.GRADE, *tiers)
+        for tier in tiers:
             _record_inbox(tier, now)
             _record_digest(moved_ids, tier, "inbox", now, more_than=INBOX_PER_SWEEP)
         # notify_many asks the worker to deliver the e-mails and SMS after commit.
-        for tier in (states.SCHOOL, states.DISTRICT, states.CITY):
+        for tier in tiers:
             for channel in OUTSIDE_CHANNELS:
                 with_channel = [level.pk for level, _count in moved if channel in (level.channels or [])]
                 if with_channel:
@@ -55,15 +59,37 @@ def escalation_sweep(*, now: datetime | None = None) -> int:
     return escalated
 
 
-def _append_events(now: datetime) -> None:
+def _next_tier(level: WarningLevel):
+    """The tier a warning of this level moves to, as an expression over its row (states.next_tier)."""
+    if not level.routes_through_grade:
+        return F("tier") + 1
+    return Case(When(tier=states.CLASS, then=Value(states.GRADE)), When(tier=states.GRADE, then=Value(states.SCHOOL)),
+                default=F("tier") + 1)
+
+
+def _previous_tier(through_grade: bool):
+    """Where a warning the sweep just moved came from, as an expression over its (moved) row."""
+    if not through_grade:
+        return F("tier") - 1
+    return Case(When(tier=states.GRADE, then=Value(states.CLASS)), When(tier=states.SCHOOL, then=Value(states.GRADE)),
+                default=F("tier") - 1)
+
+
+def _append_events(now: datetime, levels: list[WarningLevel]) -> None:
     """One event per warning this sweep moved: they are exactly the rows stamped escalated_at = now (a sweep
     that moved nothing returns before this, so a repeated `now` adds nothing)."""
     with translation.override(settings.LANGUAGE_CODE):
         reason = _("Not acknowledged or progressed within the level's time.")
-    services.record_events(
-        warnings=Warning.objects.filter(escalated_at=now), kind=WarningEvent.Kind.ESCALATED, at=now,
-        from_state=F("state"), to_state=F("state"), from_tier=F("tier") - 1, to_tier=F("tier"), reason=reason,
-    )
+    through_grade = [level.pk for level in levels if level.routes_through_grade]
+    moved = Warning.objects.filter(escalated_at=now)
+    batches = [(False, moved)]
+    if through_grade:
+        batches = [(False, moved.exclude(level_id__in=through_grade)), (True, moved.filter(level_id__in=through_grade))]
+    for grade, warnings in batches:
+        services.record_events(
+            warnings=warnings, kind=WarningEvent.Kind.ESCALATED, at=now, from_state=F("state"),
+            to_state=F("state"), from_tier=_previous_tier(grade), to_tier=F("tier"), reason=reason,
+        )
 
 
 OUTSIDE_CHANNELS = ("email", "sms", "wechat")

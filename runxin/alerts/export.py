@@ -38,7 +38,7 @@ FIELDS = [
     ("level_severity", _("number; higher is more severe")),
     ("state", _("workflow state code")),
     ("status", _("provincial status: current, cleared, closed or dismissed")),
-    ("tier", _("where in the network it sits: class, school, district, city")),
+    ("tier", _("where in the network it sits: class, grade, school, district, city")),
     ("source", _("first source code")),
     ("raised_at", _("when it was raised")),
     ("acknowledged_at", _("first acknowledgement")),
@@ -61,7 +61,8 @@ FIELDS = [
 # Nothing about who reported: these names must never become fields (a peer reporter is a classmate).
 NEVER_EXPORTED = frozenset({"reported_by", "reporter", "reporter_name", "raised_by", "summary", "reports"})
 
-TIER_CODES = {states.CLASS: "class", states.SCHOOL: "school", states.DISTRICT: "district", states.CITY: "city"}
+TIER_CODES = {states.CLASS: "class", states.GRADE: "grade", states.SCHOOL: "school", states.DISTRICT: "district",
+              states.CITY: "city"}
 
 
 def provincial_rows(user, *, since: datetime | None = None, until: datetime | None = None) -> QuerySet[Warning]:

@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from runxin.access import roles
 
-from . import services, triage
+from . import services, states, triage
 from .models import Tier, Warning, WarningLevel
 
 TEXT = forms.Textarea(attrs={"rows": 4, "cols": 60})
@@ -106,7 +106,8 @@ class ExportForm(forms.Form):
         return data
 
 
-ACK_ROLE_CHOICES = [(code, roles.role_label(code)) for code in ("head_teacher", "psych_teacher", "school_leader")]
+ACK_ROLE_CHOICES = [(code, roles.role_label(code)) for code in ("head_teacher", "grade_leader", "psych_teacher",
+                                                                         "school_leader")]
 CHANNEL_CHOICES = [("inbox", _("In-app inbox")), ("email", _("E-mail")), ("sms", _("SMS")), ("wechat", _("WeChat"))]
 SCREENING_CHOICES = [("critical", _("critical")), ("high", _("high")), ("moderate", _("moderate")),
                      ("review", _("needs review"))]
@@ -130,7 +131,7 @@ class DaysField(forms.CharField):
 
 
 class LevelForm(forms.ModelForm):
-    ack_roles = forms.MultipleChoiceField(label=_("Acknowledged at the class and school by"),
+    ack_roles = forms.MultipleChoiceField(label=_("Acknowledged at the class, grade and school by"),
                                           choices=ACK_ROLE_CHOICES, widget=forms.CheckboxSelectMultiple,
                                           required=False)
     notify_tiers = forms.TypedMultipleChoiceField(label=_("Who is told when it is raised"), choices=Tier.choices,
@@ -161,8 +162,17 @@ class LevelForm(forms.ModelForm):
         for name in ("ack_minutes", "assess_minutes", "progress_minutes"):
             if data.get(name) is not None and data[name] < 1:
                 self.add_error(name, _("At least one minute."))
-        if data.get("ack_tier") and data["ack_tier"] <= Tier.SCHOOL and not data.get("ack_roles"):
+        ack_tier = data.get("ack_tier")
+        if ack_tier is not None and states.rank(ack_tier) <= states.rank(Tier.SCHOOL) and not data.get("ack_roles"):
             self.add_error("ack_roles", _("Name at least one role who acknowledges at the class or school."))
+        # The grade tier is on for a level only when the level names it (received at, or told).
+        through_grade = ack_tier is not None and states.routes_through_grade(ack_tier, data.get("notify_tiers"))
+        if "grade_leader" in (data.get("ack_roles") or []) and not through_grade:
+            self.add_error("ack_roles", _("The grade leader acknowledges only levels that route through the grade: "
+                                          "choose the grade where it is received or among who is told."))
+        if data.get("clear_tier") == Tier.GRADE:
+            self.add_error("clear_tier", _("Clearing is approved at the class, the school or a centre; the grade "
+                                           "leader does not approve clearing."))
         return data
 
 

@@ -27,6 +27,7 @@ class Tier(models.IntegerChoices):
     """The warning network's tiers (班级—学校—区—市), the way a warning escalates."""
 
     CLASS = states.CLASS, _("Class (head teacher)")
+    GRADE = states.GRADE, _("Grade (grade leader)")
     SCHOOL = states.SCHOOL, _("School")
     DISTRICT = states.DISTRICT, _("District centre")
     CITY = states.CITY, _("City centre")
@@ -78,6 +79,11 @@ class WarningLevel(models.Model):
 
     def label(self, language: str) -> str:
         return self.name_en if language.startswith("en") else self.name_zh
+
+    @property
+    def routes_through_grade(self) -> bool:
+        """The city turned the grade tier on for this level: a warning then escalates class → grade → school."""
+        return states.routes_through_grade(self.ack_tier, self.notify_tiers)
 
 
 class Warning(models.Model):  # noqa: A001 — the domain's word; never imported as a bare name next to the builtin

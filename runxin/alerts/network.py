@@ -11,16 +11,22 @@ from . import states
 
 # Who is told, and who acts, at each tier: the roles that handle warnings (alert.handle) held at the tier's
 # unit (class: head teachers; school: psychology teacher and leader; district and city: the centre). Mentors
-# of the student are told at the class tier too.
+# of the student are told at the class tier too. The grade tier (grade leaders) only where a level names it.
 TIER_ROLES: dict[int, tuple[str, ...]] = {
     tier: roles.roles_at(kind, roles.ALERT_HANDLE)
     for tier, kind in ((states.CLASS, "class"), (states.SCHOOL, "school"), (states.DISTRICT, "district"),
                        (states.CITY, "city"))
 }
+# The grade tier: the roles held at a grade that are not class roles (the grade leader, 年级组长). A head
+# teacher may also be held at a grade; it stays a class-tier role there.
+GRADE_TIER_ROLES = tuple(code for code in roles.roles_at("grade", roles.ALERT_HANDLE)
+                         if "class" not in roles.ROLES[code].unit_kinds)
+TIER_ROLES[states.GRADE] = GRADE_TIER_ROLES
 
 # The Student placement column holding the unit of each tier (class tier: the class and its grade).
 TIER_COLUMNS: dict[int, tuple[str, ...]] = {
     states.CLASS: ("school_class_id", "grade_id"),
+    states.GRADE: ("grade_id",),
     states.SCHOOL: ("school_id",),
     states.DISTRICT: ("district_id",),
     states.CITY: ("city_id",),
@@ -65,7 +71,8 @@ def acting_roles(user, student: Student, permission: str) -> list[tuple[int, str
             continue
         if grant.reach == "subtree" and grant.unit_kind in _KIND_COLUMN:
             if getattr(student, _KIND_COLUMN[grant.unit_kind]) == grant.unit_id:
-                found.append((states.TIER_OF_UNIT_KIND[grant.unit_kind], grant.role))
+                tier = states.GRADE if grant.role in GRADE_TIER_ROLES else states.TIER_OF_UNIT_KIND[grant.unit_kind]
+                found.append((tier, grant.role))
         elif grant.reach == "paired":
             if MentorPair.objects.filter(mentor_id=user.pk, student_id=student.pk, is_active=True).exists():
                 found.append((states.CLASS, grant.role))
@@ -74,4 +81,4 @@ def acting_roles(user, student: Student, permission: str) -> list[tuple[int, str
 
 def acting_tier(user, student: Student, permission: str) -> int | None:
     tiers = [tier for tier, _role in acting_roles(user, student, permission)]
-    return max(tiers) if tiers else None
+    return states.higher(*tiers) if tiers else None

@@ -77,17 +77,29 @@ def _centre(warning: Warning) -> dict[int, tuple[str, ...]]:
     return found
 
 
-def _school_roles(role_codes) -> dict[int, tuple[str, ...]]:
+def _school_roles(role_codes, *, through_grade: bool = False) -> dict[int, tuple[str, ...]]:
     at_class = tuple(r for r in role_codes if r in network.TIER_ROLES[states.CLASS])
-    at_school = tuple(r for r in role_codes if r not in at_class)
-    return {states.CLASS: at_class, states.SCHOOL: at_school}
+    at_grade = tuple(r for r in role_codes if r in network.GRADE_TIER_ROLES)
+    at_school = tuple(r for r in role_codes if r not in at_class and r not in at_grade)
+    found = {states.CLASS: at_class, states.SCHOOL: at_school}
+    if through_grade:
+        found[states.GRADE] = at_grade
+    return found
+
+
+def _grade(warning: Warning) -> dict[int, tuple[str, ...]]:
+    """The grade leaders, once a warning of a level that routes through the grade has been escalated there."""
+    if warning.level.routes_through_grade and warning.tier == states.GRADE:
+        return {states.GRADE: network.GRADE_TIER_ROLES}
+    return {}
 
 
 def _deadline_text(warning: Warning) -> str:
     if warning.tier >= states.TOP_TIER:
         return _("It stays overdue with the city centre, marked on every page and in the daily report.")
     return _("Unless the step is taken by then, it escalates to the %(tier)s, who are told at once; the school "
-             "team keeps the case.") % {"tier": Tier(states.next_tier(warning.tier)).label}
+             "team keeps the case.") % {
+                 "tier": Tier(states.next_tier(warning.tier, through_grade=warning.level.routes_through_grade)).label}
 
 
 def next_step(warning: Warning) -> NextStep | None:
@@ -99,7 +111,8 @@ def next_step(warning: Warning) -> NextStep | None:
     if warning.handed_up_at and not warning.hand_up_accepted_at:
         step, wanted = "accept_hand_up", {states.DISTRICT: ("centre_staff",)}
     elif warning.ack_pending:
-        step, wanted = "acknowledge", {**_school_roles(level.ack_roles or []), **_centre(warning)}
+        step, wanted = "acknowledge", {**_school_roles(level.ack_roles or [], through_grade=level.routes_through_grade),
+                                       **_grade(warning), **_centre(warning)}
     elif state == states.ACKNOWLEDGED:
         step, wanted = "assess", {states.SCHOOL: SCHOOL_CARE, **_centre(warning)}
     elif state == states.ASSESSED:

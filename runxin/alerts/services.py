@@ -145,10 +145,12 @@ def _record_tell(warning_id: int, **kwargs) -> None:
 
 def _start_tier(level: WarningLevel, reporter, student: Student) -> int:
     """Where a new warning enters the network: the level's tier, but a report by class-tier staff (the head
-    teacher, a mentor) has already gone up, so it starts at the school at least (班级上报学校)."""
+    teacher, a mentor) has already gone up, so it starts at the school at least (班级上报学校) — or at the grade,
+    where the level routes through it; a grade leader's report starts at the school."""
     tier = level.ack_tier
-    if reporter is not None and network.acting_tier(reporter, student, roles.ALERT_RAISE) == states.CLASS:
-        tier = max(tier, states.SCHOOL)
+    acting = network.acting_tier(reporter, student, roles.ALERT_RAISE) if reporter is not None else None
+    if acting in (states.CLASS, states.GRADE):
+        tier = states.higher(tier, states.next_tier(acting, through_grade=level.routes_through_grade))
     return tier
 
 
@@ -232,7 +234,7 @@ def _report(*, student: Student, source: str, level: WarningLevel, reported_by=N
                            event=event, exclude={reported_by.pk} if reported_by else None,
                            text=_("A cleared warning was reopened by a new report and needs acknowledgement."))
     elif rises:
-        tier = max(warning.tier, _start_tier(level, reported_by, student))
+        tier = states.higher(warning.tier, _start_tier(level, reported_by, student))
         updates.update(level=level, tier=tier, ack_pending=True,
                        due_at=_due(level, states.RAISED, ack_pending=True, now=now,
                                    assess_by=updates.get("assess_by", warning.assess_by)))
@@ -419,14 +421,27 @@ def may_acknowledge(actor, warning: Warning) -> bool:
     """Centre staff (who see the warning); at the class or school, the roles the level's policy names. A
     warning escalated on the timer stays workable by the school team: escalation adds people, it does not
     take the case away."""
+    level = warning.level
     for tier, role in network.acting_roles(actor, warning.student, roles.ALERT_HANDLE):
         if tier >= states.DISTRICT:
             return True
-        if role not in (warning.level.ack_roles or []):
+        if tier == states.GRADE:
+            # The grade leader acts only where the level routes through the grade: on a level received at the
+            # class or grade that names the role, and on any warning escalated to the grade; never on their own
+            # report (it goes up to the school).
+            if not level.routes_through_grade or warning.raised_by_id == actor.pk:
+                continue
+            if warning.tier == states.GRADE or (role in (level.ack_roles or [])
+                                                and states.rank(level.ack_tier) <= states.rank(states.GRADE)):
+                return True
+            continue
+        if role not in (level.ack_roles or []):
             continue
         # Class-tier staff acknowledge only levels received at the class, and never their own report: what
-        # a head teacher reports goes up to the school (班级上报学校).
-        if tier == states.CLASS and (warning.level.ack_tier > states.CLASS or warning.raised_by_id == actor.pk):
+        # a head teacher reports goes up to the school (班级上报学校), or to the grade where the level routes
+        # through it.
+        if tier == states.CLASS and (states.rank(level.ack_tier) > states.rank(states.CLASS)
+                                     or warning.raised_by_id == actor.pk):
             continue
         return True
     return False
@@ -465,7 +480,7 @@ def _level_change(warning: Warning, new_level: WarningLevel | None, now: datetim
     if not new_level.is_active:
         raise WarningError(_("This level is no longer in use. Choose another."))
     if new_level.severity > warning.level.severity:
-        tier = max(warning.tier, new_level.ack_tier)
+        tier = states.higher(warning.tier, new_level.ack_tier)
         return {"ack_pending": True, "due_at": now + timedelta(minutes=new_level.ack_minutes)}, tier, True
     return {}, None, False
 
@@ -598,7 +613,7 @@ def warning_request_clear(*, warning: Warning, actor, reason: str, clinical_note
 
 
 def may_approve_clear(actor, warning: Warning) -> bool:
-    return any(tier >= warning.level.clear_tier
+    return any(states.rank(tier) >= states.rank(warning.level.clear_tier)
                for tier, _role in network.acting_roles(actor, warning.student, roles.ALERT_APPROVE_CLEAR))
 
 

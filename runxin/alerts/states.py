@@ -58,8 +58,31 @@ TRANSITIONS: dict[str, dict[str, str]] = {
 CLASS, SCHOOL, DISTRICT, CITY = 1, 2, 3, 4
 TIERS = (CLASS, SCHOOL, DISTRICT, CITY)
 TOP_TIER = CITY
-# The tier a role acts at, by the kind of org unit it is held at.
+# The grade tier (年级, Suzhou, Changchun, Jiaxing) sits between the class and the school, but only where a
+# level's policy names it (`routes_through_grade`); elsewhere the network is exactly the four tiers above.
+# Its number is 0, not between 1 and 2: stored warnings keep their numbers, and a comparison that forgets the
+# grade (`tier >= DISTRICT`) still treats it as school-side. Its place in the order is RANK's: compare
+# tiers with rank() / higher(), never with < or max() where the grade can take part.
+GRADE = 0
+RANK = {CLASS: 10, GRADE: 15, SCHOOL: 20, DISTRICT: 30, CITY: 40}
+# The tier a role acts at, by the kind of org unit it is held at. A head teacher held at a grade acts at the
+# class tier, as it always has; the grade leader's grade tier is decided by role (alerts/network.py).
 TIER_OF_UNIT_KIND = {"class": CLASS, "grade": CLASS, "school": SCHOOL, "district": DISTRICT, "city": CITY}
+
+
+def rank(tier: int) -> int:
+    return RANK[int(tier)]
+
+
+def higher(*tiers: int) -> int:
+    """The highest of these tiers in the network's order (the grade above the class, below the school)."""
+    return max((int(t) for t in tiers), key=rank)
+
+
+def routes_through_grade(ack_tier: int, notify_tiers) -> bool:
+    """Whether a level's policy turns the grade tier on: it names the grade where a warning is received or
+    among who is told."""
+    return GRADE in {int(ack_tier), *(int(t) for t in notify_tiers or ())}
 
 
 class TransitionRefused(ValueError):
@@ -86,7 +109,13 @@ def allowed_actions(state: str) -> list[str]:
     return [action for action, moves in TRANSITIONS.items() if state in moves]
 
 
-def next_tier(tier: int) -> int:
+def next_tier(tier: int, *, through_grade: bool = False) -> int:
+    """Where the timer moves a warning from `tier`: class → (grade, when the level routes through it) → school
+    → district → city."""
+    if tier == CLASS and through_grade:
+        return GRADE
+    if tier == GRADE:
+        return SCHOOL
     return min(tier + 1, TOP_TIER)
 
 
