@@ -102,7 +102,8 @@ def _school_year() -> Line:
 
 def _schools(unit: OrgUnit) -> list[Line]:
     schools = _under(unit, OrgUnit.Kind.SCHOOL).order_by("name")
-    enrolled = Student.objects.filter(status=Student.Status.ENROLLED)
+    # Counts only (which schools have anyone enrolled), through the scoping layer's placement filter.
+    enrolled = scope.students_under(unit).filter(status=Student.Status.ENROLLED)
     no_roster = schools.exclude(pk__in=enrolled.values("school_id"))
     classes = _under(unit, OrgUnit.Kind.CLASS).select_related("parent").order_by("path")
     active = RoleAssignment.objects.filter(is_active=True)
