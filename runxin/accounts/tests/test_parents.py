@@ -206,7 +206,7 @@ def test_a_parent_with_two_children_sees_both_and_no_third(family, caplog):
     # The report form offers exactly the two children.
     form = client.get(reverse("alerts:parent_report")).content.decode()
     assert "李二" in form and "王三" in form and "张一" not in form
-    response = client.post(reverse("alerts:parent_report"), {"student": family.a1.pk, "summary": "x", "urgency": "watch"})
+    response = client.post(reverse("alerts:parent_report"), {"student": family.a1.pk, "summary": "x", "urgency": "concern"})
     assert response.status_code in {400, 403}
 
 
@@ -242,7 +242,7 @@ def test_the_home_lists_a_pending_consent_and_the_status_of_a_report(family, cap
     record = ConsentRecord.objects.get(target__student=family.a2)
     assert reverse("screening:guardian_consent", args=[record.token]) in page
     assert "2026 秋季开学普测" in page
-    intake.parent_report(actor=user, student_id=family.a2.pk, summary="孩子最近不太说话。", urgency="watch")
+    intake.parent_report(actor=user, student_id=family.a2.pk, summary="孩子最近不太说话。", urgency="concern")
     page = client.get(FAMILY).content.decode()
     assert "received" in page and "孩子最近不太说话" not in page
     # The parent answers through the consent page; the task moves to the answered list.
