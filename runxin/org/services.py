@@ -11,6 +11,7 @@ from runxin.people import services as people_services
 
 from . import grades
 from .models import OrgUnit, SchoolYear, ServiceGroup, ServiceGroupSchool, ServiceGroupStaff
+from .selectors import display_count
 
 
 class TreeError(ValueError):
@@ -325,6 +326,7 @@ def deactivation_blockers(unit: OrgUnit) -> list[str]:
     from runxin.alerts.models import Warning, states
     from runxin.people.models import Student
 
+    # Counts as everywhere outside need-to-know: 1–4 shows as "<5" (the administrators see no student records).
     reasons = []
     if not unit.is_active:
         return [_("%(unit)s is already closed.") % {"unit": unit.name}]
@@ -332,11 +334,11 @@ def deactivation_blockers(unit: OrgUnit) -> list[str]:
     enrolled = placed.filter(status=Student.Status.ENROLLED).count()
     if enrolled:
         reasons.append(_("%(count)s enrolled students are still placed in it: transfer them or run the rollover "
-                         "first.") % {"count": enrolled})
+                         "first.") % {"count": display_count(enrolled, exact=False)})
     open_warnings = Warning.objects.filter(student__in=placed.values("id"), state__in=states.OPEN).count()
     if open_warnings:
         reasons.append(_("%(count)s warnings about its students are still open: close them first.")
-                       % {"count": open_warnings})
+                       % {"count": display_count(open_warnings, exact=False)})
     if unit.kind in {OrgUnit.Kind.CITY, OrgUnit.Kind.DISTRICT}:
         active = OrgUnit.objects.filter(parent=unit, is_active=True).count()
         if active:

@@ -104,7 +104,7 @@ def test_a_grade_or_a_district_cannot_be_moved(world):
 
 
 def test_closing_a_school_is_refused_while_students_are_enrolled(world):
-    with pytest.raises(services.UnitRefused, match="3 enrolled students"):
+    with pytest.raises(services.UnitRefused, match="<5 enrolled students"):
         services.unit_deactivate(unit=world.school)
     assert OrgUnit.objects.get(pk=world.school.pk).is_active
 
@@ -113,7 +113,7 @@ def test_closing_is_refused_while_a_warning_is_open(world):
     alert_services.warning_raise_from_screening(student=world.a1, result_id="r-1", suggested_level="critical",
                                                reasons=[], instrument_code="phq-a")
     Student.objects.filter(pk=world.a1.pk).update(status=Student.Status.TRANSFERRED_OUT)
-    with pytest.raises(services.UnitRefused, match="1 warnings about its students are still open"):
+    with pytest.raises(services.UnitRefused, match="<5 warnings about its students are still open"):
         services.unit_deactivate(unit=world.class1)
 
 
