@@ -210,6 +210,13 @@ SCHOOL_DAY_ENDS = envstr("SCHOOL_DAY_ENDS", "16:30")
 if envstr("HELP_HOTLINES", ""):
     HELP_HOTLINES = [tuple(part.split("=", 1)) for part in envstr("HELP_HOTLINES", "").split(";") if "=" in part]
 
+# Class psychology committee members (心理委员) per class, and whether the seats are shared between boys and girls
+# (with 2 seats: one boy, one girl), as the city's policy says.
+COMMITTEE_MEMBERS_PER_CLASS = envint("COMMITTEE_MEMBERS_PER_CLASS", 2)
+if COMMITTEE_MEMBERS_PER_CLASS < 1:
+    raise ImproperlyConfigured("COMMITTEE_MEMBERS_PER_CLASS must be at least 1")
+COMMITTEE_SEATS_BY_SEX = envbool("COMMITTEE_SEATS_BY_SEX", False)
+
 # Emergency access (break-glass) to one student outside one's scope lasts this long.
 BREAK_GLASS_HOURS = envint("BREAK_GLASS_HOURS", 4)
 

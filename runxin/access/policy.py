@@ -85,6 +85,13 @@ INBOX = {"city_admin", "centre_staff", "school_leader", "psych_teacher", "head_t
          "hotline_operator", "hospital", "society_partner", "supervisor", "system_admin", "security_admin",
          "audit_admin"}
 
+# Key students (重点学生): the categories and reasons are for the care team of the student's class and school,
+# not for a mentor (who sees the flag at profile level); the head teacher appoints the class's committee.
+KEY_VIEW = {"centre_staff", "school_leader", "psych_teacher", "head_teacher"}
+KEY_MARK = {"psych_teacher", "head_teacher"}
+COMMITTEE = {"head_teacher"}
+GROUPS_MANAGE = {"city_admin", "system_admin"}
+
 
 @dataclass(frozen=True)
 class Access:
@@ -260,6 +267,13 @@ ROUTES: dict[str, Route] = {
     "people:student_list": page(ROSTER),
     "people:class_options": page(ROSTER),
     "people:student_detail": record("student", ROSTER),
+    "people:key_mark": record_action("student", KEY_MARK),
+    "people:key_end": record_action("student", KEY_MARK),
+    "people:key_students": page(KEY_VIEW),
+    "people:key_categories": page(GROUPS_MANAGE),
+    "people:class_committee": record("class", COMMITTEE),
+    "people:committee_appoint": record_action("class", COMMITTEE),
+    "people:committee_end": record_action("class", COMMITTEE),
     "access:break_glass": page(PROFILE),
     # --- imports
     "imports:roster_upload": page(ROSTER_IMPORT),

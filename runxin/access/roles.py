@@ -49,6 +49,9 @@ SCREENING_PROGRESS = "screening.progress"  # who has finished a campaign, no sco
 SCREENING_RESULTS = "screening.results"  # screening scores, bands, critical items and answers (clinical)
 SCREENING_TAKE = "screening.take"  # a student taking their own open campaigns with their account
 INSTRUMENTS_MANAGE = "instruments.manage"  # upload, check and publish instrument definitions (量表)
+KEY_STUDENT_VIEW = "key_student.view"  # a student's key-student categories (重点学生), reasons, review dates
+KEY_STUDENT_MARK = "key_student.mark"  # mark a student as a key student in a category, end a marking
+COMMITTEE_APPOINT = "committee.appoint"  # appoint and end class psych committee members (心理委员)
 STUDENT_ACCOUNTS = "student.accounts"  # issue students' accounts, see who signed in, print the credential sheet
 STUDENT_ACCOUNT_RESET = "student.account_reset"  # give one student a new first password
 
@@ -75,7 +78,8 @@ INBOX = "notify.inbox"  # the in-app inbox: every staff user
 ALL_PERMISSIONS = frozenset({
     STUDENT_ROSTER, STUDENT_PROFILE, STUDENT_SENSITIVE, GUARDIAN_CONTACT, STUDENT_RISK_LEVEL, STUDENT_CLINICAL,
     ROSTER_IMPORT, STAFF_IMPORT, STAFF_MANAGE, ORG_BROWSE, ORG_MANAGE, ROLLOVER_RUN, AUDIT_SEARCH,
-    SYSTEM_SETTINGS, GROUPS_MANAGE, AGGREGATES_VIEW, PEER_REPORT,
+    SYSTEM_SETTINGS, GROUPS_MANAGE, AGGREGATES_VIEW, PEER_REPORT, KEY_STUDENT_VIEW, KEY_STUDENT_MARK,
+    COMMITTEE_APPOINT,
     SCREENING_MANAGE, SCREENING_PROGRESS, SCREENING_RESULTS, SCREENING_TAKE, INSTRUMENTS_MANAGE, MENTOR_PAIR,
     STUDENT_ACCOUNTS, STUDENT_ACCOUNT_RESET,
     ALERT_QUEUE, ALERT_VIEW_ALL, ALERT_ESCALATED, ALERT_RAISE, ALERT_HANDLE, ALERT_ASSESS, ALERT_APPROVE_CLEAR,
@@ -106,26 +110,26 @@ ROLES: dict[str, Role] = {
             {ALERT_OVERVIEW, ALERT_LEVELS, INBOX})),
         Role("centre_staff", _("Centre staff (成长指导中心)"), "subtree", True, _kinds("city", "district"), _grants(
             _CARE_TEAM, {ORG_BROWSE, AGGREGATES_VIEW, ROSTER_IMPORT, SCREENING_MANAGE, SCREENING_PROGRESS,
-                         SCREENING_RESULTS},
+                         SCREENING_RESULTS, KEY_STUDENT_VIEW},
             {ALERT_QUEUE, ALERT_ESCALATED, ALERT_RAISE, ALERT_HANDLE, ALERT_ASSESS, ALERT_APPROVE_CLEAR,
              ALERT_OVERVIEW, ALERT_DAILY_REPORT, ALERT_EXPORT, INBOX})),
         # The principal leads 研判 and 转介 (Changzhou): the school leader assesses and hands cases up as well.
         Role("school_leader", _("School leader (校长/分管校长)"), "subtree", True, _kinds("school"), _grants(
             {STUDENT_ROSTER, STUDENT_PROFILE, STUDENT_SENSITIVE, GUARDIAN_CONTACT, STUDENT_RISK_LEVEL, ORG_BROWSE,
              AGGREGATES_VIEW, ROSTER_IMPORT, STAFF_IMPORT, STAFF_MANAGE, ROLLOVER_RUN, SCREENING_PROGRESS,
-             MENTOR_PAIR, PARENT_INVITE, STUDENT_ACCOUNTS},
+             MENTOR_PAIR, PARENT_INVITE, STUDENT_ACCOUNTS, KEY_STUDENT_VIEW},
             {ALERT_QUEUE, ALERT_VIEW_ALL, ALERT_RAISE, ALERT_HANDLE, ALERT_ASSESS, ALERT_APPROVE_CLEAR,
              ALERT_HAND_UP, ALERT_OVERVIEW, ALERT_DAILY_REPORT, INBOX})),
         Role("psych_teacher", _("Psychology teacher (心理教师)"), "subtree", True, _kinds("school"), _grants(
             _CARE_TEAM, {ORG_BROWSE, AGGREGATES_VIEW, ROSTER_IMPORT, STAFF_IMPORT, SCREENING_MANAGE,
                          SCREENING_PROGRESS, SCREENING_RESULTS, MENTOR_PAIR, PARENT_INVITE,
-                         STUDENT_ACCOUNTS, STUDENT_ACCOUNT_RESET},
+                         STUDENT_ACCOUNTS, STUDENT_ACCOUNT_RESET, KEY_STUDENT_VIEW, KEY_STUDENT_MARK},
             {ALERT_QUEUE, ALERT_VIEW_ALL, ALERT_RAISE, ALERT_HANDLE, ALERT_ASSESS, ALERT_HAND_UP, ALERT_OVERVIEW,
              ALERT_DAILY_REPORT, INBOX})),
         Role("head_teacher", _("Head teacher (班主任)"), "subtree", True, _kinds("class", "grade"), _grants(
             {STUDENT_ROSTER, STUDENT_PROFILE, GUARDIAN_CONTACT, STUDENT_RISK_LEVEL, ORG_BROWSE, SCREENING_PROGRESS,
              PARENT_INVITE,
-             STUDENT_ACCOUNTS, STUDENT_ACCOUNT_RESET},
+             STUDENT_ACCOUNTS, STUDENT_ACCOUNT_RESET, KEY_STUDENT_VIEW, KEY_STUDENT_MARK, COMMITTEE_APPOINT},
             {ALERT_QUEUE, ALERT_VIEW_ALL, ALERT_RAISE, ALERT_HANDLE, INBOX})),
         # The grade leader (年级组长) acts for the grade as a head teacher does for a class; in the warning network
         # it is its own tier (class → grade → school), used where a level's policy names the grade.

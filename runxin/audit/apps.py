@@ -27,6 +27,10 @@ class Config(AppConfig):
         register(model("people", "RoleAssignment"), student_field="student")
         register(model("people", "MentorPair"), student_field="student")
         register(model("people", "SpecialGroup"))
+        # Class psych committee appointments; key-student markings, whose reason the auditor does not read.
+        register(model("people", "CommitteeAppointment"), student_field="student")
+        register(model("people", "KeyStudentMark"), student_field="student", withheld_fields=["reason"])
+        register(model("people", "KeyStudentCategory"))
         register(model("org", "OrgUnit"))
         register(model("org", "SchoolYear"))
         register(model("org", "ServiceGroup"))

@@ -17,6 +17,8 @@ NAV = [
     ("accounts:mentor_list", _("Mentors"), roles.MENTOR_PAIR),
     ("api:tokens", _("API tokens"), roles.STAFF_MANAGE),
     ("access:break_glass", _("Emergency access"), roles.STUDENT_PROFILE),
+    ("people:key_students", _("Key students"), roles.KEY_STUDENT_VIEW),
+    ("people:key_categories", _("Key-student categories"), roles.GROUPS_MANAGE),
     # Screening (心理测评)
     ("screening:campaign_list", _("Screening"), roles.SCREENING_PROGRESS),
     ("screening:instrument_list", _("Instruments"), roles.INSTRUMENTS_MANAGE),

@@ -195,3 +195,75 @@ class MentorPair(models.Model):
 
     def __str__(self) -> str:
         return f"{self.mentor_id} ↔ {self.student_id}"
+
+
+class CommitteeAppointment(models.Model):
+    """A class psychology committee member (班级心理委员): a student of the class appointed by its head teacher.
+    The appointment carries the psych_committee role on the student's account; ending it (or the student
+    leaving the class) ends the role the same day (people/committee.py)."""
+
+    student = models.ForeignKey(Student, models.CASCADE, related_name="committee_appointments")
+    school_class = models.ForeignKey(OrgUnit, models.PROTECT, related_name="+")
+    appointed_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    started_on = models.DateField()
+    ended_on = models.DateField(null=True, blank=True)
+    ended_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+")
+    end_reason = models.CharField(max_length=40, blank=True, default="")
+
+    class Meta:
+        ordering = ["started_on", "id"]
+        indexes = [models.Index(fields=["school_class", "ended_on"])]
+        constraints = [
+            models.UniqueConstraint(fields=["student"], condition=models.Q(ended_on__isnull=True),
+                                    name="one_open_committee_appointment"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.student_id} · committee @ {self.school_class_id}"
+
+
+class KeyStudentCategory(models.Model):
+    """A category of key student (重点学生): Jiaxing's six ship in a migration; the city adds its own."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=60)
+    name_en = models.CharField(_("name (English)"), max_length=60)
+    is_builtin = models.BooleanField(default=False, editable=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    sort_order = models.PositiveSmallIntegerField(default=100)
+
+    class Meta:
+        ordering = ["sort_order", "code"]
+        verbose_name = _("key-student category")
+
+    def __str__(self) -> str:
+        return self.name_zh
+
+    def label(self, language: str) -> str:
+        return self.name_en if language.startswith("en") else self.name_zh
+
+
+class KeyStudentMark(models.Model):
+    """One marking of a student as a key student in one category, with why and when to review it. Ended
+    markings stay as history; Student.is_key_student says whether any marking is open (people/key_students.py)."""
+
+    student = models.ForeignKey(Student, models.CASCADE, related_name="key_marks")
+    category = models.ForeignKey(KeyStudentCategory, models.PROTECT, related_name="marks")
+    reason = models.TextField(_("reason"), max_length=1000)
+    marked_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    marked_on = models.DateField()
+    review_on = models.DateField(_("review on"))
+    ended_on = models.DateField(null=True, blank=True)
+    ended_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["marked_on", "id"]
+        indexes = [models.Index(fields=["student", "ended_on"]), models.Index(fields=["review_on"],
+                   condition=models.Q(ended_on__isnull=True), name="key_mark_open_review")]
+        constraints = [
+            models.UniqueConstraint(fields=["student", "category"], condition=models.Q(ended_on__isnull=True),
+                                    name="one_open_key_mark_per_category"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.student_id} · {self.category_id}"

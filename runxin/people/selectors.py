@@ -1,15 +1,27 @@
 """Reads about students. Every function takes the acting user and goes through the scoping layer."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.db.models.functions import Lower
+from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from runxin.access import roles, scope
 from runxin.org.models import OrgUnit
 
-from .models import Enrollment, GroupMembership, Guardian, SpecialGroup, Student
+from .models import (
+    CommitteeAppointment,
+    Enrollment,
+    GroupMembership,
+    Guardian,
+    KeyStudentCategory,
+    KeyStudentMark,
+    SpecialGroup,
+    Student,
+)
 
 PAGE_SIZE = 50
 COUNT_CAP = 10_000
@@ -131,3 +143,65 @@ def student_guardians(student: Student) -> list[Guardian]:
 
 def student_history(student: Student) -> list[Enrollment]:
     return list(student.enrollments.select_related("school_class", "school", "school_year"))
+
+
+# ---- key students (重点学生) ------------------------------------------------------------------------------------
+
+DUE_WITHIN_DAYS = 14  # "due for review": overdue, or due within two weeks
+KEY_LIST_LIMIT = 500
+
+
+def key_marks(student: Student) -> list[KeyStudentMark]:
+    """The student's markings, open ones first. The caller has checked key_student.view for this student."""
+    return sorted(student.key_marks.select_related("category", "marked_by", "ended_by"),
+                  key=lambda m: (m.ended_on is not None, m.review_on if m.ended_on is None else m.ended_on))
+
+
+def key_categories(*, active_only: bool = True) -> list[KeyStudentCategory]:
+    qs = KeyStudentCategory.objects.all()
+    return list(qs.filter(is_active=True) if active_only else qs)
+
+
+def key_mark_for(student: Student, mark_id) -> KeyStudentMark | None:
+    """One marking of this student (the caller has the student through the scoping layer)."""
+    return student.key_marks.filter(pk=mark_id).select_related("student", "category").first() if mark_id else None
+
+
+def key_marks_open(user, *, due_only: bool = True, class_id: int | None = None,
+                   category: str = "") -> tuple[list[KeyStudentMark], bool]:
+    """Open markings of the students whose key-student details the user sees, the earliest review first;
+    `due_only`: those overdue or due within DUE_WITHIN_DAYS. Returns (rows, whether the list was cut)."""
+    visible = scope.students(user, roles.KEY_STUDENT_VIEW)
+    qs = (KeyStudentMark.objects.filter(ended_on__isnull=True, student__in=visible.values("id"))
+          .select_related("student", "student__school_class", "category", "marked_by")
+          .order_by("review_on", "student__name", "id"))
+    if due_only:
+        qs = qs.filter(review_on__lte=timezone.localdate() + timedelta(days=DUE_WITHIN_DAYS))
+    if class_id:
+        qs = qs.filter(student__school_class_id=class_id)
+    if category:
+        qs = qs.filter(category__code=category)
+    rows = list(qs[:KEY_LIST_LIMIT + 1])
+    return rows[:KEY_LIST_LIMIT], len(rows) > KEY_LIST_LIMIT
+
+
+# ---- class psych committee (心理委员) ---------------------------------------------------------------------------
+
+
+def committee_class(user, class_id: int) -> OrgUnit:
+    """A class the user appoints committee members for; 404 otherwise."""
+    unit = scope.unit_or_404(user, class_id, roles.COMMITTEE_APPOINT)
+    if unit.kind != OrgUnit.Kind.CLASS:
+        raise Http404("Not a class")
+    return unit
+
+
+def committee_history(school_class: OrgUnit) -> list[CommitteeAppointment]:
+    return list(CommitteeAppointment.objects.filter(school_class=school_class, ended_on__isnull=False)
+                .select_related("student", "appointed_by", "ended_by").order_by("-ended_on", "-id")[:50])
+
+
+def committee_candidates(user, school_class: OrgUnit) -> list[Student]:
+    """The class's enrolled students, through the scoping layer, for the appointment form."""
+    return list(scope.students(user, roles.COMMITTEE_APPOINT)
+                .filter(school_class=school_class, status=Student.Status.ENROLLED).order_by("name", "id"))

@@ -2,7 +2,9 @@
 
 This module and people/bulk.py are the only writers of enrollment rows and of a student's placement
 columns (school_class, grade, school, district, city): the roster import, the school-year rollover and a
-single transfer all come through here (people/tests/test_place_students_one_writer.py keeps it so).
+single transfer all come through here (people/tests/test_place_students_one_writer.py keeps it so). Each of
+them ends, in the same transaction, the class psych committee appointments of students who left their class
+(people/committee.py).
 """
 
 from collections.abc import Iterable
@@ -15,7 +17,7 @@ from django.utils import timezone
 
 from runxin.org.models import OrgUnit
 
-from . import bulk
+from . import bulk, committee
 from .models import Enrollment, Student
 
 
@@ -83,6 +85,8 @@ def place_students(rows: Iterable[Placing], *, on: date, fields: Iterable[str] =
     created = {id(student) for student in new}
     _write_history([(row.student.pk, row.school_class.id, row.reason, id(row.student) in created) for row in rows],
                    on=on)
+    if existing:
+        committee.end_departed(on=on, student_ids=[student.pk for student in existing])
 
 
 @transaction.atomic
@@ -96,6 +100,7 @@ def student_place(*, student: Student, school_class: OrgUnit, on: date, reason: 
     student.status = Student.Status.ENROLLED
     student.save()
     _write_history([(student.pk, school_class.id, reason, False)], on=on)
+    committee.end_departed(on=on, student_ids=[student.pk])
     return Enrollment.objects.filter(student=student, ended_on__isnull=True).order_by("-id").first()
 
 
@@ -111,6 +116,7 @@ def students_move(*, moves: QuerySet, on: date, starts_on: date | None = None, r
         moved = bulk.stage_query(cursor, f"SELECT q.*, %s, false FROM ({sql}) q", [reason, *params])  # noqa: S608
         bulk.place_staged(cursor, on=on, starts_on=starts_on, now=timezone.now())
         bulk.unstage(cursor)
+    committee.end_departed(on=on)
     return moved
 
 
@@ -122,7 +128,9 @@ def _end_open(student_ids, *, on: date, reason: str) -> None:
 def students_graduate(*, students: QuerySet, on: date) -> int:
     """student_graduate for many (the rollover's top grade): one UPDATE each for the history and the status."""
     _end_open(students.values("id"), on=on, reason="graduated")
-    return students.update(status=Student.Status.GRADUATED, updated_at=timezone.now())
+    graduated = students.update(status=Student.Status.GRADUATED, updated_at=timezone.now())
+    committee.end_departed(on=on)
+    return graduated
 
 
 @transaction.atomic
@@ -131,6 +139,7 @@ def student_graduate(*, student: Student, on: date) -> None:
     _end_open([student.pk], on=on, reason="graduated")
     student.status = Student.Status.GRADUATED
     student.save(update_fields=["status", "updated_at"])
+    committee.end_departed(on=on, student_ids=[student.pk])
 
 
 @transaction.atomic

@@ -2,7 +2,7 @@ from django.http import HttpResponseBadRequest
 from django.shortcuts import render
 from django.utils.translation import get_language
 
-from runxin.access import roles
+from runxin.access import roles, scope
 from runxin.access.decorators import audited_read, requires
 from runxin.access.read_audit import record_read
 from runxin.alerts import intake as alert_intake
@@ -41,6 +41,7 @@ def student_list(request):
     context = {
         "page": page, "choices": choices, "classes": classes, "params": params, "query": query.urlencode(),
         "statuses": Student.Status.choices, "grades": range(1, 13),
+        "committee_classes": scope.root_units(request.user, roles.COMMITTEE_APPOINT),
     }
     template = "people/_student_rows.html" if request.htmx and request.htmx.target == "student-results" else "people/student_list.html"
     return render(request, template, context)
@@ -59,10 +60,17 @@ def class_options(request):
 @audited_read
 def student_detail(request, student_id: int):
     student, perms = selectors.student_detail(request.user, student_id)
+    return render(request, "people/student_detail.html", detail_context(request, student, perms))
+
+
+def detail_context(request, student: Student, perms: set[str], *, key_form: dict | None = None) -> dict:
+    """What the student page shows to this user (read-audited as it is read); `key_form` refills the
+    key-student form after a refused marking."""
     sees_profile = roles.STUDENT_PROFILE in perms
     if sees_profile:
         record_read(user=request.user, student=student, record_type="student.profile", record_id=student.pk,
                     request=request)
+    sees_key = sees_profile and roles.KEY_STUDENT_VIEW in perms
     context = {
         "student": student,
         "sees_profile": sees_profile,
@@ -71,6 +79,11 @@ def student_detail(request, student_id: int):
         "guardians": selectors.student_guardians(student) if sees_profile else [],
         "history": selectors.student_history(student) if sees_profile else [],
         "groups": list(student.groups.all()) if sees_profile else [],
+        "sees_key": sees_key,
+        "key_marks": selectors.key_marks(student) if sees_key else [],
+        "may_mark": sees_key and roles.KEY_STUDENT_MARK in perms,
+        "key_categories": selectors.key_categories() if sees_key and roles.KEY_STUDENT_MARK in perms else [],
+        "key_form": key_form or {},
         "sees_risk": roles.STUDENT_RISK_LEVEL in perms,
         "sees_clinical": roles.STUDENT_CLINICAL in perms,
         "warnings": alert_selectors.student_warnings(request.user, student.pk)
@@ -79,7 +92,10 @@ def student_detail(request, student_id: int):
         if roles.STUDENT_CLINICAL in perms else [],
         "may_report": roles.ALERT_RAISE in perms and bool(alert_intake.sources_for(request.user)),
     }
+    if context["key_marks"]:
+        record_read(user=request.user, student=student, record_type="student.key_marks", record_id=student.pk,
+                    request=request)
     if context["screenings"]:
         record_read(user=request.user, student=student, record_type="screening.results", record_id=student.pk,
                     request=request)
-    return render(request, "people/student_detail.html", context)
+    return context
