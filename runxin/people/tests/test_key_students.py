@@ -2,6 +2,7 @@
 reason withheld, only the care team sees the categories, and Student.is_key_student follows the open markings."""
 
 import datetime as dt
+import importlib
 
 import pytest
 from auditlog.models import LogEntry
@@ -15,6 +16,14 @@ from runxin.people import key_students
 from runxin.people.models import KeyStudentCategory, KeyStudentMark
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def six_categories(db):
+    """The categories the data migration seeds (a flushed, reused test database has lost them)."""
+    from django.apps import apps
+
+    importlib.import_module("runxin.people.migrations.0006_key_student_categories").seed(apps, None)
 
 
 def soon(days=30):
