@@ -15,6 +15,9 @@ ALLOWED = {
     "alerts/services.py": "the row lock that serialises reports about one student",
     "alerts/intake.py": "lookups after the reporter's grants have named the class, the child or the student",
     "alerts/views.py": "a parent's own children, taken from their grants",
+    "org/services.py": "counts enrolled students under a unit before it may be closed (counts, no names)",
+    "accounts/students.py": "whether a student account's own student is still enrolled; issuing for a class the "
+                            "teacher's scope covers (checked first)",
 }
 
 
