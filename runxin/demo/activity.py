@@ -24,6 +24,7 @@ codes are not used: answers are handed in for the targets directly, as a phone's
 from __future__ import annotations
 
 import random
+import time as time_module
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -58,6 +59,7 @@ class ActivityResult:
     notifications: int = 0
     campaigns: int = 0
     states: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
 
 
 @contextmanager
@@ -502,5 +504,8 @@ def generate_activity(*, seed: int = 2026, now: datetime | None = None,
     if school_id is None:
         raise ValueError("the demo logins are missing: generate the demo city first")
     school = OrgUnit.objects.get(pk=school_id)
-    return Activity(school=school, other_school=other_school_for(school), seed=seed, now=now,
-                    progress=progress).run()
+    started = time_module.monotonic()
+    result = Activity(school=school, other_school=other_school_for(school), seed=seed, now=now,
+                      progress=progress).run()
+    result.seconds = time_module.monotonic() - started
+    return result

@@ -3,29 +3,39 @@ grades and classes for the current school year, students with guardians, special
 enrollment rows, a head teacher for every class, a leader and a psychology teacher for every school, and
 one named demo login for every role (see staff.py).
 
-Deterministic: the same --students, --districts and --seed give the same city. Fast: rows are generated
-as tuples and written with PostgreSQL's COPY (SQLite, the embedded demo, uses bulk_create in batches).
+Deterministic: the same --students, --districts and --seed give the same city (passwords and invitation codes
+are random). The rows are generated
+as the files a bureau would have (files.py: a units spreadsheet, a roster and a staff list per school, under
+var/demo-files/) and imported through the import commands; what those files cannot carry (key students, the
+named demo logins and mentor pairs, students' accounts and parents' invitation codes for the demo class) goes
+through the owning apps' services.
 """
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as dt_time
+from pathlib import Path
+from unittest import mock
 
-from django.contrib.auth.hashers import make_password
-from django.core.management.color import no_style
+from django.conf import settings
+from django.contrib.auth.hashers import PBKDF2PasswordHasher, make_password
 from django.db import connection, transaction
-from django.db.models import Max
 from django.utils import timezone
 
+from runxin.accounts import parents
+from runxin.accounts import students as students_accounts
 from runxin.accounts.models import User
 from runxin.org import grades as grade_names
 from runxin.org import services as org_services
 from runxin.org.models import OrgUnit, SchoolYear
-from runxin.people.models import Enrollment, GroupMembership, Guardian, RoleAssignment, SpecialGroup, Student
+from runxin.people import key_students
+from runxin.people.models import GroupMembership, Guardian, KeyStudentCategory, Student
 
-from . import idnumbers, names, staff
+from . import files, idnumbers, names, staff
 
 CITY_NAME = "润州市"
 CITY_CODE = "RZ"
@@ -71,7 +81,6 @@ GROUP_RATES = {
 }
 KEY_RATE_BASE = 0.022  # key students (重点学生): ~3 % overall, more often among the bullied, bereaved …
 KEY_RATE_AT_RISK = 0.2
-FLUSH_EVERY = 50_000
 
 
 @dataclass
@@ -79,7 +88,8 @@ class SchoolPlan:
     district_index: int
     school_type: str
     size: int
-    unit: OrgUnit | None = None
+    code: str = ""  # 学校标识码
+    name: str = ""
     class_sizes: dict[int, list[int]] = field(default_factory=dict)  # level → students per class
 
 
@@ -93,6 +103,11 @@ class Result:
     guardians: int = 0
     memberships: int = 0
     staff: int = 0
+    key_students: int = 0
+    student_accounts: int = 0
+    invitations: int = 0
+    imports: int = 0
+    files: Path | None = None
     seconds: float = 0.0
 
 
@@ -164,28 +179,45 @@ def _split(total: int, parts: int) -> list[int]:
     return [base + (1 if i < extra else 0) for i in range(parts)]
 
 
-class Writer:
-    """Rows as tuples into one table: COPY on PostgreSQL, bulk_create in batches elsewhere."""
+SCHOOL_TYPE_ZH = {ST.PRIMARY: "小学", ST.JUNIOR: "初中", ST.SENIOR: "高中", ST.NINE_YEAR: "九年一贯制",
+                  ST.COMPLETE: "完全中学", ST.VOCATIONAL: "中职", ST.SPECIAL: "特教"}
+SCHOOLS_PER_SERVICE_GROUP = 4
+# Partner institutions: (kind in the units file, name, code, society partner type).
+PARTNERS = [
+    ("医院", "润州市第四人民医院（精神卫生中心）", f"{CITY_CODE}-H1", ""),
+    ("精神卫生中心", "润州市未成年人心理健康辅导中心", f"{CITY_CODE}-M1", ""),
+    ("社会单位", "润州市公安局", f"{CITY_CODE}-S1", "公安"),
+    ("社会单位", "润州市妇女联合会", f"{CITY_CODE}-S2", "妇联"),
+]
+KEY_REASONS = {
+    "bullied": "近期遭受同学欺凌，情绪低落，班主任反映上课注意力不集中。",
+    "bereaved": "本学期亲人离世，需持续关注哀伤反应。",
+    "family_crisis": "家庭发生重大变故，学生情绪波动较大。",
+    "orphan": "孤儿，由祖辈抚养，需定期谈心。",
+}
+STAFF_IMPORTER = "security_admin"  # the named login who imports the staff lists (grants need a named person)
+DEMO_HASH_ITERATIONS = 1_000  # the demo's generated first passwords; Django hashes them anew at the first sign-in
 
-    def __init__(self) -> None:
-        self.postgres = connection.vendor == "postgresql"
 
-    def write(self, model, columns: list[str], rows: list[tuple]) -> None:
-        if not rows:
-            return
-        if self.postgres:
-            table = model._meta.db_table
-            with connection.cursor() as cursor:
-                with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row)
-        else:
-            model.objects.bulk_create([model(**dict(zip(columns, row, strict=True))) for row in rows], batch_size=500)
+@contextmanager
+def fast_first_passwords() -> Iterator[None]:
+    """Hash the passwords made during generation (staff import, students' first passwords) with few PBKDF2
+    rounds: a full hash takes a second of CPU, and the city makes hundreds. The hashes stay ordinary
+    pbkdf2_sha256 ones; Django re-hashes each with the configured rounds when it is first used to sign in."""
+    with mock.patch.object(PBKDF2PasswordHasher, "iterations", DEMO_HASH_ITERATIONS):
+        yield
+
+
+@contextmanager
+def clock_at(moment: datetime) -> Iterator[None]:
+    with mock.patch("django.utils.timezone.now", return_value=moment):
+        yield
 
 
 class CityGenerator:
     def __init__(self, *, students: int, seed: int = 2026, districts: int | None = None,
-                 progress: Callable[[str], None] | None = None, today: date | None = None) -> None:
+                 progress: Callable[[str], None] | None = None, today: date | None = None,
+                 files_dir: Path | None = None) -> None:
         if students < 1:
             raise ValueError("the city needs at least one student")
         self.students = students
@@ -195,36 +227,32 @@ class CityGenerator:
         self.rng = random.Random(seed)
         self.progress = progress or (lambda message: None)
         self.today = today or timezone.localdate()
-        self.writer = Writer()
-        self.now = timezone.now()
-        self.password = make_password(staff.DEMO_PASSWORD)
+        self.files = Path(files_dir) if files_dir else default_files_dir()
         self.id_counters: dict[tuple, int] = {}
+        self.key_students: list[tuple[str, str]] = []
+        self.first_passwords: list[list] = []  # (学籍号, the group that made them a key student)
 
-    # The tree ------------------------------------------------------------------------------------------
-    def build_tree(self, plans: list[SchoolPlan]) -> None:
+    # The units file ------------------------------------------------------------------------------------
+    def unit_rows(self, plans: list[SchoolPlan]) -> list[list[str]]:
+        """The units spreadsheet: districts, schools (学校标识码, type, boarding, address, size, 片区), partners."""
         rng = self.rng
-        self.city = org_services.unit_create(kind=OrgUnit.Kind.CITY, name=CITY_NAME, code=CITY_CODE)
-        self.hospital = org_services.unit_create(
-            kind=OrgUnit.Kind.HOSPITAL, name="润州市第四人民医院（精神卫生中心）", parent=self.city, code=f"{CITY_CODE}-H1"
-        )
+        rows: list[list[str]] = []
         urban = list(names.URBAN_DISTRICTS)
         county = list(names.COUNTY_DISTRICTS)
-        self.district_units: list[OrgUnit] = []
+        self.district_names: list[str] = []
         self.district_is_county: list[bool] = []
         for index in range(self.districts):
             is_county = index % 2 == 1 and county or not urban
             name = (county if is_county else urban).pop(0)
-            unit = org_services.unit_create(kind=OrgUnit.Kind.DISTRICT, name=name, parent=self.city,
-                                            code=f"{CITY_CODE}{index + 1:02d}")
-            self.district_units.append(unit)
+            self.district_names.append(name)
             self.district_is_county.append(bool(is_county))
+            rows.append(["区县", CITY_CODE, name, district_code(index), "", "", "", "", "", ""])
         places = [names.place_names(rng, "county" if c else "urban") for c in self.district_is_county]
         used: set[str] = set()
         counters: dict[tuple[int, str], int] = {}
-        schools = []
+        in_district: dict[int, int] = {}
         for number, plan in enumerate(plans, start=1):
-            district = self.district_units[plan.district_index]
-            short = district.name[:-1]
+            short = self.district_names[plan.district_index][:-1]
             spec = TYPES[plan.school_type]
             while True:
                 key = (plan.district_index, plan.school_type)
@@ -238,28 +266,18 @@ class CityGenerator:
                 if name not in used:
                     used.add(name)
                     break
-            schools.append(OrgUnit(kind=OrgUnit.Kind.SCHOOL, name=name, parent=district,
-                                   code=f"{REGION_PREFIX}{number:06d}", school_type=plan.school_type))
-        for plan, unit in zip(plans, org_services.units_bulk_create(schools), strict=True):
-            plan.unit = unit
-        grade_units = [
-            OrgUnit(kind=OrgUnit.Kind.GRADE, name=grade_names.grade_name(level), parent=plan.unit,
-                    school_year=self.year, grade_level=level)
-            for plan in plans for level in plan.class_sizes
-        ]
-        grade_units = org_services.units_bulk_create(grade_units)
-        by_school_level = {(g.school_id, g.grade_level): g for g in grade_units}
-        class_units = [
-            OrgUnit(kind=OrgUnit.Kind.CLASS, name=grade_names.class_name(level, number),
-                    parent=by_school_level[(plan.unit.pk, level)], school_year=self.year, grade_level=level,
-                    class_number=number)
-            for plan in plans for level, sizes in plan.class_sizes.items() for number in range(1, len(sizes) + 1)
-        ]
-        self.classes = org_services.units_bulk_create(class_units)
-        self.result.districts, self.result.schools, self.result.classes = self.districts, len(plans), len(self.classes)
-        self.progress(f"tree: {self.districts} districts, {len(plans)} schools, {len(self.classes)} classes")
+            plan.code, plan.name = f"{REGION_PREFIX}{number:06d}", name
+            boarding = "走读" if spec.boarding < 0.1 else "寄宿" if spec.boarding >= 0.5 else "走读和寄宿"
+            position = in_district[plan.district_index] = in_district.get(plan.district_index, 0) + 1
+            group = f"{short}第{chinese_number((position - 1) // SCHOOLS_PER_SERVICE_GROUP + 1)}片区"
+            address = f"{self.district_names[plan.district_index]}{rng.choice(names._URBAN_ROADS)}路{rng.randint(1, 300)}号"
+            rows.append(["学校", district_code(plan.district_index), name, plan.code, SCHOOL_TYPE_ZH[plan.school_type],
+                         boarding, address, str(-(-plan.size // 50) * 50), "", group])
+        for kind, name, code, partner_type in PARTNERS:
+            rows.append([kind, CITY_CODE, name, code, "", "", "", "", partner_type, ""])
+        return rows
 
-    # Students ------------------------------------------------------------------------------------------
+    # Rosters -------------------------------------------------------------------------------------------
     def _birth(self, level: int, school_type: str) -> date:
         start = self.year.start_year - level - 6
         first = date(start, 9, 1)
@@ -274,47 +292,38 @@ class CityGenerator:
         # Sequence digits 001–999: odd for boys, even for girls; 499 per region, day and sex is plenty here.
         return idnumbers.id_number(region, birth, 2 * count + (1 if sex == "M" else 2))
 
-    def generate_students(self, plans: list[SchoolPlan]) -> None:
+    def roster_rows(self, plan: SchoolPlan) -> list[list[str]]:
+        """One school's students with their guardians and special-attention groups, in the roster's columns."""
         rng = self.rng
-        group_ids = dict(SpecialGroup.objects.values_list("code", "id"))
-        student_id = (Student.objects.aggregate(m=Max("id"))["m"] or 0) + 1
-        plan_by_school = {plan.unit.pk: plan for plan in plans}
-        buffers: dict[str, list[tuple]] = {"students": [], "guardians": [], "memberships": [], "enrollments": []}
-        started_on = self.year.starts_on
-        started = time.monotonic()
-        city_id = self.city.pk
-        for school_class in self.classes:
-            plan = plan_by_school[school_class.school_id]
-            spec = TYPES[plan.school_type]
-            is_county = self.district_is_county[plan.district_index]
-            region = f"{REGION_PREFIX}{plan.district_index + 1:02d}"
-            size = plan.class_sizes[school_class.grade_level][school_class.class_number - 1]
-            for _ in range(size):
-                sex = "M" if rng.random() < 0.515 else "F"
-                family = names.surname(rng)
-                groups = self._groups(is_county, plan.school_type)
-                birth = self._birth(school_class.grade_level, plan.school_type)
-                home = rng.choice(MIGRANT_REGIONS) if "migrant" in groups else region
-                id_number = self._id(home, birth, sex)
-                at_risk = bool(groups & {"bullied", "bereaved", "family_crisis", "orphan"})
-                key = rng.random() < (KEY_RATE_AT_RISK if at_risk else KEY_RATE_BASE)
-                boarding = "boarding" if rng.random() < spec.boarding * (1.3 if is_county else 0.8) else "day"
-                buffers["students"].append((
-                    student_id, idnumbers.student_number(id_number), family + names.given_name(rng, sex), sex, birth,
-                    id_number, boarding, "enrolled", key, school_class.pk, school_class.parent_id,
-                    school_class.school_id, school_class.district_id, city_id, self.now, self.now,
-                ))
-                for position, (guardian_name, relation) in enumerate(self._guardians(family, groups), start=1):
-                    buffers["guardians"].append((student_id, position, guardian_name, relation, names.phone(rng)))
-                for code in sorted(groups):
-                    buffers["memberships"].append((student_id, group_ids[code], started_on, ""))
-                buffers["enrollments"].append(
-                    (student_id, school_class.pk, school_class.school_id, self.year.pk, started_on, None, "enrolled", "")
-                )
-                student_id += 1
-            if len(buffers["students"]) >= FLUSH_EVERY:
-                self._flush(buffers, started)
-        self._flush(buffers, started)
+        spec = TYPES[plan.school_type]
+        is_county = self.district_is_county[plan.district_index]
+        region = f"{REGION_PREFIX}{plan.district_index + 1:02d}"
+        rows = []
+        for level, sizes in plan.class_sizes.items():
+            for number, size in enumerate(sizes, start=1):
+                for _ in range(size):
+                    sex = "M" if rng.random() < 0.515 else "F"
+                    family = names.surname(rng)
+                    groups = self._groups(is_county, plan.school_type)
+                    birth = self._birth(level, plan.school_type)
+                    home = rng.choice(MIGRANT_REGIONS) if "migrant" in groups else region
+                    id_number = self._id(home, birth, sex)
+                    at_risk = sorted(groups & {"bullied", "bereaved", "family_crisis", "orphan"})
+                    if rng.random() < (KEY_RATE_AT_RISK if at_risk else KEY_RATE_BASE):
+                        self.key_students.append((idnumbers.student_number(id_number), at_risk[0] if at_risk else ""))
+                    boarding = rng.random() < spec.boarding * (1.3 if is_county else 0.8)
+                    left_behind = "2" if "left_behind_both" in groups else "1" if "left_behind_one" in groups else "0"
+                    row = [idnumbers.student_number(id_number), family + names.given_name(rng, sex),
+                           "男" if sex == "M" else "女", birth.isoformat(), "居民身份证", id_number,
+                           grade_names.grade_name(level), grade_names.class_name(level, number),
+                           "住校" if boarding else "走读", left_behind,
+                           *("是" if code in groups else "否" for code in files.FLAG_COLUMNS)]
+                    guardians = self._guardians(family, groups)
+                    for guardian_name, relation in guardians:
+                        row += [guardian_name, relation, names.phone(rng)]
+                    row += ["", "", ""] * (2 - len(guardians))
+                    rows.append(row)
+        return rows
 
     def _groups(self, is_county: bool, school_type: str) -> set[str]:
         rng = self.rng
@@ -329,7 +338,6 @@ class CityGenerator:
         if "orphan" in groups:
             groups -= {"single_parent", "left_behind_one", "left_behind_both"}
         return groups
-
     def _guardians(self, family: str, groups: set[str]) -> list[tuple[str, str]]:
         rng = self.rng
         father = (names.person_name(rng, "M", family=family if rng.random() < 0.95 else None, adult=True), "父亲")
@@ -358,84 +366,140 @@ class CityGenerator:
             return [mother if rng.random() < 0.6 else father]
         return [mother, father] if rng.random() < 0.55 else [father, mother]
 
-    def _flush(self, buffers: dict[str, list[tuple]], started: float) -> None:
-        if not buffers["students"]:
-            return
-        write = self.writer.write
-        write(Student, ["id", "student_number", "name", "sex", "birth_date", "id_number", "boarding", "status",
-                        "is_key_student", "school_class_id", "grade_id", "school_id", "district_id", "city_id",
-                        "created_at", "updated_at"], buffers["students"])
-        write(Guardian, ["student_id", "position", "name", "relation", "phone"], buffers["guardians"])
-        write(GroupMembership, ["student_id", "group_id", "since", "note"], buffers["memberships"])
-        write(Enrollment, ["student_id", "school_class_id", "school_id", "school_year_id", "started_on", "ended_on",
-                           "reason", "end_reason"], buffers["enrollments"])
-        self.result.students += len(buffers["students"])
-        self.result.guardians += len(buffers["guardians"])
-        self.result.memberships += len(buffers["memberships"])
-        for rows in buffers.values():
-            rows.clear()
-        elapsed = time.monotonic() - started
-        self.progress(f"students: {self.result.students:,} / {self.students:,} "
-                      f"({100 * self.result.students // self.students}%), {elapsed:.0f} s")
-
-    # Staff ---------------------------------------------------------------------------------------------
-    def generate_staff(self, plans: list[SchoolPlan]) -> None:
-        """A leader and a psychology teacher per school, a head teacher per class (one shared password hash)."""
+    # Staff lists ---------------------------------------------------------------------------------------
+    def staff_rows(self, plan: SchoolPlan, demo_class: tuple[int, int] | None) -> list[list[str]]:
+        """A leader and a psychology teacher for the school and a head teacher for every class (the demo class's
+        is the named login `head_teacher`), in the staff import's columns."""
         rng = self.rng
-        user_id = (User.objects.aggregate(m=Max("id"))["m"] or 0) + 1
-        users: list[tuple] = []
-        assignments: list[tuple] = []
-        starts_on = self.year.starts_on
 
-        def add(username: str, role: str, unit_id: int, sex: str) -> None:
-            nonlocal user_id
-            users.append((user_id, self.password, False, username, "", "", "", False, True, self.now,
-                          names.person_name(rng, sex, adult=True), names.phone(rng), self.now, False))
-            assignments.append((user_id, role, unit_id, None, starts_on, None, True, self.now))
-            user_id += 1
+        def person(sex: str) -> tuple[str, str]:
+            return names.person_name(rng, sex, adult=True), names.phone(rng)
 
-        for plan in plans:
-            code = plan.unit.code
-            add(f"{code}-leader", "school_leader", plan.unit.pk, rng.choice("MF"))
-            add(f"{code}-psych", "psych_teacher", plan.unit.pk, "F" if rng.random() < 0.75 else "M")
-        for school_class in self.classes:
-            if school_class.pk == self.demo_class.pk:
-                continue  # the named demo login `head_teacher` leads this class
-            username = f"{self.code_of[school_class.school_id]}-head-{school_class.grade_level:02d}{school_class.class_number:02d}"
-            add(username, "head_teacher", school_class.pk, "F" if rng.random() < 0.7 else "M")
-        self.writer.write(User, ["id", "password", "is_superuser", "username", "first_name", "last_name", "email",
-                                 "is_staff", "is_active", "date_joined", "display_name", "phone",
-                                 "password_changed_at", "must_change_password"], users)
-        self.writer.write(RoleAssignment, ["user_id", "role", "org_unit_id", "student_id", "starts_on", "ends_on",
-                                           "is_active", "created_at"], assignments)
-        self.result.staff = len(users)
-        self.progress(f"staff: {len(users):,} school leaders, psychology teachers and head teachers")
+        rows = []
+        for suffix, role, sex in (("leader", "校长", rng.choice("MF")),
+                                  ("psych", "心理教师", "F" if rng.random() < 0.75 else "M")):
+            name, phone = person(sex)
+            rows.append([name, f"{plan.code}-{suffix}", phone, role, "本校"])
+        for level, sizes in plan.class_sizes.items():
+            for number in range(1, len(sizes) + 1):
+                if (level, number) == demo_class:
+                    continue
+                name, phone = person("F" if rng.random() < 0.7 else "M")
+                rows.append([name, f"{plan.code}-head-{level:02d}{number:02d}", phone, "班主任",
+                             grade_names.class_name(level, number)])
+        return rows
 
-    def _reset_sequences(self) -> None:
-        statements = connection.ops.sequence_reset_sql(no_style(), [Student, User])
-        with connection.cursor() as cursor:
-            for sql in statements:
-                cursor.execute(sql)
+    # Through the owners' services ----------------------------------------------------------------------
+    def mark_key_students(self) -> int:
+        """Key students (重点学生), marked by their school's psychology teacher with a category, reason and
+        review date: what the roster cannot carry."""
+        categories = list(KeyStudentCategory.objects.filter(is_active=True).order_by("sort_order", "id"))
+        if not categories:
+            return 0
+        by_number = {s.student_number: s for s in Student.objects.filter(
+            student_number__in=[number for number, _group in self.key_students]).select_related("school")}
+        psych = {u.username: u for u in User.objects.filter(username__endswith="-psych")}
+        review_on = timezone.localdate() + timedelta(days=120)
+        marked = 0
+        for index, (number, group) in enumerate(self.key_students):
+            student = by_number.get(number)
+            teacher = psych.get(f"{student.school.code}-psych") if student else None
+            if teacher is None:
+                continue
+            key_students.key_mark(actor=teacher, student=student, category=categories[index % len(categories)],
+                                  reason=KEY_REASONS.get(group, "心理普查及日常观察显示需重点关注，已与家长沟通。"),
+                                  review_on=review_on)
+            marked += 1
+        return marked
+
+    def issue_credentials(self, logins: dict[str, User]) -> None:
+        """The demo class's head teacher issues the class's student accounts and prints the guardians'
+        invitation codes; both sheets are saved beside the other files."""
+        head = logins["head_teacher"]
+        issued = students_accounts.issue_for_class(actor=head, school_class=self.demo_class)
+        self.result.student_accounts = issued.created + issued.existing + issued.reopened
+        slips = [[row.student.name, row.user.username, password or ""]
+                 for row, password in students_accounts.sheet_entries(head, self.demo_class)]
+        self.credential_sheet = files.write_csv(self.files / "accounts" / "student-accounts.csv",
+                                                ["姓名", "用户名", "初始密码"], slips,
+                                                title=f"{self.demo_school.name} {self.demo_class.name} 学生账号")
+        invitations = parents.invitations_issue(actor=head, school_class=self.demo_class)
+        self.result.invitations = len(invitations)
+        self.invitation_sheet = files.write_csv(
+            self.files / "accounts" / "parent-invitations.csv", ["学生", "家长", "关系", "手机", "邀请码"],
+            [[i.guardian.student.name, i.guardian.name, i.guardian.relation, i.guardian.phone, i.code]
+             for i in invitations], title=f"{self.demo_school.name} {self.demo_class.name} 家长邀请码")
 
     def run(self) -> Result:
         started = time.monotonic()
-        with transaction.atomic():
+        files.clear(self.files)
+        with transaction.atomic(), fast_first_passwords():
             self.year = current_school_year(self.today)
             plans = plan_schools(self.students, self.districts, self.rng)
-            self.result = Result(city=None)  # type: ignore[arg-type]
-            self.build_tree(plans)
-            self.result.city = self.city
-            self.code_of = {plan.unit.pk: plan.unit.code for plan in plans}
-            self.demo_school = next(p.unit for p in plans if p.school_type == ST.JUNIOR)
-            self.demo_class = next(c for c in self.classes if c.school_id == self.demo_school.pk)
-            self.generate_students(plans)
-            self.generate_staff(plans)
-            self._reset_sequences()
-            staff.create_demo_logins(city=self.city, hospital=self.hospital, school=self.demo_school,
-                                     school_class=self.demo_class, year=self.year, password_hash=self.password,
-                                     rng=self.rng)
+            self.result = Result(city=None, files=self.files)  # type: ignore[arg-type]
+            # The bureau sets the city up at the start of the school year: units, then rosters and staff.
+            moment = min(timezone.now() - timedelta(hours=1), datetime.combine(
+                self.year.starts_on, dt_time(8, 0), tzinfo=timezone.get_current_timezone()))
+            with clock_at(moment):
+                self.city = org_services.unit_create(kind=OrgUnit.Kind.CITY, name=CITY_NAME, code=CITY_CODE)
+                self.result.city = self.city
+                units_file = files.write_units(self.files / "units.xlsx", self.unit_rows(plans))
+                files.run_import("import_units", units_file)
+                self.result.imports += 1
+                self.hospital = OrgUnit.objects.get(code=PARTNERS[0][2])
+                self.progress(f"units: {self.districts} districts, {len(plans)} schools, {len(PARTNERS)} partners "
+                              f"from {units_file.name}")
+                demo_plan = next(p for p in plans if p.school_type == ST.JUNIOR)
+                demo_class = (min(demo_plan.class_sizes), 1)
+                for plan in plans:
+                    roster = files.write_csv(self.files / "rosters" / f"{plan.code}.csv", files.ROSTER_HEADER,
+                                             self.roster_rows(plan), title=f"{plan.name} 学生名单")
+                    report = files.run_import("import_roster", roster, school=plan.code)
+                    self.result.students += report["created"]
+                    self.result.imports += 1
+                self.progress(f"rosters: {len(plans)} schools, {self.result.students:,} students")
+                self._summarise(plans)
+                self.demo_school = OrgUnit.objects.get(code=demo_plan.code)
+                self.demo_class = OrgUnit.objects.get(school=self.demo_school, kind=OrgUnit.Kind.CLASS,
+                                                      school_year=self.year, grade_level=demo_class[0],
+                                                      class_number=demo_class[1])
+                # The named logins first: the security administrator imports the schools' staff lists.
+                logins = staff.create_demo_logins(
+                    city=self.city, hospital=self.hospital, school=self.demo_school, school_class=self.demo_class,
+                    year=self.year, password_hash=make_password(staff.DEMO_PASSWORD), rng=self.rng)
+                for plan in plans:
+                    staff_file = files.write_csv(
+                        self.files / "staff" / f"{plan.code}.csv", files.STAFF_HEADER,
+                        self.staff_rows(plan, demo_class if plan is demo_plan else None),
+                        title=f"{plan.name} 教职工名单")
+                    report = files.run_import("import_staff", staff_file, school=plan.code,
+                                              username=STAFF_IMPORTER)
+                    self.result.staff += report["created"]
+                    self.first_passwords += [[plan.code, p["line"], p["username"], p["name"], p["password"]]
+                                             for p in report.get("initial_passwords", [])]
+                    self.result.imports += 1
+                self.progress(f"staff: {self.result.staff:,} accounts from {len(plans)} staff lists")
+                self.result.key_students = self.mark_key_students()
+                self.issue_credentials(logins)
+            files.write_csv(self.files / "accounts" / "staff-first-passwords.csv",
+                            ["学校标识码", "行", "用户名", "姓名", "初始密码"], self.first_passwords)
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")
         self.result.seconds = time.monotonic() - started
         return self.result
+
+    def _summarise(self, plans: list[SchoolPlan]) -> None:
+        r = self.result
+        r.districts, r.schools = self.districts, len(plans)
+        r.classes = OrgUnit.objects.filter(kind=OrgUnit.Kind.CLASS, school_year=self.year).count()
+        r.guardians = Guardian.objects.count()
+        r.memberships = GroupMembership.objects.count()
+
+
+def district_code(index: int) -> str:
+    return f"{CITY_CODE}{index + 1:02d}"
+
+
+def default_files_dir() -> Path:
+    return Path(settings.VAR_DIR) / "demo-files"

@@ -11,6 +11,7 @@ from django.utils import timezone
 from runxin.accounts import grants
 from runxin.accounts.models import User
 from runxin.org.models import OrgUnit, SchoolYear
+from runxin.people.guardians import guardians_link
 from runxin.people.models import Guardian, MentorPair, Student
 
 from . import names
@@ -24,7 +25,7 @@ MENTEES = 15
 class DemoLogin:
     username: str
     role: str
-    at: str  # city, district, school, class, hospital
+    at: str  # city, district, school, grade, class, hospital, mhc (mental-health centre), society
     display_name: str
 
 
@@ -34,11 +35,14 @@ DEMO_LOGINS = [
     DemoLogin("district_centre", "centre_staff", "district", "孙丽"),
     DemoLogin("school_leader", "school_leader", "school", "郑伟"),
     DemoLogin("psych_teacher", "psych_teacher", "school", "林静"),
+    DemoLogin("grade_leader", "grade_leader", "grade", "陈晓燕"),
     DemoLogin("head_teacher", "head_teacher", "class", "何芳"),
     DemoLogin("mentor", "mentor", "school", "高明"),
     DemoLogin("psych_committee", "psych_committee", "class", ""),
     DemoLogin("hotline", "hotline_operator", "city", "罗娟"),
     DemoLogin("hospital", "hospital", "hospital", "梁医生"),
+    DemoLogin("mhc", "hospital", "mhc", "赵医生"),
+    DemoLogin("society", "society_partner", "society", "冯警官"),
     DemoLogin("student", "student", "class", ""),
     DemoLogin("parent", "parent", "class", ""),
     DemoLogin("supervisor", "supervisor", "city", "韩华"),
@@ -56,7 +60,12 @@ def create_demo_logins(*, city: OrgUnit, hospital: OrgUnit, school: OrgUnit, sch
     The student, the class psych committee member and the parent are people of `school_class`; the parent
     is the first guardian of the `student` account's own record, so the two show one family."""
     district = OrgUnit.objects.get(pk=school.district_id)
-    units = {"city": city, "district": district, "school": school, "class": school_class, "hospital": hospital}
+    partners = OrgUnit.objects.filter(kind__in=[OrgUnit.Kind.MHC, OrgUnit.Kind.SOCIETY],
+                                      is_active=True).order_by("code", "id")
+    units = {"city": city, "district": district, "school": school, "class": school_class, "hospital": hospital,
+             "grade": OrgUnit.objects.get(pk=school_class.parent_id),
+             "mhc": next(u for u in partners if u.kind == OrgUnit.Kind.MHC),
+             "society": next(u for u in partners if u.kind == OrgUnit.Kind.SOCIETY)}
     pupils = list(Student.objects.filter(school_class=school_class).order_by("id")[:2])
     child, committee_member = pupils[0], pupils[-1]
     guardian = Guardian.objects.filter(student=child).order_by("position").first()
@@ -84,9 +93,8 @@ def create_demo_logins(*, city: OrgUnit, hospital: OrgUnit, school: OrgUnit, sch
         created[login.username] = user
     # Nobody exists yet to grant or approve: the demo's documented bulk path, under the same structural rules.
     grants.seed(seeds)
-    if guardian is not None:
-        guardian.user = created["parent"]
-        guardian.save(update_fields=["user"])
+    if guardian is not None and guardian.phone:
+        guardians_link(phone=guardian.phone, user=created["parent"])
     # 师生结对: the mentor's ~15 students, key students of the school first.
     mentees = Student.objects.filter(school=school, status=Student.Status.ENROLLED).order_by("-is_key_student", "id")
     MentorPair.objects.bulk_create(

@@ -8,8 +8,6 @@ ROOT = Path(__file__).resolve().parents[2]
 
 ALLOWED = {
     "accounts/grants.py": "the one door: grant() and approve() under one rule set, and seed() for the demo",
-    "demo/generator.py": "the synthetic city's bulk COPY of one leader, psychology teacher and head teacher per "
-                         "unit into empty tables, before any person exists to grant anything",
     "testing/factories.py": "test fixtures (f.assign)",
     "people/committee.py": "the class psych committee role comes with the appointment (student-side roles are never granted through grants.rule)",
 }

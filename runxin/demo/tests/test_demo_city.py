@@ -1,6 +1,7 @@
 """The demo city generator and the demo logins: sizes, people that look real, every role can sign in."""
 
 import datetime as dt
+import logging
 import random
 import re
 from collections import Counter
@@ -9,12 +10,23 @@ from io import StringIO
 import pytest
 from django.contrib.auth.password_validation import validate_password
 from django.core.management import CommandError, call_command
+from django.db.models import Sum
 
 from runxin.access import roles
-from runxin.accounts.models import User
+from runxin.accounts.models import InvitationCode, StudentCredential, User
 from runxin.demo import generator, idnumbers, staff
+from runxin.demo.management.commands import demo_city
+from runxin.imports.models import ImportBatch
 from runxin.org.models import OrgUnit, SchoolYear
-from runxin.people.models import Enrollment, GroupMembership, Guardian, MentorPair, RoleAssignment, Student
+from runxin.people.models import (
+    Enrollment,
+    GroupMembership,
+    Guardian,
+    KeyStudentMark,
+    MentorPair,
+    RoleAssignment,
+    Student,
+)
 from runxin.testing.clock import frozen_at, local
 
 pytestmark = pytest.mark.django_db
@@ -184,3 +196,74 @@ def test_plan_is_deterministic_and_sums_to_the_size():
 
 def test_chinese_school_numbers():
     assert [generator.chinese_number(n) for n in (1, 10, 12, 20, 35)] == ["一", "十", "十二", "二十", "三十五"]
+
+
+def test_the_city_is_built_through_the_import_paths(city, settings):
+    schools = OrgUnit.objects.filter(kind="school")
+    # Every school's roster and staff list went through the import commands: a batch each, imported whole.
+    batches = ImportBatch.objects.filter(via="cli")
+    for kind in (ImportBatch.Kind.STUDENTS, ImportBatch.Kind.STAFF):
+        assert set(batches.filter(kind=kind).values_list("school_id", flat=True)) == set(schools.values_list("id", flat=True))
+    assert set(batches.values_list("status", flat=True)) == {ImportBatch.Status.IMPORTED}
+    assert not batches.exclude(rejected=0).exists()
+    assert batches.filter(kind=ImportBatch.Kind.STUDENTS).aggregate(n=Sum("created"))["n"] == N
+    # The units file: schools with their 10-digit 学校标识码 and a service group, the partner institutions.
+    assert all(re.fullmatch(r"\d{10}", code) for code in schools.values_list("code", flat=True))
+    assert not schools.filter(service_group_membership__isnull=True).exists()
+    assert {"hospital", "mhc", "society"} <= set(OrgUnit.objects.values_list("kind", flat=True))
+    files = settings.VAR_DIR / "demo-files"
+    assert (files / "units.xlsx").is_file()
+    assert {p.stem for p in (files / "rosters").glob("*.csv")} == set(schools.values_list("code", flat=True))
+    assert len(list((files / "staff").glob("*.csv"))) == schools.count()
+    # Staff accounts came from the staff import: a generated first password to change, listed in the sheet.
+    imported = User.objects.get(username=f"{schools.order_by('code').first().code}-leader")
+    assert imported.must_change_password
+    assert imported.username in (files / "accounts" / "staff-first-passwords.csv").read_text(encoding="utf-8-sig")
+    # What the roster cannot carry went through the owners' services: key-student markings with a reason.
+    assert Student.objects.filter(is_key_student=True).count() == KeyStudentMark.objects.filter(
+        ended_on__isnull=True).values("student").distinct().count() > 0
+
+
+def test_the_demo_class_has_student_accounts_and_parent_invitations(city, settings):
+    head = RoleAssignment.objects.get(user__username="head_teacher").org_unit
+    enrolled = Student.objects.filter(school_class=head, status="enrolled")
+    issued = StudentCredential.objects.filter(student__in=enrolled)
+    assert issued.count() == enrolled.count() > 0
+    assert RoleAssignment.objects.filter(role="student", student__in=enrolled, is_active=True).count() == enrolled.count()
+    new = issued.exclude(user__username="student").first()
+    assert new.user.must_change_password and new.first_password
+    sheet = (settings.VAR_DIR / "demo-files" / "accounts" / "student-accounts.csv").read_text(encoding="utf-8-sig")
+    assert new.user.username in sheet
+    codes = InvitationCode.objects.filter(guardian__student__in=enrolled, used_at__isnull=True)
+    assert codes.exists() and not codes.filter(guardian__user__isnull=False).exists()
+    # The generated first passwords still sign in (hashed with few rounds; Django re-hashes them at sign-in).
+    lines = (settings.VAR_DIR / "demo-files" / "accounts" / "student-accounts.csv").read_text(
+        encoding="utf-8-sig").splitlines()
+    username, password = next(line.split(",")[1:] for line in lines[2:] if line.split(",")[2])
+    assert User.objects.get(username=username).check_password(password)
+
+
+def test_the_new_roles_have_demo_logins_at_their_units(city):
+    where = {a.user.username: a.org_unit for a in RoleAssignment.objects.filter(
+        user__username__in=["grade_leader", "mhc", "society"]).select_related("user", "org_unit")}
+    assert (where["grade_leader"].kind, where["mhc"].kind, where["society"].kind) == ("grade", "mhc", "society")
+
+
+def test_the_output_is_a_short_summary_and_the_sms_lines_go_to_a_file(city, settings):
+    lines = city.strip().splitlines()
+    assert len(lines) <= 10, city
+    assert "sms to" not in city and "notifications:" not in city
+    assert "demo-files" in city and "student accounts" in city
+    assert (settings.VAR_DIR / "demo-files" / "notify.log").is_file()
+
+
+def test_notify_lines_go_to_the_file_and_errors_still_reach_stderr(tmp_path, caplog, capsys):
+    logger = logging.getLogger("runxin.notify")
+    with demo_city.notify_log_to(tmp_path / "notify.log"):
+        logger.info("sms to 13800000000 (user 1): 红色预警 #1")
+        logger.error("the SMS gateway refused the account")
+    logger.info("after the demo")
+    text = (tmp_path / "notify.log").read_text(encoding="utf-8")
+    assert "sms to 13800000000" in text and "refused the account" in text
+    assert "refused the account" in capsys.readouterr().err
+    assert [r.getMessage() for r in caplog.records if r.name == "runxin.notify"] == ["after the demo"]

@@ -11,7 +11,6 @@ ROOT = Path(__file__).resolve().parents[2]
 ALLOWED = {
     "people/services.py": "the bulk service place_students, student_place, students_move, graduation",
     "people/bulk.py": "the set-based rules (placement, closing and opening enrollments) for the bulk paths",
-    "demo/generator.py": "the synthetic city's COPY of students and their first enrollment into empty tables",
 }
 
 _PLACEMENT = r"(school_class|grade|school|district|city)(_id)?"

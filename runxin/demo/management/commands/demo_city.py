@@ -1,12 +1,49 @@
-"""`runxin demo-city --students N`: generate the fictional demo city 润州市 (see runxin/demo/generator.py)."""
+"""`runxin demo-city --students N`: generate the fictional demo city 润州市 (see runxin/demo/generator.py).
 
+The city is written as a bureau's files (var/demo-files/) and imported through the import commands, then a
+semester is played back at the demo school. The output is a short summary; the simulated SMS and WeChat
+messages of the playback go to var/demo-files/notify.log (errors of the notify app still reach stderr).
+"""
+
+import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
 from runxin.demo.activity import generate_activity
-from runxin.demo.generator import CityGenerator, default_districts
+from runxin.demo.generator import CityGenerator, default_districts, default_files_dir
 from runxin.org.models import OrgUnit
+
+NOTIFY_LOGGER = "runxin.notify"
+
+
+@contextmanager
+def notify_log_to(path: Path) -> Iterator[None]:
+    """While the city is generated, the "runxin.notify" logger (the logging SMS adapter's "sms to …" lines,
+    delivery summaries) writes to `path` instead of the console; records at ERROR and above still go to
+    stderr as well."""
+    logger = logging.getLogger(NOTIFY_LOGGER)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    to_file = logging.FileHandler(path, mode="w", encoding="utf-8")
+    to_file.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+    errors = logging.StreamHandler(sys.stderr)
+    errors.setLevel(logging.ERROR)
+    saved = (logger.propagate, logger.level)
+    logger.addHandler(to_file)
+    logger.addHandler(errors)
+    logger.propagate = False
+    if logger.getEffectiveLevel() > logging.INFO:
+        logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(to_file)
+        logger.removeHandler(errors)
+        logger.propagate, logger.level = saved
+        to_file.close()
 
 
 class Command(BaseCommand):
@@ -21,6 +58,8 @@ class Command(BaseCommand):
                             help="do nothing (and succeed) when the database already holds a city")
         parser.add_argument("--no-activity", action="store_true",
                             help="people only: no screening campaigns, results or warnings at the demo school")
+        parser.add_argument("--files", default=None,
+                            help="where to write the city's spreadsheets (default: var/demo-files)")
 
     def handle(self, *args, students, seed, districts, if_empty, no_activity=False, **options):
         if OrgUnit.objects.filter(kind=OrgUnit.Kind.CITY).exists():
@@ -32,7 +71,7 @@ class Command(BaseCommand):
             raise CommandError("--students must be at least 1")
         if districts is not None and not 1 <= districts <= 20:
             raise CommandError("--districts must be between 1 and 20")
-        verbose = options["verbosity"] >= 1
+        verbose = options["verbosity"] >= 2
 
         def progress(message: str) -> None:
             if verbose:
@@ -40,18 +79,31 @@ class Command(BaseCommand):
                 sys.stdout.flush()
 
         districts = districts or default_districts(students)
+        files_dir = Path(options.get("files") or default_files_dir()).resolve()
         self.stdout.write(f"Generating 润州市 with {students:,} students in {districts} districts (seed {seed}) …")
-        result = CityGenerator(students=students, seed=seed, districts=districts, progress=progress).run()
-        self.stdout.write(self.style.SUCCESS(
-            f"Done in {result.seconds:.1f} s: {result.districts} districts, {result.schools:,} schools, "
-            f"{result.classes:,} classes, {result.students:,} students, {result.guardians:,} guardians, "
-            f"{result.memberships:,} special-group memberships, {result.staff:,} school staff."
-        ))
-        if no_activity:
-            return
-        activity = generate_activity(seed=seed, progress=progress)
-        states = ", ".join(f"{count} {state}" for state, count in sorted(activity.states.items()))
-        self.stdout.write(self.style.SUCCESS(
-            f"Semester so far: {activity.campaigns} screening campaigns, {activity.submissions:,} questionnaires "
-            f"handed in, {activity.warnings} warnings ({states}), {activity.notifications:,} notifications."
-        ))
+        with notify_log_to(files_dir / "notify.log"):
+            generator = CityGenerator(students=students, seed=seed, districts=districts, progress=progress,
+                                      files_dir=files_dir)
+            result = generator.run()
+            activity = None if no_activity else generate_activity(seed=seed, progress=progress)
+        seconds = result.seconds + (activity.seconds if activity else 0.0)
+        lines = [
+            f"Done in {seconds:.0f} s.",
+            f"  units      {result.districts} districts, {result.schools:,} schools, {result.classes:,} classes, "
+            f"a partner hospital, a mental-health centre and society units",
+            f"  people     {result.students:,} students, {result.guardians:,} guardians, "
+            f"{result.memberships:,} special-group memberships, {result.key_students:,} key students",
+            f"  staff      {result.staff:,} school staff from the staff lists, and the named demo logins",
+            f"  accounts   {result.student_accounts} student accounts and {result.invitations} parent invitation "
+            f"codes for {generator.demo_school.name} {generator.demo_class.name}",
+        ]
+        if activity is not None:
+            states = ", ".join(f"{count} {state}" for state, count in sorted(activity.states.items()))
+            lines.append(f"  semester   {activity.campaigns} screening campaigns, {activity.submissions:,} "
+                         f"questionnaires handed in, {activity.warnings} warnings ({states}), "
+                         f"{activity.notifications:,} notifications (their SMS lines: notify.log)")
+        lines.append(f"  files      {files_dir}: units.xlsx, rosters/, staff/ ({result.imports} imports), "
+                     f"accounts/ (first passwords, invitation codes)")
+        self.stdout.write(self.style.SUCCESS(lines[0]))
+        for line in lines[1:]:
+            self.stdout.write(line)
