@@ -87,10 +87,11 @@ INBOX = {"city_admin", "centre_staff", "school_leader", "psych_teacher", "head_t
 
 # Key students (重点学生): the categories and reasons are for the care team of the student's class and school,
 # not for a mentor (who sees the flag at profile level); the head teacher appoints the class's committee.
-KEY_VIEW = {"centre_staff", "school_leader", "psych_teacher", "head_teacher"}
+KEY_VIEW = {"centre_staff", "school_leader", "psych_teacher", "head_teacher", "grade_leader"}
 KEY_MARK = {"psych_teacher", "head_teacher"}
 COMMITTEE = {"head_teacher"}
 GROUPS_MANAGE = {"city_admin", "system_admin"}
+READINESS = {"city_admin", "centre_staff", "school_leader", "system_admin", "security_admin"}
 
 
 @dataclass(frozen=True)
@@ -194,6 +195,11 @@ ROUTES: dict[str, Route] = {
     "accounts:otp_verify": page(SIGNED_IN),
     "accounts:password_change": page(SIGNED_IN),
     "front:home": page(SIGNED_IN),
+    # The go-live checklist (front/readiness.py): counts and the names of staff and units, no student.
+    "front:readiness": page(READINESS, posts=False),
+    "front:readiness_unit": record("school", READINESS, posts=False),
+    # Signed only at the city (the city administrator); the matrix names schools, where nobody signs.
+    "front:readiness_review": record_action("school", ()),
     "screening:code_entry": page(EVERYONE),
     "screening:code_landing": page(EVERYONE),
     # The questionnaire pages are declared public but work only with a class code's pass (a signed cookie

@@ -49,11 +49,11 @@ SCREENING_PROGRESS = "screening.progress"  # who has finished a campaign, no sco
 SCREENING_RESULTS = "screening.results"  # screening scores, bands, critical items and answers (clinical)
 SCREENING_TAKE = "screening.take"  # a student taking their own open campaigns with their account
 INSTRUMENTS_MANAGE = "instruments.manage"  # upload, check and publish instrument definitions (量表)
+STUDENT_ACCOUNTS = "student.accounts"  # issue students' accounts, see who signed in, print the credential sheet
+STUDENT_ACCOUNT_RESET = "student.account_reset"  # give one student a new first password
 KEY_STUDENT_VIEW = "key_student.view"  # a student's key-student categories (重点学生), reasons, review dates
 KEY_STUDENT_MARK = "key_student.mark"  # mark a student as a key student in a category, end a marking
 COMMITTEE_APPOINT = "committee.appoint"  # appoint and end class psych committee members (心理委员)
-STUDENT_ACCOUNTS = "student.accounts"  # issue students' accounts, see who signed in, print the credential sheet
-STUDENT_ACCOUNT_RESET = "student.account_reset"  # give one student a new first password
 
 # Early warning (预警) and notifications. What each opens is enforced in runxin/alerts/selectors.py (visibility)
 # and runxin/alerts/services.py.
@@ -74,6 +74,7 @@ ALERT_HAND_UP = "alert.hand_up"  # hand an assessed case up to the district cent
 PARENT_HOME = "parent.home"  # a parent's home: their own children's tasks, head teacher's contact, reports' status
 PARENT_INVITE = "parent.invite"  # print guardians' invitation codes (家长邀请码) for the classes in reach
 INBOX = "notify.inbox"  # the in-app inbox: every staff user
+READINESS_VIEW = "readiness.view"  # the go-live checklist of one's city, district or school (front/readiness.py)
 
 ALL_PERMISSIONS = frozenset({
     STUDENT_ROSTER, STUDENT_PROFILE, STUDENT_SENSITIVE, GUARDIAN_CONTACT, STUDENT_RISK_LEVEL, STUDENT_CLINICAL,
@@ -84,7 +85,7 @@ ALL_PERMISSIONS = frozenset({
     STUDENT_ACCOUNTS, STUDENT_ACCOUNT_RESET,
     ALERT_QUEUE, ALERT_VIEW_ALL, ALERT_ESCALATED, ALERT_RAISE, ALERT_HANDLE, ALERT_ASSESS, ALERT_APPROVE_CLEAR,
     ALERT_OVERVIEW, ALERT_DAILY_REPORT, ALERT_EXPORT, ALERT_LEVELS, ALERT_PARENT_REPORT, ALERT_SELF_HELP,
-    ALERT_HAND_UP, INBOX, PARENT_HOME, PARENT_INVITE,
+    ALERT_HAND_UP, INBOX, READINESS_VIEW, PARENT_HOME, PARENT_INVITE,
 })
 
 _CARE_TEAM = {STUDENT_ROSTER, STUDENT_PROFILE, STUDENT_SENSITIVE, GUARDIAN_CONTACT, STUDENT_RISK_LEVEL,
@@ -107,34 +108,36 @@ ROLES: dict[str, Role] = {
         Role("city_admin", _("City bureau admin (市教育局)"), "none", False, _kinds("city"), _grants(
             {ORG_BROWSE, ORG_MANAGE, AGGREGATES_VIEW, ROLLOVER_RUN, GROUPS_MANAGE, SCREENING_MANAGE,
              SCREENING_PROGRESS, INSTRUMENTS_MANAGE},
-            {ALERT_OVERVIEW, ALERT_LEVELS, INBOX})),
+            {ALERT_OVERVIEW, ALERT_LEVELS, INBOX, READINESS_VIEW})),
         Role("centre_staff", _("Centre staff (成长指导中心)"), "subtree", True, _kinds("city", "district"), _grants(
             _CARE_TEAM, {ORG_BROWSE, AGGREGATES_VIEW, ROSTER_IMPORT, SCREENING_MANAGE, SCREENING_PROGRESS,
-                         SCREENING_RESULTS, KEY_STUDENT_VIEW},
+                         SCREENING_RESULTS, KEY_STUDENT_VIEW, READINESS_VIEW},
             {ALERT_QUEUE, ALERT_ESCALATED, ALERT_RAISE, ALERT_HANDLE, ALERT_ASSESS, ALERT_APPROVE_CLEAR,
              ALERT_OVERVIEW, ALERT_DAILY_REPORT, ALERT_EXPORT, INBOX})),
         # The principal leads 研判 and 转介 (Changzhou): the school leader assesses and hands cases up as well.
         Role("school_leader", _("School leader (校长/分管校长)"), "subtree", True, _kinds("school"), _grants(
             {STUDENT_ROSTER, STUDENT_PROFILE, STUDENT_SENSITIVE, GUARDIAN_CONTACT, STUDENT_RISK_LEVEL, ORG_BROWSE,
              AGGREGATES_VIEW, ROSTER_IMPORT, STAFF_IMPORT, STAFF_MANAGE, ROLLOVER_RUN, SCREENING_PROGRESS,
-             MENTOR_PAIR, PARENT_INVITE, STUDENT_ACCOUNTS, KEY_STUDENT_VIEW},
+             MENTOR_PAIR, KEY_STUDENT_VIEW, STUDENT_ACCOUNTS, READINESS_VIEW, PARENT_INVITE},
             {ALERT_QUEUE, ALERT_VIEW_ALL, ALERT_RAISE, ALERT_HANDLE, ALERT_ASSESS, ALERT_APPROVE_CLEAR,
              ALERT_HAND_UP, ALERT_OVERVIEW, ALERT_DAILY_REPORT, INBOX})),
         Role("psych_teacher", _("Psychology teacher (心理教师)"), "subtree", True, _kinds("school"), _grants(
             _CARE_TEAM, {ORG_BROWSE, AGGREGATES_VIEW, ROSTER_IMPORT, STAFF_IMPORT, SCREENING_MANAGE,
-                         SCREENING_PROGRESS, SCREENING_RESULTS, MENTOR_PAIR, PARENT_INVITE,
-                         STUDENT_ACCOUNTS, STUDENT_ACCOUNT_RESET, KEY_STUDENT_VIEW, KEY_STUDENT_MARK},
+                         SCREENING_PROGRESS, SCREENING_RESULTS, MENTOR_PAIR, KEY_STUDENT_VIEW, KEY_STUDENT_MARK,
+                         STUDENT_ACCOUNTS, STUDENT_ACCOUNT_RESET, PARENT_INVITE},
             {ALERT_QUEUE, ALERT_VIEW_ALL, ALERT_RAISE, ALERT_HANDLE, ALERT_ASSESS, ALERT_HAND_UP, ALERT_OVERVIEW,
              ALERT_DAILY_REPORT, INBOX})),
         Role("head_teacher", _("Head teacher (班主任)"), "subtree", True, _kinds("class", "grade"), _grants(
             {STUDENT_ROSTER, STUDENT_PROFILE, GUARDIAN_CONTACT, STUDENT_RISK_LEVEL, ORG_BROWSE, SCREENING_PROGRESS,
-             PARENT_INVITE,
-             STUDENT_ACCOUNTS, STUDENT_ACCOUNT_RESET, KEY_STUDENT_VIEW, KEY_STUDENT_MARK, COMMITTEE_APPOINT},
+             KEY_STUDENT_VIEW, KEY_STUDENT_MARK, COMMITTEE_APPOINT, STUDENT_ACCOUNTS,
+             STUDENT_ACCOUNT_RESET, PARENT_INVITE},
             {ALERT_QUEUE, ALERT_VIEW_ALL, ALERT_RAISE, ALERT_HANDLE, INBOX})),
         # The grade leader (年级组长) acts for the grade as a head teacher does for a class; in the warning network
         # it is its own tier (class → grade → school), used where a level's policy names the grade.
+        # Sees the grade's key students (重点学生) as the head teachers do for their classes; marks none.
         Role("grade_leader", _("Grade leader (年级组长)"), "subtree", True, _kinds("grade"), _grants(
-            {STUDENT_ROSTER, STUDENT_PROFILE, GUARDIAN_CONTACT, STUDENT_RISK_LEVEL, ORG_BROWSE, SCREENING_PROGRESS},
+            {STUDENT_ROSTER, STUDENT_PROFILE, GUARDIAN_CONTACT, STUDENT_RISK_LEVEL, ORG_BROWSE, SCREENING_PROGRESS,
+             KEY_STUDENT_VIEW},
             {ALERT_QUEUE, ALERT_VIEW_ALL, ALERT_RAISE, ALERT_HANDLE, INBOX})),
         Role("mentor", _("Mentor (知心导师)"), "paired", True, _kinds("school"), _grants(
             {STUDENT_ROSTER, STUDENT_PROFILE, GUARDIAN_CONTACT, STUDENT_RISK_LEVEL},
@@ -162,10 +165,10 @@ ROLES: dict[str, Role] = {
             {ORG_BROWSE, AGGREGATES_VIEW}, {ALERT_OVERVIEW, ALERT_DAILY_REPORT, INBOX})),
         # 等保2.0 three-administrator separation: none of them reads student records.
         Role("system_admin", _("System administrator (系统管理员)"), "none", True, _kinds("city"), _grants(
-            {SYSTEM_SETTINGS, ORG_BROWSE, ORG_MANAGE, GROUPS_MANAGE, INSTRUMENTS_MANAGE}, {INBOX}),
+            {SYSTEM_SETTINGS, ORG_BROWSE, ORG_MANAGE, GROUPS_MANAGE, INSTRUMENTS_MANAGE, READINESS_VIEW}, {INBOX}),
              administrator=True),
         Role("security_admin", _("Security administrator (安全管理员)"), "none", True, _kinds("city"), _grants(
-            {STAFF_MANAGE, STAFF_IMPORT, ORG_BROWSE}, {INBOX}), administrator=True),
+            {STAFF_MANAGE, STAFF_IMPORT, ORG_BROWSE, READINESS_VIEW}, {INBOX}), administrator=True),
         Role("audit_admin", _("Audit administrator (审计管理员)"), "none", True, _kinds("city"), _grants(
             {AUDIT_SEARCH}, {INBOX}), administrator=True),
     ]

@@ -12,6 +12,7 @@ NAV = [
     ("people:student_list", _("Students"), roles.STUDENT_ROSTER),
     ("imports:roster_upload", _("Import"), roles.ROSTER_IMPORT),
     ("org:rollover", _("School year"), roles.ROLLOVER_RUN),
+    ("front:readiness", _("Go-live checklist"), roles.READINESS_VIEW),
     ("audit:search", _("Audit"), roles.AUDIT_SEARCH),
     ("accounts:staff_list", _("Staff"), roles.STAFF_MANAGE),
     ("accounts:mentor_list", _("Mentors"), roles.MENTOR_PAIR),

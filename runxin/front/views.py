@@ -1,10 +1,16 @@
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST, require_safe
 
 from runxin.access import roles, scope
-from runxin.access.decorators import audited_read, signed_in
+from runxin.access.decorators import audited_read, requires, signed_in
 from runxin.access.read_audit import record_reads
 
 from . import home_summary
+from . import readiness as readiness_checks
 
 
 @signed_in
@@ -40,3 +46,43 @@ def home(request):
         context["student_count"] = visible.filter(status="enrolled").count()
         context["key_student_count"] = visible.filter(status="enrolled", is_key_student=True).count()
     return render(request, "front/home.html", context)
+
+
+@requires(roles.READINESS_VIEW)
+@require_safe
+def readiness(request):
+    """The go-live checklist: the units whose checklist this person may open, the first one shown."""
+    units = readiness_checks.units_for(request.user)
+    if len(units) == 1:
+        return redirect("front:readiness_unit", unit_id=units[0].pk)
+    summaries = [(unit, readiness_checks.checklist(request.user, unit)) for unit in units]
+    return render(request, "front/readiness_list.html", {
+        "rows": [{"unit": unit, "open": sum(1 for line in lines if not line.ok), "total": len(lines)}
+                 for unit, lines in summaries],
+    })
+
+
+@requires(roles.READINESS_VIEW)
+@require_safe
+def readiness_unit(request, unit_id: int):
+    unit = scope.unit_or_404(request.user, unit_id, roles.READINESS_VIEW)
+    lines = readiness_checks.checklist(request.user, unit)
+    return render(request, "front/readiness.html", {
+        "unit": unit, "lines": lines, "open": sum(1 for line in lines if not line.ok),
+        "may_review": readiness_checks.may_review(request.user, unit),
+        "districts": readiness_checks.units_for(request.user) if unit.kind == "city" else [],
+    })
+
+
+@requires(roles.READINESS_VIEW)
+@require_POST
+def readiness_review(request, unit_id: int):
+    unit = scope.unit_or_404(request.user, unit_id, roles.READINESS_VIEW)
+    if not readiness_checks.may_review(request.user, unit):
+        raise PermissionDenied("readiness review")
+    item = request.POST.get("item", "")
+    if item not in readiness_checks.REVIEWS:
+        return HttpResponseBadRequest(_("Unknown checklist item."))
+    readiness_checks.review_record(user=request.user, unit=unit, item=item, note=request.POST.get("note", ""))
+    messages.success(request, _("Signed. The checklist shows your name and the time."))
+    return redirect("front:readiness_unit", unit_id=unit.pk)
