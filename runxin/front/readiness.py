@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from runxin.access import roles, scope
 from runxin.org.models import OrgUnit, SchoolYear
@@ -177,7 +178,8 @@ def _reviews(city: OrgUnit) -> list[Line]:
         review = latest.get(code)
         stale = review is not None and _changed_since(watched, review.reviewed_at)
         line = Line(f"review:{code}", str(label), review is not None and not stale, review=review, stale=stale,
-                    fix_url=reverse(url_name) if url_name else "", fix_label=str(_("Open")) if url_name else "")
+                    fix_url=reverse(url_name) if url_name else "",
+                    fix_label=str(pgettext_lazy("verb: open a page", "Open")) if url_name else "")
         if code == "hotlines":
             line.detail = " · ".join(f"{number} {name}" for number, name in help.hotlines())
         lines.append(line)
