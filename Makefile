@@ -36,7 +36,7 @@ test: $(STAMP)
 	DJANGO_SETTINGS_MODULE=runxin.settings_test DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/runxin makemigrations --check --dry-run -v0
 	@# `make demo` runs on the embedded default (SQLite), which the suite does not: build a small demo city there.
 	@d=$$(mktemp -d) && export RUNXIN_DEMO=1 DATABASE_URL=sqlite:///$$d/demo.sqlite3 && \
-	  $(BIN)/runxin migrate --no-input -v0 && $(BIN)/runxin demo_city --students 300 > $$d/demo.log 2>&1 && \
+	  $(BIN)/runxin migrate --no-input -v0 && $(BIN)/runxin demo_city --students 300 --files $$d/files > $$d/demo.log 2>&1 && \
 	  $(BIN)/runxin run_scheduler --once > $$d/scheduler.log 2>&1 && echo "demo city on SQLite: built" && rm -rf $$d \
 	  || (tail -40 $$d/*.log 2>/dev/null; echo "demo city on SQLite: FAILED"; exit 1)
 	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest -n 2 --dist loadgroup --create-db -q
