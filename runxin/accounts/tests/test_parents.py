@@ -22,6 +22,17 @@ from runxin.testing import factories as f
 
 pytestmark = pytest.mark.django_db
 
+@pytest.fixture(autouse=True)
+def _in_english(settings):
+    """These tests read the English messages: pages without an Accept-Language header and the services' own
+    messages both speak the default language, here English."""
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
+
+
 PHONE = "13811112222"
 LOGIN, CODE, INVITE, FAMILY = (reverse("accounts:parent_login"), reverse("accounts:parent_code"),
                                reverse("accounts:parent_invitation"), reverse("front:family"))

@@ -111,7 +111,7 @@ def test_school_leader_grants_school_roles_in_own_school_only(world, client_for)
         assert response.status_code == 400, role
         assert not User.objects.filter(username=f"x_{role}").exists()
     roles_offered = {code for code, _ in client.get(NEW).context["form"].fields["role"].choices if code}
-    assert roles_offered == {"school_leader", "psych_teacher", "head_teacher", "mentor"}
+    assert roles_offered == {"school_leader", "psych_teacher", "head_teacher", "grade_leader", "mentor"}
 
 
 def test_unit_options_follow_the_role_and_the_manager(world, client_for):

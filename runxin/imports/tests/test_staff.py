@@ -29,7 +29,7 @@ def run(world, tmp_path, rows, user=None, **kw):
 def test_new_staff_get_accounts_roles_and_a_one_time_password(world, tmp_path):
     report = run(world, tmp_path, [["陈老师", "T2026", "13700001111", "班主任", "七年级(3)班"],
                                    ["林老师", "lin", "", "Mentor", "本校"],
-                                   ["许老师", "xu", "", "年级组长", "七年级"]])
+                                   ["许老师", "xu", "", "食堂管理员", "七年级"]])
     assert (report.created, report.rejected) == (2, 1) and "unknown role" in report.problems[0].render()
     chen = User.objects.get(username="t2026")
     assert chen.display_name == "陈老师" and chen.must_change_password and chen.phone == "13700001111"

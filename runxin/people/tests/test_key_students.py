@@ -17,6 +17,17 @@ from runxin.people.models import KeyStudentCategory, KeyStudentMark
 
 pytestmark = pytest.mark.django_db
 
+@pytest.fixture(autouse=True)
+def _in_english(settings):
+    """These tests read the English messages: pages without an Accept-Language header and the services' own
+    messages both speak the default language, here English."""
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
+
+
 
 @pytest.fixture(autouse=True)
 def six_categories(db):
@@ -57,7 +68,8 @@ def test_head_teacher_marks_with_reason_and_review_date(world, client_for):
     assert spec_for("people.keystudentmark").withholds("reason")
     assert spec_for("people.keystudentmark").student_field == "student"
     # The student page shows the category and the reason, and the read is audited.
-    body = client_for(world.psych).get(reverse("people:student_detail", args=[world.a1.pk])).content.decode()
+    body = client_for(world.psych).get(reverse("people:student_detail", args=[world.a1.pk]),
+                                       HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
     assert "心理问题学生" in body and "父母离异后情绪低落" in body
     assert ReadEvent.objects.filter(user=world.psych, student=world.a1, record_type="student.key_marks").exists()
 
