@@ -91,6 +91,7 @@ KEY_VIEW = {"centre_staff", "school_leader", "psych_teacher", "head_teacher", "g
 KEY_MARK = {"psych_teacher", "head_teacher"}
 COMMITTEE = {"head_teacher"}
 GROUPS_MANAGE = {"city_admin", "system_admin"}
+GUARDIAN_CONTACT = {"centre_staff", "school_leader", "psych_teacher", "head_teacher", "grade_leader", "mentor"}
 READINESS = {"city_admin", "centre_staff", "school_leader", "system_admin", "security_admin"}
 
 
@@ -256,6 +257,8 @@ ROUTES: dict[str, Route] = {
     "accounts:parent_code": page(EVERYONE),
     "accounts:parent_invitation": page(EVERYONE),
     "accounts:parent_invitations": record("class", PARENT_INVITE),
+    # "Ask the parents to call": whoever may see the guardians' numbers of the student (家校联系).
+    "accounts:parent_call_request": record_action("student", GUARDIAN_CONTACT),
     "front:family": page({"parent"}, posts=False),
     # --- the region tree and the school year
     "org:tree": page(ORG_BROWSE),

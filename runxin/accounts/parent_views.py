@@ -128,3 +128,22 @@ def parent_invitations(request, class_id: int):
     return render(request, "accounts/parents/invitations.html", {
         "school_class": school_class, "count": len(guardians)})
 
+
+
+@requires(roles.GUARDIAN_CONTACT)
+@require_http_methods(["POST"])
+def parent_call_request(request, student_id: int):
+    """The student page's "ask the parents to call" button (家校联系)."""
+    student = scope.student_or_404(request.user, student_id, roles.GUARDIAN_CONTACT)
+    result = parents.call_request_send(actor=request.user, student=student)
+    if result.parents and result.sent:
+        messages.success(request, _("The parents were sent a short message asking them to call you. It says "
+                                    "nothing about why."))
+    elif result.parents:
+        messages.info(request, _("You already asked these parents to call today; nothing was sent again."))
+    elif not result.without_account:
+        messages.info(request, _("No parent has signed in yet and no phone number is on the roster."))
+    if result.without_account:
+        messages.warning(request, _("No parent account yet for: %(names)s. Please phone them directly.") % {
+            "names": "、".join(f"{g.name} {g.phone}" for g in result.without_account)})
+    return redirect(reverse("people:student_detail", args=[student.pk]) + "#guardians")

@@ -154,3 +154,40 @@ def invitation_redeem(*, code: str, phone: str, ip: str | None) -> User:
     invitation.save(update_fields=["used_at"])
     return account_for_phone(phone)
 
+
+
+# ------------------------------------------------------------------------------ "the school asks you to call"
+
+@dataclass(frozen=True)
+class CallRequest:
+    parents: int  # parent accounts linked on the roster
+    sent: bool  # False: this teacher already asked them today (nothing sent twice)
+    without_account: list[Guardian]  # guardians with no parent account yet: the teacher phones them
+
+
+def call_request_send(*, actor, student: Student) -> CallRequest:
+    """Ask a student's parents to call the school (家校联系): a short SMS/WeChat notice to every parent account
+    linked on the roster, naming the teacher and the number to call and nothing about why (a message on a
+    family phone can be read by anyone in the house). Once per teacher, student and day, however often the
+    button is pressed. Guardians without an account are returned so the teacher phones them directly."""
+    if roles.GUARDIAN_CONTACT not in scope.ordinary_permissions(actor, student):
+        raise PermissionDenied("guardian contact")
+    from runxin.notify.services import notify
+
+    guardians = list(Guardian.objects.filter(student=student).select_related("user").order_by("position", "id"))
+    parent_ids = [g.user_id for g in guardians if g.user_id and g.user and g.user.is_active
+                  and g.user.phone and g.user.phone == g.phone]
+    without = [g for g in guardians if g.user_id not in parent_ids and g.phone]
+    if not parent_ids:
+        return CallRequest(0, False, without)
+    teacher = actor.display_name or actor.username
+    school = student.school.name if student.school_id else ""
+    callback = actor.phone or _("the school's office")
+    subject = _("%(school)s: %(teacher)s asks you to call about %(name)s") % {
+        "school": school, "teacher": teacher, "name": student.name}
+    body = _("Please call %(teacher)s at %(number)s when you can. This is a routine contact from the school.") % {
+        "teacher": teacher, "number": callback}
+    told = notify(recipient_ids=parent_ids, kind="family.call_request", subject=subject, body=body,
+                  channels=("sms", "wechat", "inbox"), ref=f"student:{student.pk}",
+                  dedupe=f"call-request:{student.pk}:{actor.pk}:{timezone.localdate().isoformat()}")
+    return CallRequest(len(parent_ids), told > 0, without)

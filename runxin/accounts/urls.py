@@ -14,6 +14,7 @@ urlpatterns = [
     path("parent/code/", parent_views.parent_code, name="parent_code"),
     path("parent/invitation/", parent_views.parent_invitation, name="parent_invitation"),
     path("parent/invitations/<id:class_id>/", parent_views.parent_invitations, name="parent_invitations"),
+    path("parent/call-request/<id:student_id>/", parent_views.parent_call_request, name="parent_call_request"),
     # Staff and role administration
     path("staff/", staff_views.staff_list, name="staff_list"),
     path("staff/new/", staff_views.staff_create, name="staff_create"),
