@@ -17,6 +17,17 @@ def world(db):
 
 
 @pytest.fixture
+def english(settings):
+    """For tests that read English messages: pages asked without an Accept-Language header and the services' own
+    messages both speak the default language, here English (the project's default is Chinese)."""
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
 def client_for(db):
     """client_for(user) → a Django test client signed in as that user (second factor marked as passed)."""
 

@@ -13,37 +13,19 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
-from reportlab.graphics import renderPDF
-from reportlab.graphics.barcode.qr import QrCodeWidget
-from reportlab.graphics.shapes import Drawing
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 
-FONT = "STSong-Light"
+from runxin import printing
+
 COLUMNS, ROWS = 2, 4
 SHEET_LANGUAGE = "zh-hans"
-
-
-def _font() -> str:
-    if FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
-    return FONT
 
 
 def sign_in_url(username: str = "") -> str:
     url = f"{settings.SITE_URL.rstrip('/')}{reverse('accounts:login')}"
     return f"{url}?{urlencode({'username': username})}" if username else url
-
-
-def _qr(c: canvas.Canvas, text: str, x: float, y: float, size: float) -> None:
-    widget = QrCodeWidget(text, barLevel="M")
-    left, bottom, right, top = widget.getBounds()
-    drawing = Drawing(size, size, transform=[size / (right - left), 0, 0, size / (top - bottom), 0, 0])
-    drawing.add(widget)
-    renderPDF.draw(drawing, c, x, y)
 
 
 def credential_sheet(*, school_class, entries) -> bytes:
@@ -53,27 +35,14 @@ def credential_sheet(*, school_class, entries) -> bytes:
 
 
 def _sheet(school_class, entries) -> bytes:
-    font = _font()
+    font = printing.cjk_font()
     out = BytesIO()
     c = canvas.Canvas(out, pagesize=A4)
     school_name = school_class.school.name if school_class.school else ""
     c.setTitle(f"{school_name} {school_class.name} · {_('Student accounts')}")
-    width, height = A4
-    margin = 12 * mm
-    slip_w = (width - 2 * margin) / COLUMNS
-    slip_h = (height - 2 * margin) / ROWS
     pad = 5 * mm
-    for n, (row, password) in enumerate(entries):
-        if n and n % (COLUMNS * ROWS) == 0:
-            c.showPage()
-        col, line = n % COLUMNS, (n // COLUMNS) % ROWS
-        x = margin + col * slip_w
-        y = height - margin - (line + 1) * slip_h
-        c.setDash(3, 3)
-        c.setStrokeGray(0.6)
-        c.rect(x, y, slip_w, slip_h)
-        c.setDash()
-        c.setFillGray(0)
+    for (row, password), (x, y, slip_w, slip_h) in zip(
+            entries, printing.slips(c, len(entries), columns=COLUMNS, rows=ROWS), strict=True):
         top = y + slip_h - pad
         c.setFont(font, 8)
         c.drawString(x + pad, top - 2 * mm, f"{school_name} {school_class.name}"[:40])
@@ -99,10 +68,10 @@ def _sheet(school_class, entries) -> bytes:
         for i, step in enumerate(steps):
             c.drawString(x + pad, y + pad + (len(steps) - 1 - i) * 3.6 * mm, step[:62])
         qr_size = min(slip_h - 2 * pad - 16 * mm, 30 * mm)
-        _qr(c, sign_in_url(row.user.username), x + slip_w - pad - qr_size, top - qr_size - 2 * mm, qr_size)
+        printing.qr(c, sign_in_url(row.user.username), x + slip_w - pad - qr_size, top - qr_size - 2 * mm, qr_size)
     if not entries:
         c.setFont(font, 12)
-        c.drawString(margin, height - margin - 10 * mm, _("No student of this class has an account yet."))
+        c.drawString(printing.MARGIN, A4[1] - printing.MARGIN - 10 * mm, _("No student of this class has an account yet."))
     c.showPage()
     c.save()
     return out.getvalue()

@@ -20,17 +20,7 @@ from runxin.screening.models import ConsentRecord
 from runxin.screening.tests.helpers import open_campaign
 from runxin.testing import factories as f
 
-pytestmark = pytest.mark.django_db
-
-@pytest.fixture(autouse=True)
-def _in_english(settings):
-    """These tests read the English messages: pages without an Accept-Language header and the services' own
-    messages both speak the default language, here English."""
-    from django.utils import translation
-
-    settings.LANGUAGE_CODE = "en"
-    with translation.override("en"):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 PHONE = "13811112222"

@@ -15,17 +15,7 @@ from runxin.audit.registry import spec_for
 from runxin.people import key_students
 from runxin.people.models import KeyStudentCategory, KeyStudentMark
 
-pytestmark = pytest.mark.django_db
-
-@pytest.fixture(autouse=True)
-def _in_english(settings):
-    """These tests read the English messages: pages without an Accept-Language header and the services' own
-    messages both speak the default language, here English."""
-    from django.utils import translation
-
-    settings.LANGUAGE_CODE = "en"
-    with translation.override("en"):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 
