@@ -16,36 +16,69 @@ from runxin.imports.values import Bad
 from runxin.org.models import OrgUnit
 
 
-class ImportCommand(BaseCommand):
-    kind = ImportBatch.Kind.STUDENTS
+class FileCommand(BaseCommand):
+    """A file import on the command line: the file and its options, the acting user, the JSON report with one
+    line per rejected row, and the exit status (0 all taken, 1 rows rejected, 2 a bad invocation)."""
+
     requires_system_checks: list = []
+    as_help = "act as this user (their scope applies and the audit names them)"
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("file", help=".xlsx or .csv (UTF-8 or GBK)")
-        parser.add_argument("--school", required=True, help="the school's code (OrgUnit.code)")
         parser.add_argument("--dry-run", action="store_true", help="check and count, write nothing")
         parser.add_argument("--mode", choices=["valid", "all"], default="valid",
                             help="valid: import the valid rows (default); all: import only if every row is valid")
-        parser.add_argument("--as", dest="username", default=None,
-                            help="act as this user (their scope applies and the audit names them)")
+        parser.add_argument("--as", dest="username", default=None, help=self.as_help)
 
     def fail(self, message: str) -> CommandError:
         self.stdout.write(json.dumps({"error": message}, ensure_ascii=False))
         return CommandError(message, returncode=2)
 
-    def handle(self, *args, **options) -> None:
-        translation.activate("en")
-        path = Path(options["file"])
+    def existing_file(self, name: str) -> Path:
+        path = Path(name)
         if not path.is_file():
             raise self.fail(f"no such file: {path}")
+        return path
+
+    def acting_user(self, username: str | None):
+        if not username:
+            return None
+        user = get_user_model().objects.filter(username=username, is_active=True).first()
+        if user is None:
+            raise self.fail(f"no active user {username!r}")
+        return user
+
+    def print_report(self, summary: dict, problems) -> None:
+        """The summary as indented JSON with a "rejections" list, written one problem at a time (a file with
+        100,000 bad rows is never held as one string), then exit status 1 if any row was rejected."""
+        out = self.stdout
+        text = json.dumps(summary, ensure_ascii=False, indent=1)
+        out.write(text[:-2] + ',\n "rejections": [', ending="")
+        first = True
+        for problem in problems:
+            item = {"line": problem.line, "column": problem.column, "reason": problem.render()}
+            out.write(("\n  " if first else ",\n  ") + json.dumps(item, ensure_ascii=False), ending="")
+            first = False
+        out.write("\n ]\n}")
+        if summary.get("rejected"):
+            sys.stdout.flush()
+            raise CommandError(f"{summary['rejected']} rows rejected", returncode=1)
+
+
+class ImportCommand(FileCommand):
+    kind = ImportBatch.Kind.STUDENTS
+
+    def add_arguments(self, parser) -> None:
+        super().add_arguments(parser)
+        parser.add_argument("--school", required=True, help="the school's code (OrgUnit.code)")
+
+    def handle(self, *args, **options) -> None:
+        translation.activate("en")
+        path = self.existing_file(options["file"])
         school = OrgUnit.objects.filter(code=options["school"], kind=OrgUnit.Kind.SCHOOL).first()
         if school is None:
             raise self.fail(f"no school with code {options['school']!r}")
-        user = None
-        if options["username"]:
-            user = get_user_model().objects.filter(username=options["username"], is_active=True).first()
-            if user is None:
-                raise self.fail(f"no active user {options['username']!r}")
+        user = self.acting_user(options["username"])
         try:
             batch = services.batch_create(user=user, school=school, kind=self.kind, upload=path,
                                           original_name=path.name, via="cli")
@@ -68,9 +101,6 @@ class ImportCommand(BaseCommand):
             batch.refresh_from_db()
             self._record(batch, report, user, options["mode"])
         self._print(batch, report, options)
-        if report.rejected:
-            sys.stdout.flush()
-            raise CommandError(f"{report.rejected} rows rejected", returncode=1)
 
     def _record(self, batch, report, user, mode) -> None:
         from auditlog.models import LogEntry
@@ -92,12 +122,4 @@ class ImportCommand(BaseCommand):
                    "dry_run": options["dry_run"], "mode": options["mode"], **report.as_json()}
         if report.secrets:
             summary["initial_passwords"] = report.secrets
-        out = self.stdout
-        text = json.dumps(summary, ensure_ascii=False, indent=1)
-        out.write(text[:-2] + ',\n "rejections": [', ending="")
-        first = True
-        for problem in problem_files.read(services.problems_path(batch)):
-            item = {"line": problem.line, "column": problem.column, "reason": problem.render()}
-            out.write(("\n  " if first else ",\n  ") + json.dumps(item, ensure_ascii=False), ending="")
-            first = False
-        out.write("\n ]\n}")
+        self.print_report(summary, problem_files.read(services.problems_path(batch)))
