@@ -326,6 +326,10 @@ ROUTES: dict[str, Route] = {
     "screening:instrument_download": page(INSTRUMENTS),
     "screening:mine": page({"student"}),
     "screening:mine_start": record_action("target", {"student"}),
+    # A parent starts a questionnaire that parents answer about their own child. The matrix world's targets are
+    # students' questionnaires, which no parent opens (404 on every relation); the own-child access is proven in
+    # screening/tests/test_parent_questionnaire.py.
+    "screening:parent_start": record_action("target", {"parent"}, reach={"parent": frozenset()}),
     # --- early warnings
     "alerts:queue": page(ALERT_QUEUE),
     "alerts:detail": record("warning", ALERT_QUEUE, reach=WARNING_REACH),

@@ -1,5 +1,6 @@
 """What a parent's home shows (家长首页), read for the parent: their children as the scoping layer gives them, and
-for each child the screenings waiting for the guardian's answer, the head teacher's contact, and the status of
+for each child the screenings waiting for the guardian's answer, the questionnaires the parent fills in about the
+child, the head teacher's contact, and the status of
 the concerns the parent reported. Plain reads over the owning apps' selectors."""
 
 from dataclasses import dataclass, field
@@ -11,6 +12,8 @@ from runxin.access import roles, scope
 from runxin.alerts.selectors import ReportStatus, reports_status_of
 from runxin.people.models import RoleAssignment, Student
 from runxin.screening.guardians import ConsentTask, consent_tasks
+from runxin.screening.models import CampaignTarget
+from runxin.screening.selectors import parent_open_targets
 
 
 @dataclass
@@ -25,6 +28,7 @@ class Child:
     consents: list[ConsentTask] = field(default_factory=list)
     head_teachers: list[Contact] = field(default_factory=list)
     reports: list[ReportStatus] = field(default_factory=list)
+    questionnaires: list[CampaignTarget] = field(default_factory=list)  # the ones parents answer about the child
 
     @property
     def open_consents(self) -> list[ConsentTask]:
@@ -54,6 +58,9 @@ def children_with_tasks(user) -> list[Child]:
     heads = _head_teachers({s.school_class_id for s in students if s.school_class_id})
     for child in children.values():
         child.head_teachers = heads.get(child.student.school_class_id, [])
+    for target in parent_open_targets(user):
+        if target.student_id in children:
+            children[target.student_id].questionnaires.append(target)
     for report in reports_status_of(user, children):
         children[report.student_id].reports.append(report)
     return list(children.values())

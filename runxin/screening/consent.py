@@ -13,6 +13,11 @@ opt-in consent (知情同意)
 
 A refusal, by the student or a guardian, always wins and is counted. Age is taken on the day the student
 opens the questionnaire.
+
+A questionnaire answered by a parent (respondent "parent", e.g. the PSC-17 parent form) is about the child but
+given by the guardian: the parent choosing to fill it in is the guardian's own decision, so neither the
+student's decision nor the guardian-notice rules above apply to it — it is always "ok". Only the child's
+guardian can open it (the parent's home, through the scoping layer); a student and a class code never can.
 """
 
 from dataclasses import dataclass
@@ -21,6 +26,8 @@ from datetime import date
 OPT_OUT = "opt_out"
 OPT_IN = "opt_in"
 CONSENT_AGE = 14
+STUDENT = "student"
+PARENT = "parent"
 
 # Guardian states (ConsentRecord.state) and student decisions (CampaignTarget.student_decision).
 PENDING = "pending"
@@ -55,11 +62,16 @@ def age_on(birth_date: date, day: date) -> int:
     return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
 
 
-def gate(*, mode: str, birth_date: date, today: date, guardian_state: str, student_decision: str) -> Gate:
-    """Apply the rule above. Unknown modes are refused rather than guessed."""
+def gate(*, mode: str, birth_date: date, today: date, guardian_state: str, student_decision: str,
+         respondent: str = STUDENT) -> Gate:
+    """Apply the rule above. Unknown modes and respondents are refused rather than guessed."""
     if mode not in {OPT_OUT, OPT_IN}:
         raise ValueError(f"unknown consent mode {mode!r}")
+    if respondent not in {STUDENT, PARENT}:
+        raise ValueError(f"unknown respondent {respondent!r}")
     under_age = age_on(birth_date, today) < CONSENT_AGE
+    if respondent == PARENT:  # the guardian answers: answering is their consent (see the module's note)
+        return Gate("ok", under_age)
     if guardian_state == DECLINED:
         return Gate("declined_guardian", under_age)
     if student_decision == DECLINED:

@@ -46,8 +46,10 @@ class CampaignForm(forms.Form):
             scope.units(user, roles.SCREENING_MANAGE)
             .filter(kind__in=[OrgUnit.Kind.CITY, OrgUnit.Kind.DISTRICT, OrgUnit.Kind.SCHOOL], is_active=True)
             .order_by("depth", "name"))
-        self.versions = [v for v in InstrumentVersion.objects.filter(is_published=True, respondent="student")
-                         .select_related("instrument").order_by("instrument__code", "-uploaded_at")]
+        # Students' questionnaires first, then those answered by parents (a campaign takes one kind only).
+        self.versions = [v for v in InstrumentVersion.objects.filter(is_published=True,
+                                                                      respondent__in=["student", "parent"])
+                         .select_related("instrument").order_by("-respondent", "instrument__code", "-uploaded_at")]
         self.chosen_order: dict[int, int] = {}
         data = self.data if self.is_bound else {}
         language = get_language() or ""
@@ -70,6 +72,9 @@ class CampaignForm(forms.Form):
         cleaned["versions"] = [v for _n, v in sorted(order, key=lambda pair: (pair[0], pair[1].pk))]
         if not cleaned["versions"]:
             self.add_error(None, _("Choose at least one instrument: give it a number in the order it is answered."))
+        elif len({v.respondent for v in cleaned["versions"]}) > 1:
+            self.add_error(None, _("A campaign is answered by students or by parents, not both: choose only "
+                                   "questionnaires answered by parents, or none of them."))
         return cleaned
 
     def spec(self) -> CampaignSpec:

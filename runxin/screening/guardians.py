@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from .models import Campaign, CampaignTarget, ConsentRecord, Submission
+from .services import answered_by_parents
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ def consent_tasks(student_ids) -> list[ConsentTask]:
     today = timezone.localdate()
     targets = list(CampaignTarget.objects.filter(
         student_id__in=list(student_ids), campaign__status=Campaign.Status.OPEN, campaign__window_end__gte=today,
-    ).select_related("campaign"))
+    ).exclude(answered_by_parents()).select_related("campaign"))  # a parent's questionnaire needs no consent
     if not targets:
         return []
     have = set(ConsentRecord.objects.filter(target__in=targets).values_list("target_id", flat=True))

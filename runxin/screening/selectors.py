@@ -17,7 +17,7 @@ from runxin.org.models import OrgUnit
 from . import consent
 from .core.definition import text_in
 from .models import Campaign, CampaignTarget, InstrumentVersion, Result, Submission
-from .services import definition_of, gate_for
+from .services import answered_by_parents, definition_of, gate_for
 
 PAGE_SIZE = 100
 
@@ -369,6 +369,7 @@ def student_open_targets(user, today: date | None = None) -> list[CampaignTarget
     return list(
         CampaignTarget.objects.filter(student_id__in=own, campaign__status=Campaign.Status.OPEN,
                                       campaign__window_start__lte=today, campaign__window_end__gte=today)
+        .exclude(answered_by_parents())  # the parents' questionnaires about the student are not the student's
         .select_related("campaign", "student", "consent").order_by("campaign__window_end", "id"))
 
 
@@ -377,6 +378,26 @@ def student_target_or_404(user, target_id: int) -> CampaignTarget:
         if target.pk == target_id:
             return target
     raise Http404("No such screening")
+
+
+def parent_open_targets(user, today: date | None = None) -> list[CampaignTarget]:
+    """The open questionnaires a parent answers about their own children (the scoping layer's reach of the
+    parent's home), with whether each was handed in."""
+    today = today or timezone.localdate()
+    children = scope.students(user, roles.PARENT_HOME).values("id")
+    return list(
+        CampaignTarget.objects.filter(answered_by_parents(), student_id__in=children,
+                                      campaign__status=Campaign.Status.OPEN, campaign__window_start__lte=today,
+                                      campaign__window_end__gte=today)
+        .select_related("campaign", "student", "consent").order_by("finished_at", "campaign__window_end", "id"))
+
+
+def parent_target_or_404(user, target_id: int) -> CampaignTarget:
+    """One of parent_open_targets, or 404: another child's questionnaire, a student's own one, or a closed one."""
+    for target in parent_open_targets(user):
+        if target.pk == target_id:
+            return target
+    raise Http404("No such questionnaire")
 
 
 # --- instruments ---------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -266,8 +266,14 @@ def _check_spec(user, spec: CampaignSpec) -> list[Student]:
     if not spec.versions:
         raise ScreeningError(_("Choose at least one instrument."))
     for version in spec.versions:
-        if not version.is_published or version.respondent != "student":
-            raise ScreeningError(_("%(version)s is not a published student questionnaire.") % {"version": version})
+        if not version.is_published or version.respondent not in {consent.STUDENT, consent.PARENT}:
+            raise ScreeningError(_("%(version)s is not a published questionnaire for students or parents.")
+                                 % {"version": version})
+    if len({v.respondent for v in spec.versions}) > 1:
+        # One campaign, one person answering: a student's pass and a parent's pass never share a questionnaire.
+        by_parents = ", ".join(str(v) for v in spec.versions if v.respondent == consent.PARENT)
+        raise ScreeningError(_("A campaign is answered by students or by parents, not both: %(versions)s are "
+                               "answered by parents. Put them in a campaign of their own.") % {"versions": by_parents})
     if len({v.instrument_id for v in spec.versions}) != len(spec.versions):
         raise ScreeningError(_("Each instrument can be in a campaign once."))
     if any(not 1 <= g <= 12 for g in spec.grades):
@@ -340,6 +346,30 @@ def campaign_update(*, user, campaign: Campaign, spec: CampaignSpec) -> Campaign
     _write_spec(campaign, spec, listed)
     _event(campaign, "changed", user)
     return campaign
+
+
+_RESPONDENTS: dict[tuple[int, str], str] = {}
+
+
+def campaign_respondent(campaign: Campaign) -> str:
+    """Who answers a campaign: consent.STUDENT or consent.PARENT (its instruments share one, _check_spec).
+    Cached per process once the campaign is open: an open campaign's instruments never change."""
+    key = (campaign.pk, campaign.opened_at.isoformat() if campaign.opened_at else "")
+    found = _RESPONDENTS.get(key)
+    if found is None:
+        by_parents = CampaignInstrument.objects.filter(campaign_id=campaign.pk, version__respondent=consent.PARENT)
+        found = consent.PARENT if by_parents.exists() else consent.STUDENT
+        if campaign.opened_at:
+            if len(_RESPONDENTS) > 1000:
+                _RESPONDENTS.clear()
+            _RESPONDENTS[key] = found
+    return found
+
+
+def answered_by_parents(campaign_ref: str = "campaign_id") -> Exists:
+    """A filter for campaigns (or targets, `campaign_ref` naming their campaign) that parents answer."""
+    return Exists(CampaignInstrument.objects.filter(campaign_id=OuterRef(campaign_ref),
+                                                    version__respondent=consent.PARENT))
 
 
 def _check_manage(user, campaign: Campaign) -> None:
@@ -618,6 +648,7 @@ def gate_for(target: CampaignTarget, today: date | None = None) -> consent.Gate:
     return consent.gate(
         mode=target.campaign.consent_mode, birth_date=target.student.birth_date, today=today or timezone.localdate(),
         guardian_state=guardian_state, student_decision=target.student_decision,
+        respondent=campaign_respondent(target.campaign),
     )
 
 
@@ -727,6 +758,8 @@ def code_redeem(raw: str, today: date | None = None) -> CampaignTarget:
         raise ScreeningError(_("This screening has not opened yet."))
     if not campaign.is_open_on(today):
         raise ScreeningError(_("This screening has closed. Thank you."))
+    if campaign_respondent(campaign) == consent.PARENT:  # a parent opens it from their home, never with a code
+        raise ScreeningError(_("This questionnaire is for parents: they fill it in from their home page."))
     return target
 
 

@@ -56,6 +56,8 @@ urlpatterns = [
     path("take/<id:position>/", views_student.take_intro, name="take_intro"),
     path("take/<id:position>/all/", views_student.take_page, name="take_page"),
     path("take/<id:position>/<str:item_id>/", views_student.take_item, name="take_item"),
+    # Parents: a questionnaire about their own child (answered through the same take flow)
+    path("parent/<id:target_id>/start/", views_student.parent_start, name="parent_start"),
     # Guardians (监护人): the consent link
     path("consent/<str:token>/", views_student.guardian_consent, name="guardian_consent"),
 ]

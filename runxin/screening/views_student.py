@@ -151,6 +151,17 @@ def mine_start(request, target_id: int):
     return _set_pass(redirect("screening:take"), target.pk, request.user.pk)
 
 
+@requires(roles.PARENT_HOME)
+@require_POST
+def parent_start(request, target_id: int):
+    """A parent fills in a questionnaire that parents answer (e.g. the PSC-17 parent form) about their own
+    child: the pass for the child's target, owned by the parent's account, then the same questionnaire pages.
+    Only the child's guardian (the scoping layer's reach of the parent's home) gets it; 404 otherwise. The
+    submission is recorded via "account" with the parent as its user."""
+    target = selectors.parent_target_or_404(request.user, target_id)
+    return _set_pass(redirect("screening:take"), target.pk, request.user.pk)
+
+
 @with_pass
 @require_POST
 def leave(request, target):

@@ -105,10 +105,11 @@ def test_another_schools_psych_teacher_cannot_run_this_school(world):
         services.campaign_open(user=world.other_psych, campaign=campaign)
 
 
-def test_an_unpublished_or_parent_instrument_is_refused(world):
+def test_a_parent_instrument_runs_alone_never_mixed_with_students_ones(world):
     psc = version("psc17")
     with pytest.raises(services.ScreeningError):
-        services.campaign_create(user=world.psych, spec=make_spec(world, versions=[psc]))
+        services.campaign_create(user=world.psych, spec=make_spec(world, versions=[version("phqa"), psc]))
+    assert services.campaign_create(user=world.psych, spec=make_spec(world, versions=[psc])).pk
 
 
 def test_open_changes_nothing_when_window_passed(world):
