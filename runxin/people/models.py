@@ -7,8 +7,9 @@ from django.utils.translation import gettext_lazy as _
 from runxin.org.models import OrgUnit, SchoolYear
 
 
-class SpecialGroup(models.Model):
-    """A special-attention group (留守, 流动, 单亲 …). Built-in ones ship in a migration; admins may add more."""
+class NamedCategory(models.Model):
+    """A category the city keeps as data, named in both languages: built-in ones ship in a migration, the
+    city adds its own and switches them off."""
 
     code = models.SlugField(_("code"), max_length=40, unique=True)
     name_zh = models.CharField(_("name (Chinese)"), max_length=60)
@@ -18,14 +19,21 @@ class SpecialGroup(models.Model):
     sort_order = models.PositiveSmallIntegerField(default=100)
 
     class Meta:
+        abstract = True
         ordering = ["sort_order", "code"]
-        verbose_name = _("special-attention group")
 
     def __str__(self) -> str:
         return self.name_zh
 
     def label(self, language: str) -> str:
         return self.name_en if language.startswith("en") else self.name_zh
+
+
+class SpecialGroup(NamedCategory):
+    """A special-attention group (留守, 流动, 单亲 …)."""
+
+    class Meta(NamedCategory.Meta):
+        verbose_name = _("special-attention group")
 
 
 class Student(models.Model):
@@ -222,25 +230,11 @@ class CommitteeAppointment(models.Model):
         return f"{self.student_id} · committee @ {self.school_class_id}"
 
 
-class KeyStudentCategory(models.Model):
+class KeyStudentCategory(NamedCategory):
     """A category of key student (重点学生): Jiaxing's six ship in a migration; the city adds its own."""
 
-    code = models.SlugField(_("code"), max_length=40, unique=True)
-    name_zh = models.CharField(_("name (Chinese)"), max_length=60)
-    name_en = models.CharField(_("name (English)"), max_length=60)
-    is_builtin = models.BooleanField(default=False, editable=False)
-    is_active = models.BooleanField(_("active"), default=True)
-    sort_order = models.PositiveSmallIntegerField(default=100)
-
-    class Meta:
-        ordering = ["sort_order", "code"]
+    class Meta(NamedCategory.Meta):
         verbose_name = _("key-student category")
-
-    def __str__(self) -> str:
-        return self.name_zh
-
-    def label(self, language: str) -> str:
-        return self.name_en if language.startswith("en") else self.name_zh
 
 
 class KeyStudentMark(models.Model):
