@@ -1,13 +1,12 @@
 """A parent walked in the browser at phone width: signs in with the phone and the code from the logging SMS
 adapter's line, gives consent for a screening from the home page, reports a concern and sees it received."""
 
-import logging
 import os
 
 import pytest
 
-from runxin.accounts import sms_codes
 from runxin.screening.models import ConsentRecord
+from runxin.testing.browser import fits_the_screen, sign_in_by_sms
 from runxin.testing.world import build_world
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -29,18 +28,9 @@ def test_a_parent_signs_in_with_the_sms_code_consents_and_reports(browser, live_
     page = context.new_page()
     page.set_default_timeout(15_000)
     try:
-        page.goto(f"{live_server.url}/accounts/parent/")
-        page.fill("#id_phone", phone)
-        with caplog.at_level(logging.INFO, logger="runxin.notify"):
-            page.locator("form button[type=submit]").click()
-            page.wait_for_url("**/accounts/parent/code/")
-        code = sms_codes.code_in_log(caplog.text, phone)
-        assert code
-        page.fill("#id_code", code)
-        page.locator("form button[type=submit]").click()
-        page.wait_for_url("**/family/")
+        sign_in_by_sms(page, live_server.url, phone, caplog)
         assert "张一" in page.content()
-        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+        assert fits_the_screen(page)
         # Consent from the home page, through the guardian's consent page.
         page.locator("a[href*='/screening/consent/']").first.click()
         page.locator("button[name=decision][value=consented]").click()

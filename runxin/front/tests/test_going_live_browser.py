@@ -8,7 +8,6 @@ Set-up outside the journey goes through services: the screening campaign is open
 psychology teacher (screening.services), and the transfer out of the region is the student's status, which the
 roster system, not this journey, changes."""
 
-import logging
 import os
 import re
 from pathlib import Path
@@ -16,7 +15,6 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from runxin.accounts import sms_codes
 from runxin.accounts.models import StudentCredential, User
 from runxin.accounts.tests.test_student_accounts import pdf_text
 from runxin.alerts import models as alerts
@@ -24,6 +22,7 @@ from runxin.imports.tests.helpers import student_row, write_csv
 from runxin.org.models import OrgUnit
 from runxin.people.models import Guardian, RoleAssignment, Student
 from runxin.screening.models import ConsentRecord, Result, Submission
+from runxin.testing.browser import fits_the_screen, sign_in_by_sms
 from runxin.testing.factories import TEST_PASSWORD
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -85,10 +84,6 @@ def upload_and_import(page, base: str, kind_path: str, school: str, path: Path) 
     page.check("input[name=mode][value=valid]")
     page.click("#commit-form button[type=submit]")
     page.wait_for_selector("#batch-status:has-text('Imported'), #batch-status:has-text('已导入')")
-
-
-def fits_the_screen(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
 
 
 def test_going_live(world, browser, live_server, tmp_path, caplog):
@@ -220,16 +215,7 @@ def test_going_live(world, browser, live_server, tmp_path, caplog):
     wu = Student.objects.get(name="吴二", school=school)
     phone = Guardian.objects.get(student=wu, position=1).phone
     parent_context, parent = new_page(browser, PHONE)
-    parent.goto(f"{base}/accounts/parent/")
-    parent.fill("#id_phone", phone)
-    with caplog.at_level(logging.INFO, logger="runxin.notify"):
-        parent.locator("form button[type=submit]").click()
-        parent.wait_for_url("**/accounts/parent/code/")
-    code = sms_codes.code_in_log(caplog.text, phone)
-    assert code
-    parent.fill("#id_code", code)
-    parent.locator("form button[type=submit]").click()
-    parent.wait_for_url("**/family/")
+    sign_in_by_sms(parent, base, phone, caplog)
     assert "吴二" in parent.content() and "周一" not in parent.content()
     assert fits_the_screen(parent)
     parent.locator("a[href*='/screening/consent/']").first.click()
