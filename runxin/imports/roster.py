@@ -47,31 +47,40 @@ Progress = Callable[[str, float, int], None]
 
 
 @dataclass
-class Report:
+class Counts:
+    """What every file import reports (roster, staff, units): the summary keys of its JSON report."""
+
     rows_read: int = 0
     created: int = 0
     updated: int = 0
     unchanged: int = 0
     rejected: int = 0  # rejected rows
-    problem_count: int = 0
-    problems: list[Problem] = field(default_factory=list)  # the first ones, for a page
-    sample: list[dict] = field(default_factory=list)
     header_line: int | None = None
-    columns: dict = field(default_factory=dict)
     written: bool = False
     refused: bool = False
     seconds: float = 0.0
-    secrets: list[dict] = field(default_factory=list)  # staff import: initial passwords
-    timings: dict = field(default_factory=dict)  # seconds per phase
 
-    def as_json(self, translate=lambda m: m) -> dict:
+    def as_json(self) -> dict:
         return {
             "rows_read": self.rows_read, "imported": self.created + self.updated + self.unchanged if self.written else 0,
             "created": self.created, "updated": self.updated, "unchanged": self.unchanged,
             "rejected": self.rejected, "written": self.written, "refused": self.refused,
             "header_line": self.header_line, "seconds": round(self.seconds, 2),
-            "timings": {phase: round(seconds, 2) for phase, seconds in self.timings.items()},
         }
+
+
+@dataclass
+class Report(Counts):
+    problem_count: int = 0
+    problems: list[Problem] = field(default_factory=list)  # the first ones, for a page
+    sample: list[dict] = field(default_factory=list)
+    columns: dict = field(default_factory=dict)
+    secrets: list[dict] = field(default_factory=list)  # staff import: initial passwords
+    timings: dict = field(default_factory=dict)  # seconds per phase
+
+    def as_json(self) -> dict:
+        return super().as_json() | {
+            "timings": {phase: round(seconds, 2) for phase, seconds in self.timings.items()}}
 
 
 def describe_columns(header: HeaderMap, managed_groups) -> dict:

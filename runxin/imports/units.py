@@ -20,6 +20,7 @@ from runxin.org.models import OrgUnit, ServiceGroup, ServiceGroupSchool
 
 from .columns import column_letter, normalise_header
 from .reading import RowSource, check_file
+from .roster import Counts
 from .validation import Problem
 from .values import Bad, clean, gettext_noop
 
@@ -68,26 +69,10 @@ class Refused(Bad):
 
 
 @dataclass
-class Report:
-    rows_read: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    rejected: int = 0
-    written: bool = False
-    refused: bool = False
-    header_line: int | None = None
-    seconds: float = 0.0
-    problems: list[Problem] = field(default_factory=list)
+class Report(Counts):
+    """The roster import's summary (Counts) and every rejected row (the command prints them all)."""
 
-    def as_json(self) -> dict:
-        """The same summary keys as the roster import's report."""
-        return {
-            "rows_read": self.rows_read, "imported": self.created + self.updated + self.unchanged if self.written else 0,
-            "created": self.created, "updated": self.updated, "unchanged": self.unchanged,
-            "rejected": self.rejected, "written": self.written, "refused": self.refused,
-            "header_line": self.header_line, "seconds": round(self.seconds, 2),
-        }
+    problems: list[Problem] = field(default_factory=list)
 
 
 class _RowBad(Exception):
