@@ -95,3 +95,27 @@ def secret_keys(*, allow_dev_key: bool) -> tuple[str, list[str]]:
     if key in fallbacks:
         raise ImproperlyConfigured("SECRET_KEY_FALLBACKS repeats SECRET_KEY: list only the keys being rotated out.")
     return key, fallbacks
+
+
+def field_keys(configured: str, secret_key: str, fallbacks: list[str]) -> list[str]:
+    """The Fernet keys for encrypted columns, newest first. `configured` is RUNXIN_FIELD_KEYS (comma-separated
+    Fernet keys); when empty, keys derived from SECRET_KEY and its fallbacks, so rotating SECRET_KEY with a
+    fallback still opens what was written before."""
+    import base64
+    import hashlib
+
+    from django.core.exceptions import ImproperlyConfigured
+
+    keys = [k.strip() for k in configured.split(",") if k.strip()]
+    for key in keys:
+        try:
+            if len(base64.urlsafe_b64decode(key.encode())) != 32:
+                raise ValueError
+        except (ValueError, TypeError):
+            raise ImproperlyConfigured(
+                "RUNXIN_FIELD_KEYS holds a value that is not a Fernet key (32 bytes, url-safe base64): generate one "
+                "with `python -c \"from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())\"`."
+            ) from None
+    derived = [base64.urlsafe_b64encode(hashlib.sha256(b"runxin.fields/v1:" + s.encode()).digest()).decode()
+               for s in [secret_key, *fallbacks]]
+    return keys + derived

@@ -6,7 +6,7 @@ from pathlib import Path
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
-from .env import database_from_url, envbool, envint, envlist, envstr, secret_keys
+from .env import database_from_url, envbool, envint, envlist, envstr, field_keys, secret_keys
 
 BASE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(envstr("RUNXIN_VAR_DIR", str(BASE_DIR.parent / "var")))
@@ -25,6 +25,11 @@ SECOND_FACTOR_WAIVED = envbool("RUNXIN_WAIVE_SECOND_FACTOR", DEMO_MODE)
 SECRET_KEY, SECRET_KEY_FALLBACKS = secret_keys(allow_dev_key=DEBUG or DEMO_MODE)
 # Seals students' unused first passwords (accounts/sealed.py): a Fernet key; unset, one derived from SECRET_KEY.
 CREDENTIAL_KEY = envstr("RUNXIN_CREDENTIAL_KEY", "")
+# Encrypts case records at rest (counseling notes, referrals, plans: django-encrypted-model-fields). Env
+# RUNXIN_FIELD_KEYS: comma-separated Fernet keys, newest first; every key decrypts, the first encrypts, so a key is
+# rotated by putting a new one in front and running `runxin reencrypt-fields`. Unset: keys derived from SECRET_KEY
+# and its fallbacks (fine for the demo; production sets its own, kept apart from the database backups).
+FIELD_ENCRYPTION_KEY = field_keys(envstr("RUNXIN_FIELD_KEYS", ""), SECRET_KEY, SECRET_KEY_FALLBACKS)
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -51,6 +56,10 @@ INSTALLED_APPS = [
     "runxin.screening",
     "runxin.notify",
     "runxin.alerts",
+    "runxin.visits",
+    "runxin.counseling",
+    "runxin.referrals",
+    "runxin.cases",
     "runxin.demo",
     "runxin.front",
     "runxin.api",

@@ -12,6 +12,10 @@ urlpatterns = [
     path("screening/", include("runxin.screening.urls")),
     path("alerts/", include("runxin.alerts.urls")),
     path("inbox/", include("runxin.notify.urls")),
+    path("cases/", include("runxin.cases.urls")),
+    path("counseling/", include("runxin.counseling.urls")),
+    path("referrals/", include("runxin.referrals.urls")),
+    path("visits/", include("runxin.visits.urls")),
     path("api/", include("runxin.api.urls")),
     path("", include("runxin.front.urls")),
 ]

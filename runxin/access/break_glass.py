@@ -40,7 +40,7 @@ def may_use(user) -> bool:
     """Care-team members may ask for emergency access; administrators and everyone else may not."""
     if scope.role_codes(user) & ADMIN_ROLES:
         return False
-    return scope.has_permission(user, roles.STUDENT_PROFILE)
+    return scope.has_permission(user, roles.BREAK_GLASS)
 
 
 def active_grants(user) -> list[BreakGlassGrant]:

@@ -274,7 +274,8 @@ ROUTES: dict[str, Route] = {
     "org:rollover_run": record("rollover_run", ROLLOVER),
     # --- students
     "people:student_list": page(ROSTER),
-    "people:class_options": page(ROSTER),
+    # the class picker of a school in reach: empty for a partner clinician (who reaches referred students only)
+    "people:class_options": page(ROSTER | {"hospital"}),
     "people:student_detail": record("student", ROSTER),
     "people:key_mark": record_action("student", KEY_MARK),
     "people:key_end": record_action("student", KEY_MARK),
@@ -349,6 +350,17 @@ ROUTES: dict[str, Route] = {
     "alerts:level_new": page(ALERT_LEVELS),
     "alerts:level_edit": page(ALERT_LEVELS),
     "alerts:risk_phrases": page(ALERT_LEVELS),
+    # --- the case after the warning (issue 12). One block per app; keep each app's rows inside its block.
+    # >>> cases (file, plans, crisis team, mentor contacts, peer watch, transfer)
+    # <<< cases
+    # >>> cases incidents (post-incident review)
+    # <<< cases incidents
+    # >>> counseling (sessions, consultation, expert pool, case-analysis reports)
+    # <<< counseling
+    # >>> referrals (referral, hospital, return to school) and follow-ups
+    # <<< referrals
+    # >>> visits (home visits, family contact, coverage)
+    # <<< visits
     # --- the inbox: one's own notifications only
     "notify:inbox": page(INBOX),
     "notify:open": action(INBOX),

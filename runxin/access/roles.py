@@ -5,6 +5,7 @@ A role is held at an org unit (RoleAssignment). Its *reach* says which students 
   paired   – the students the user mentors (师生结对);
   child    – the student named on the assignment (a parent's own child);
   self     – the student named on the assignment (the student themself);
+  referred – the students with an active referral to the unit (a partner hospital's clinicians, 转介);
   none     – no student records at all (administrators, peer reporters, the bureau's policy staff).
 """
 
@@ -76,6 +77,26 @@ PARENT_INVITE = "parent.invite"  # print guardians' invitation codes (家长邀�
 INBOX = "notify.inbox"  # the in-app inbox: every staff user
 READINESS_VIEW = "readiness.view"  # the go-live checklist of one's city, district or school (front/readiness.py)
 
+# The case after the warning (issue 12): file, plan, counseling, consultation, referral, follow-ups, home visits.
+CASE_FILE = "case.file"  # a student's file (一人一档): what each entry shows still follows the detail permissions
+CASE_PLAN = "case.plan"  # open, edit, review and close plans (一生一策); assign actions and peer watchers
+CASE_CONTACT_POLICY = "case.contact_policy"  # mentor-contact and review frequency per warning level (policy data)
+CRISIS_TEAM = "crisis_team.manage"  # name the school's crisis intervention team (心理危机干预小组)
+MENTOR_CONTACT = "mentor.contact"  # log a contact with a paired student (导师联系记录)
+COUNSELING_RECORD = "counseling.record"  # write counseling session records (心理辅导记录); the counselor reads their own
+COUNSELING_NOTES = "counseling.notes"  # read other counselors' session records about students in reach
+CONSULT_REQUEST = "consultation.request"  # ask the district centre's experts about a case (会诊)
+CONSULT_ANSWER = "consultation.answer"  # give an expert opinion (held by the district centre's expert pool)
+CASE_REPORT = "consultation.case_report"  # the school's case-analysis report per term (个案分析报告)
+REFERRAL_MAKE = "referral.make"  # refer a student to the district centre or a partner hospital (转介)
+REFERRAL_RECEIVE = "referral.receive"  # accept or decline referrals to one's unit, record visits and discharge
+RETURN_ASSESS = "referral.return_assess"  # the return-to-school assessment (复学评估) after a hospital stay
+VISIT_RECORD = "visit.record"  # plan and record home visits and family contacts (家访、家校联系)
+VISIT_COVERAGE = "visit.coverage"  # home-visit coverage: by name for one's classes, as rates above
+INCIDENT_REVIEW = "incident.review"  # post-incident reviews (复盘): the school writes, the centres read and add
+PEER_WATCH_TASK = "peer_watch.task"  # a student's own peer-watch tasks (同伴跟防), nothing else of the case
+BREAK_GLASS = "access.break_glass"  # emergency access to a student outside one's reach (school-side care team)
+
 ALL_PERMISSIONS = frozenset({
     STUDENT_ROSTER, STUDENT_PROFILE, STUDENT_SENSITIVE, GUARDIAN_CONTACT, STUDENT_RISK_LEVEL, STUDENT_CLINICAL,
     ROSTER_IMPORT, STAFF_IMPORT, STAFF_MANAGE, ORG_BROWSE, ORG_MANAGE, ROLLOVER_RUN, AUDIT_SEARCH,
@@ -86,6 +107,9 @@ ALL_PERMISSIONS = frozenset({
     ALERT_QUEUE, ALERT_VIEW_ALL, ALERT_ESCALATED, ALERT_RAISE, ALERT_HANDLE, ALERT_ASSESS, ALERT_APPROVE_CLEAR,
     ALERT_OVERVIEW, ALERT_DAILY_REPORT, ALERT_EXPORT, ALERT_LEVELS, ALERT_PARENT_REPORT, ALERT_SELF_HELP,
     ALERT_HAND_UP, INBOX, READINESS_VIEW, PARENT_HOME, PARENT_INVITE,
+    CASE_FILE, CASE_PLAN, CASE_CONTACT_POLICY, CRISIS_TEAM, MENTOR_CONTACT, COUNSELING_RECORD, COUNSELING_NOTES,
+    CONSULT_REQUEST, CONSULT_ANSWER, CASE_REPORT, REFERRAL_MAKE, REFERRAL_RECEIVE, RETURN_ASSESS, VISIT_RECORD,
+    VISIT_COVERAGE, INCIDENT_REVIEW, PEER_WATCH_TASK, BREAK_GLASS,
 })
 
 _CARE_TEAM = {STUDENT_ROSTER, STUDENT_PROFILE, STUDENT_SENSITIVE, GUARDIAN_CONTACT, STUDENT_RISK_LEVEL,
@@ -108,40 +132,50 @@ ROLES: dict[str, Role] = {
         Role("city_admin", _("City bureau admin (市教育局)"), "none", False, _kinds("city"), _grants(
             {ORG_BROWSE, ORG_MANAGE, AGGREGATES_VIEW, ROLLOVER_RUN, GROUPS_MANAGE, SCREENING_MANAGE,
              SCREENING_PROGRESS, INSTRUMENTS_MANAGE},
-            {ALERT_OVERVIEW, ALERT_LEVELS, INBOX, READINESS_VIEW})),
+            {ALERT_OVERVIEW, ALERT_LEVELS, INBOX, READINESS_VIEW},
+            {CASE_CONTACT_POLICY, VISIT_COVERAGE})),
         Role("centre_staff", _("Centre staff (成长指导中心)"), "subtree", True, _kinds("city", "district"), _grants(
             _CARE_TEAM, {ORG_BROWSE, AGGREGATES_VIEW, ROSTER_IMPORT, SCREENING_MANAGE, SCREENING_PROGRESS,
                          SCREENING_RESULTS, KEY_STUDENT_VIEW, READINESS_VIEW},
             {ALERT_QUEUE, ALERT_ESCALATED, ALERT_RAISE, ALERT_HANDLE, ALERT_ASSESS, ALERT_APPROVE_CLEAR,
-             ALERT_OVERVIEW, ALERT_DAILY_REPORT, ALERT_EXPORT, INBOX})),
+             ALERT_OVERVIEW, ALERT_DAILY_REPORT, ALERT_EXPORT, INBOX},
+            {CASE_FILE, CASE_PLAN, COUNSELING_RECORD, COUNSELING_NOTES, CONSULT_ANSWER, CASE_REPORT, REFERRAL_MAKE,
+             REFERRAL_RECEIVE, VISIT_COVERAGE, INCIDENT_REVIEW, BREAK_GLASS})),
         # The principal leads 研判 and 转介 (Changzhou): the school leader assesses and hands cases up as well.
         Role("school_leader", _("School leader (校长/分管校长)"), "subtree", True, _kinds("school"), _grants(
             {STUDENT_ROSTER, STUDENT_PROFILE, STUDENT_SENSITIVE, GUARDIAN_CONTACT, STUDENT_RISK_LEVEL, ORG_BROWSE,
              AGGREGATES_VIEW, ROSTER_IMPORT, STAFF_IMPORT, STAFF_MANAGE, ROLLOVER_RUN, SCREENING_PROGRESS,
              MENTOR_PAIR, KEY_STUDENT_VIEW, STUDENT_ACCOUNTS, READINESS_VIEW, PARENT_INVITE},
             {ALERT_QUEUE, ALERT_VIEW_ALL, ALERT_RAISE, ALERT_HANDLE, ALERT_ASSESS, ALERT_APPROVE_CLEAR,
-             ALERT_HAND_UP, ALERT_OVERVIEW, ALERT_DAILY_REPORT, INBOX})),
+             ALERT_HAND_UP, ALERT_OVERVIEW, ALERT_DAILY_REPORT, INBOX},
+            {CASE_FILE, CASE_PLAN, CRISIS_TEAM, CONSULT_REQUEST, CASE_REPORT, REFERRAL_MAKE, RETURN_ASSESS,
+             VISIT_RECORD, VISIT_COVERAGE, INCIDENT_REVIEW, BREAK_GLASS})),
         Role("psych_teacher", _("Psychology teacher (心理教师)"), "subtree", True, _kinds("school"), _grants(
             _CARE_TEAM, {ORG_BROWSE, AGGREGATES_VIEW, ROSTER_IMPORT, STAFF_IMPORT, SCREENING_MANAGE,
                          SCREENING_PROGRESS, SCREENING_RESULTS, MENTOR_PAIR, KEY_STUDENT_VIEW, KEY_STUDENT_MARK,
                          STUDENT_ACCOUNTS, STUDENT_ACCOUNT_RESET, PARENT_INVITE},
             {ALERT_QUEUE, ALERT_VIEW_ALL, ALERT_RAISE, ALERT_HANDLE, ALERT_ASSESS, ALERT_HAND_UP, ALERT_OVERVIEW,
-             ALERT_DAILY_REPORT, INBOX})),
+             ALERT_DAILY_REPORT, INBOX},
+            {CASE_FILE, CASE_PLAN, CRISIS_TEAM, MENTOR_CONTACT, COUNSELING_RECORD, COUNSELING_NOTES, CONSULT_REQUEST,
+             CASE_REPORT, REFERRAL_MAKE, RETURN_ASSESS, VISIT_RECORD, VISIT_COVERAGE, INCIDENT_REVIEW, BREAK_GLASS})),
         Role("head_teacher", _("Head teacher (班主任)"), "subtree", True, _kinds("class", "grade"), _grants(
             {STUDENT_ROSTER, STUDENT_PROFILE, GUARDIAN_CONTACT, STUDENT_RISK_LEVEL, ORG_BROWSE, SCREENING_PROGRESS,
              KEY_STUDENT_VIEW, KEY_STUDENT_MARK, COMMITTEE_APPOINT, STUDENT_ACCOUNTS,
              STUDENT_ACCOUNT_RESET, PARENT_INVITE},
-            {ALERT_QUEUE, ALERT_VIEW_ALL, ALERT_RAISE, ALERT_HANDLE, INBOX})),
+            {ALERT_QUEUE, ALERT_VIEW_ALL, ALERT_RAISE, ALERT_HANDLE, INBOX},
+            {CASE_FILE, MENTOR_CONTACT, VISIT_RECORD, VISIT_COVERAGE, BREAK_GLASS})),
         # The grade leader (年级组长) acts for the grade as a head teacher does for a class; in the warning network
         # it is its own tier (class → grade → school), used where a level's policy names the grade.
         # Sees the grade's key students (重点学生) as the head teachers do for their classes; marks none.
         Role("grade_leader", _("Grade leader (年级组长)"), "subtree", True, _kinds("grade"), _grants(
             {STUDENT_ROSTER, STUDENT_PROFILE, GUARDIAN_CONTACT, STUDENT_RISK_LEVEL, ORG_BROWSE, SCREENING_PROGRESS,
              KEY_STUDENT_VIEW},
-            {ALERT_QUEUE, ALERT_VIEW_ALL, ALERT_RAISE, ALERT_HANDLE, INBOX})),
+            {ALERT_QUEUE, ALERT_VIEW_ALL, ALERT_RAISE, ALERT_HANDLE, INBOX},
+            {CASE_FILE, VISIT_RECORD, VISIT_COVERAGE, BREAK_GLASS})),
         Role("mentor", _("Mentor (知心导师)"), "paired", True, _kinds("school"), _grants(
             {STUDENT_ROSTER, STUDENT_PROFILE, GUARDIAN_CONTACT, STUDENT_RISK_LEVEL},
-            {ALERT_QUEUE, ALERT_VIEW_ALL, ALERT_RAISE, INBOX})),
+            {ALERT_QUEUE, ALERT_VIEW_ALL, ALERT_RAISE, INBOX},
+            {CASE_FILE, MENTOR_CONTACT, VISIT_RECORD, BREAK_GLASS})),
         # The peer reporter sees nothing afterwards.
         Role("psych_committee", _("Class psych committee member (班级心理委员)"), "none", False, _kinds("class"),
              _grants({PEER_REPORT}), student_side=True),
@@ -149,14 +183,15 @@ ROLES: dict[str, Role] = {
         Role("hotline_operator", _("Hotline operator (热线接线员)"), "subtree", True, _kinds("city", "district"),
              _grants({STUDENT_ROSTER, STUDENT_RISK_LEVEL}, {ALERT_QUEUE, ALERT_RAISE, INBOX})),
         # Partner institutions (合作机构): a clinician of a partner hospital or mental-health centre, and the liaison
-        # of a society unit (公安、检察院、法院、妇联、民政). They reach no student through the scoping layer: what
-        # they see about a student comes to them as a referral (the case workflow). The liaison needs a second
+        # of a society unit (公安、检察院、法院、妇联、民政). The clinician reaches only the students with an active
+        # referral to their unit (reach "referred"), at roster and profile level with the guardians' phones; the
+        # referral itself carries what the school wrote. The society liaison reaches no student. The liaison needs a second
         # factor as the clinician does, because those referrals name the student.
-        Role("hospital", _("Partner clinician (合作医疗机构)"), "none", True, _kinds("hospital", "mhc"),
-             _grants({INBOX})),
+        Role("hospital", _("Partner clinician (合作医疗机构)"), "referred", True, _kinds("hospital", "mhc"),
+             _grants({STUDENT_ROSTER, STUDENT_PROFILE, GUARDIAN_CONTACT, REFERRAL_RECEIVE, INBOX})),
         Role("society_partner", _("Society partner liaison (社会协同单位联络人)"), "none", True, _kinds("society"),
              _grants({INBOX})),
-        Role("student", _("Student"), "self", False, _kinds("class"), _grants({SCREENING_TAKE}, {ALERT_SELF_HELP}),
+        Role("student", _("Student"), "self", False, _kinds("class"), _grants({SCREENING_TAKE}, {ALERT_SELF_HELP}, {PEER_WATCH_TASK}),
              student_side=True),
         Role("parent", _("Parent/guardian"), "child", False, _kinds("class"),
              _grants({ALERT_PARENT_REPORT, PARENT_HOME}), student_side=True),

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from runxin.org.models import OrgUnit
 from runxin.people.models import Guardian, MentorPair, RoleAssignment, Student
+from runxin.referrals.models import Referral
 
 from . import roles
 from .models import BreakGlassGrant
@@ -101,6 +102,8 @@ def _student_filter(user, permission: str) -> Q | None:
             clauses.append(Q(**{_UNIT_COLUMN[grant.unit_kind]: grant.unit_id}))
         elif grant.reach == "paired":
             clauses.append(Q(id__in=MentorPair.objects.filter(mentor_id=user.pk, is_active=True).values("student_id")))
+        elif grant.reach == "referred" and grant.unit_id:
+            clauses.append(Q(id__in=_referred_to(grant.unit_id)))
         elif grant.reach in {"self", "child"} and grant.student_id:
             clauses.append(Q(id=grant.student_id))
     if not clauses:
@@ -109,6 +112,12 @@ def _student_filter(user, permission: str) -> Q | None:
     for clause in clauses[1:]:
         combined |= clause
     return combined
+
+
+def _referred_to(unit_id: int):
+    """The students with an active referral to a partner unit: a hospital's clinicians reach them while the referral
+    is open (sent … discharged) and lose them when it is declined, withdrawn or closed."""
+    return Referral.objects.filter(to_unit_id=unit_id, status__in=Referral.ACTIVE).values("student_id")
 
 
 def students(user, permission: str = roles.STUDENT_ROSTER) -> QuerySet[Student]:
@@ -159,6 +168,9 @@ def ordinary_permissions(user, student: Student) -> set[str]:
                 held |= grant.permissions
         elif grant.reach == "paired":
             if MentorPair.objects.filter(mentor_id=user.pk, student_id=student.pk, is_active=True).exists():
+                held |= grant.permissions
+        elif grant.reach == "referred" and grant.unit_id:
+            if _referred_to(grant.unit_id).filter(student_id=student.pk).exists():
                 held |= grant.permissions
         elif grant.reach in {"self", "child"} and grant.student_id == student.pk:
             held |= grant.permissions

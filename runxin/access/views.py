@@ -24,7 +24,7 @@ class BreakGlassForm(forms.Form):
     )
 
 
-@requires(roles.STUDENT_PROFILE)
+@requires(roles.BREAK_GLASS)
 def break_glass(request):
     if not glass.may_use(request.user):
         raise PermissionDenied("break-glass")

@@ -264,19 +264,39 @@ class RiskPhrase(models.Model):
 
 
 class FollowUp(models.Model):
-    """A follow-up visit (回访): scheduled during continued attention (持续关注) after clearing, or recorded
-    as it happens while the warning is still open (`due_on` is then the day of the visit)."""
+    """A follow-up (回访) with a due date. Scheduled during continued attention (持续关注) after clearing, while a
+    warning is open, from a case plan or after a hospital discharge; or recorded as it happens (`due_on` is then
+    the day of the visit). `origin` and `origin_id` say what scheduled it (a plan's or referral's id: those apps
+    sit above this one, so the link is a plain id). Overdue ones come first in the responsible person's queue
+    and escalate when long overdue (alerts/escalation.py)."""
 
-    warning = models.ForeignKey(Warning, models.PROTECT, related_name="follow_ups")
+    class Origin(models.TextChoices):
+        CLEARING = "clearing", _("After clearing")
+        WARNING = "warning", _("While the warning is open")
+        PLAN = "plan", _("From the case plan")
+        DISCHARGE = "discharge", _("After hospital discharge")
+        VISIT = "visit", _("Recorded visit")
+
+    student = models.ForeignKey("people.Student", models.PROTECT, related_name="follow_ups")
+    warning = models.ForeignKey(Warning, models.PROTECT, null=True, blank=True, related_name="follow_ups")
+    origin = models.CharField(_("scheduled from"), max_length=10, choices=Origin.choices, default=Origin.CLEARING)
+    origin_id = models.BigIntegerField(null=True, blank=True)
+    assigned_to = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True,
+                                    related_name="+", verbose_name=_("responsible"))
     due_on = models.DateField(_("due on"))
     done_at = models.DateTimeField(null=True, blank=True)
     done_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
     note = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["due_on", "id"]
         indexes = [models.Index(fields=["due_on"], name="alerts_followup_open_idx",
-                                condition=models.Q(done_at__isnull=True))]
+                                condition=models.Q(done_at__isnull=True)),
+                   models.Index(fields=["assigned_to", "due_on"], name="alerts_followup_mine_idx",
+                                condition=models.Q(done_at__isnull=True)),
+                   models.Index(fields=["student", "due_on"], name="alerts_followup_student_idx")]
 
     def __str__(self) -> str:
         return f"follow-up {self.due_on}"

@@ -634,7 +634,8 @@ def warning_approve_clear(*, warning: Warning, actor, reason: str = "") -> Warni
                    reason=_reason(reason, required=False),
                    updates={"cleared_at": now, "due_at": None, "ack_pending": False})
     today = timezone.localdate(now)
-    FollowUp.objects.bulk_create([FollowUp(warning=warning, due_on=today + timedelta(days=int(days)))
+    FollowUp.objects.bulk_create([FollowUp(warning=warning, student_id=warning.student_id, created_at=now,
+                                           due_on=today + timedelta(days=int(days)))
                                   for days in sorted({int(d) for d in (warning.level.follow_up_days or [])})])
     _record_tell(warning.pk, tiers=sorted(set(warning.level.notify_tiers) | {warning.tier}), kind="cleared",
                        event=event, exclude={actor.pk}, channels=["inbox"],
@@ -671,10 +672,44 @@ def warning_record_visit(*, warning: Warning, actor, note: str) -> Warning:
         raise WarningError(_("Follow-up visits of a cleared warning are recorded against the scheduled visits."))
     note = _clean_text(note, required=True, what=_("Write what the follow-up found."))
     now = clock.now()
-    FollowUp.objects.create(warning=warning, due_on=timezone.localdate(now), done_at=now, done_by=actor, note=note)
+    FollowUp.objects.create(warning=warning, student_id=warning.student_id, origin=FollowUp.Origin.VISIT,
+                            created_at=now, due_on=timezone.localdate(now), done_at=now, done_by=actor, note=note)
     _apply(warning, actor=actor, kind=Kind.FOLLOW_UP_DONE, now=now, reason=note,
            updates={} if warning.revisited_at else {"revisited_at": now})
     return _reload(warning)
+
+
+# ------------------------------------------------------------------------------ follow-ups from cases
+
+@transaction.atomic
+def follow_up_schedule(*, student: Student, due_on, origin: str, actor=None, origin_id: int | None = None,
+                       warning: Warning | None = None, assigned_to=None, note: str = "") -> FollowUp:
+    """Schedule a follow-up (回访) for a student: from a case plan, after a hospital discharge, or while a warning
+    is open. The caller (the plan or referral service) has checked the actor may act for this student; a
+    warning, when given, must be the student's."""
+    if origin not in FollowUp.Origin.values:
+        raise ValueError(f"unknown follow-up origin {origin!r}")
+    if warning is not None and warning.student_id != student.pk:
+        raise WarningError(_("That warning is about another student."))
+    return FollowUp.objects.create(student=student, warning=warning, origin=origin, origin_id=origin_id,
+                                   assigned_to=assigned_to, due_on=due_on, note=note.strip(),
+                                   created_at=clock.now())
+
+
+@transaction.atomic
+def follow_up_done(*, follow_up: FollowUp, actor, note: str) -> FollowUp:
+    """Record a scheduled follow-up as done; with a warning, the warning's timeline records it as well."""
+    note = _clean_text(note, required=True, what=_("Write what the follow-up found."))
+    now = clock.now()
+    if not FollowUp.objects.filter(pk=follow_up.pk, done_at__isnull=True).update(done_at=now, done_by=actor,
+                                                                                  note=note):
+        raise WarningError(_("This follow-up has already been recorded."))
+    if follow_up.warning_id:
+        warning = Warning.objects.get(pk=follow_up.warning_id)
+        _apply(warning, actor=actor, kind=Kind.FOLLOW_UP_DONE, now=now, reason=note,
+               updates={} if warning.revisited_at else {"revisited_at": now})
+    follow_up.refresh_from_db()
+    return follow_up
 
 
 # ------------------------------------------------------------------------------ handing up (服务升级)

@@ -5,6 +5,7 @@ One world for the module (built once inside a transaction that is rolled back at
 runs in a savepoint that is rolled back, so a POST that changes something never changes the next answer.
 """
 
+import importlib
 import re
 import time
 import uuid
@@ -139,7 +140,20 @@ def _build() -> SimpleNamespace:
         w.notification[identity] = Notification.objects.create(
             recipient=user, channel=Notification.Channel.INBOX, kind="test", subject="m", url="/inbox/",
             dedupe_key=f"matrix-{user.pk}")
+    # The case apps (issue 12) build their own records, one per relation, in their tests' matrix_objects module:
+    # build(w) returns {url parameter name: {relation: pk}}.
+    w.extra_ids = {}
+    for module in MATRIX_OBJECT_MODULES:
+        w.extra_ids.update(importlib.import_module(module).build(w))
     return w
+
+
+MATRIX_OBJECT_MODULES = [
+    "runxin.cases.tests.matrix_objects",
+    "runxin.counseling.tests.matrix_objects",
+    "runxin.referrals.tests.matrix_objects",
+    "runxin.visits.tests.matrix_objects",
+]
 
 
 # Route parameters that mean something else on one route than on the others.
@@ -156,6 +170,10 @@ def _kwargs(w, route_objects: str | None, relation: str, identity: str, names: l
     s = w.student.get(relation, w.a1)
     kwargs = {}
     for name in names:
+        if name in w.extra_ids:
+            ids = w.extra_ids[name]
+            kwargs[name] = ids.get(relation, ids[policy.OWN_CLASS])
+            continue
         kwargs[name] = {
             "student_id": s.pk,
             "warning_id": w.warning.get(relation, w.warning[policy.OWN_CLASS]).pk,
