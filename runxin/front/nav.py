@@ -17,7 +17,7 @@ NAV = [
     ("accounts:staff_list", _("Staff"), roles.STAFF_MANAGE),
     ("accounts:mentor_list", _("Mentors"), roles.MENTOR_PAIR),
     ("api:tokens", _("API tokens"), roles.STAFF_MANAGE),
-    ("access:break_glass", _("Emergency access"), roles.STUDENT_PROFILE),
+    ("access:break_glass", _("Emergency access"), roles.BREAK_GLASS),
     ("people:key_students", _("Key students"), roles.KEY_STUDENT_VIEW),
     ("people:key_categories", _("Key-student categories"), roles.GROUPS_MANAGE),
     # Screening (心理测评)
@@ -32,6 +32,20 @@ NAV = [
     ("alerts:peer_report", _("Report a classmate"), roles.PEER_REPORT),
     ("alerts:parent_report", _("Tell the school"), roles.ALERT_PARENT_REPORT),
     ("alerts:self_help", _("I need help"), roles.ALERT_SELF_HELP),
+    # The case after the warning: plans, follow-ups, counseling, consultation, referrals, home visits
+    ("referrals:received", _("Referrals received"), roles.REFERRAL_RECEIVE),
+    ("cases:plans", _("Case plans"), roles.CASE_PLAN),
+    ("alerts:follow_ups", _("Follow-ups"), roles.ALERT_HANDLE),
+    ("counseling:sessions", _("Counseling"), roles.COUNSELING_RECORD),
+    ("counseling:consultations", _("Consultations"), roles.CONSULT_ANSWER),
+    ("referrals:sent", _("Referrals"), roles.REFERRAL_MAKE),
+    ("visits:mine", _("Home visits"), roles.VISIT_RECORD),
+    ("visits:coverage", _("Home-visit coverage"), roles.VISIT_COVERAGE),
+    ("cases:my_mentees", _("My mentees"), roles.MENTOR_CONTACT),
+    ("cases:transfers", _("Case transfers"), roles.CASE_PLAN),
+    ("cases:incidents", _("Incident reviews"), roles.INCIDENT_REVIEW),
+    ("cases:contact_policy", _("Contact frequency"), roles.CASE_CONTACT_POLICY),
+    ("cases:my_tasks", _("My tasks"), roles.PEER_WATCH_TASK),
     ("notify:inbox", _("Inbox"), roles.INBOX),
 ]
 
