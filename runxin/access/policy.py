@@ -352,8 +352,27 @@ ROUTES: dict[str, Route] = {
     "alerts:risk_phrases": page(ALERT_LEVELS),
     # --- the case after the warning (issue 12). One block per app; keep each app's rows inside its block.
     # >>> cases (file, plans, crisis team, mentor contacts, peer watch, transfer)
+    # The school's crisis team: read by the school's staff with the case file (a head teacher or mentor of the
+    # school whatever class the matrix names) and the district centre; named by the leader and psychology teacher.
+    "cases:crisis_team": Route("school", within_reach(
+        {"centre_staff", "school_leader", "psych_teacher", "head_teacher", "grade_leader", "mentor"},
+        reach={"head_teacher": _SCHOOL, "grade_leader": _SCHOOL, "mentor": _SCHOOL}),
+        within_reach({"school_leader", "psych_teacher"})),
+    # The mentor grid of a school: case.plan or mentor.pair at (or above) the school; a read-only page.
+    "cases:mentors": record("school", {"centre_staff", "school_leader", "psych_teacher"}, posts=False),
+    # Log a contact: the paired mentor, the head teacher of the class, the school's psychology teacher.
+    "cases:mentor_contact_new": record("student", {"psych_teacher", "head_teacher", "mentor"}),
+    "cases:my_mentees": page({"psych_teacher", "head_teacher", "mentor"}, posts=False),
+    "cases:contact_policy": page({"city_admin"}),
+    # Transfers into and out of one's schools (the new team accepts by POST; an empty POST is sent back).
+    "cases:transfers": page({"centre_staff", "school_leader", "psych_teacher"}),
     # <<< cases
     # >>> cases incidents (post-incident review)
+    "cases:incidents": page({"centre_staff", "school_leader", "psych_teacher"}, posts=False),
+    "cases:incident_new": page({"centre_staff", "school_leader", "psych_teacher"}),
+    # A review of the school where the relation's student is, naming that student: the school's own and the
+    # district centre (the city centre too, not walked by the matrix).
+    "cases:incident": record("review", {"centre_staff", "school_leader", "psych_teacher"}),
     # <<< cases incidents
     # >>> counseling (sessions, consultation, expert pool, case-analysis reports)
     # <<< counseling
