@@ -366,6 +366,24 @@ ROUTES: dict[str, Route] = {
     "cases:contact_policy": page({"city_admin"}),
     # Transfers into and out of one's schools (the new team accepts by POST; an empty POST is sent back).
     "cases:transfers": page({"centre_staff", "school_leader", "psych_teacher"}),
+    # The plan (一生一策): whoever may open the student's file sees that a plan exists, its lead, review dates and
+    # their own actions; its content and every step on it are case.plan's (psychology teacher, school leader,
+    # centre staff). The matrix's actions are the psychology teacher's, so marking one done is case.plan's here
+    # (the responsible head teacher or mentor marking their own: cases/tests/test_plans.py).
+    "cases:plans": page({"centre_staff", "school_leader", "psych_teacher", "head_teacher", "grade_leader", "mentor"},
+                        posts=False),
+    "cases:plan_new": record("student", {"centre_staff", "school_leader", "psych_teacher"}),
+    "cases:plan": record("plan", {"centre_staff", "school_leader", "psych_teacher", "head_teacher", "grade_leader",
+                                  "mentor"}, posts=False),
+    "cases:plan_edit": record("plan", {"centre_staff", "school_leader", "psych_teacher"}),
+    "cases:plan_action": record_action("plan", {"centre_staff", "school_leader", "psych_teacher"}),
+    "cases:plan_action_done": record_action("plan", {"centre_staff", "school_leader", "psych_teacher"}),
+    "cases:plan_review": record_action("plan", {"centre_staff", "school_leader", "psych_teacher"}),
+    "cases:plan_close": record_action("plan", {"centre_staff", "school_leader", "psych_teacher"}),
+    "cases:plan_peer": record_action("plan", {"centre_staff", "school_leader", "psych_teacher"}),
+    "cases:plan_follow_up": record_action("plan", {"centre_staff", "school_leader", "psych_teacher"}),
+    # A student's own peer-watch tasks (同伴跟防): nothing of the case itself.
+    "cases:my_tasks": page({"student"}, posts=False),
     # <<< cases
     # >>> cases incidents (post-incident review)
     "cases:incidents": page({"centre_staff", "school_leader", "psych_teacher"}, posts=False),
@@ -375,10 +393,49 @@ ROUTES: dict[str, Route] = {
     "cases:incident": record("review", {"centre_staff", "school_leader", "psych_teacher"}),
     # <<< cases incidents
     # >>> counseling (sessions, consultation, expert pool, case-analysis reports)
+    # Sessions are recorded by the school's psychology teachers and the centre's staff. Everyone who opens the
+    # student's file opens a session's page: the counselor and the notes readers see the record, the others (a
+    # head teacher, a grade leader, the school leader, a paired mentor) only that it took place. A POST is the
+    # counselor's correction within 24 hours: the matrix's sessions in 东区第一中学 are the psychology teacher's.
+    "counseling:session_new": record("student", {"centre_staff", "psych_teacher"}),
+    "counseling:sessions": page({"centre_staff", "psych_teacher"}, posts=False),
+    "counseling:session": Route("session_id", within_reach({"centre_staff", "school_leader", "psych_teacher",
+                                                            "head_teacher", "grade_leader", "mentor"}),
+                                within_reach({"psych_teacher"})),
+    # 会诊: the school's psychology teacher or leader asks; the district centre's experts answer; both read it.
+    "counseling:consult_new": record("student", {"school_leader", "psych_teacher"}),
+    "counseling:consultations": page({"centre_staff", "school_leader", "psych_teacher"}, posts=False),
+    "counseling:consultation": record("consultation_id", {"centre_staff", "school_leader", "psych_teacher"}),
+    "counseling:experts": page({"centre_staff"}),
+    # The term's case-analysis report: the school's psychology teacher writes, its leader and the centre read.
+    "counseling:case_reports": Route("school", within_reach({"centre_staff", "school_leader", "psych_teacher"}),
+                                     within_reach({"psych_teacher"})),
     # <<< counseling
     # >>> referrals (referral, hospital, return to school) and follow-ups
+    # A school refers (psychology teacher, leader, centre staff); the referral page is open to the school side
+    # (case file or the right to refer, within reach) and to the people of the receiving unit. The matrix world's
+    # referrals go to each student's district centre, so the district's centre staff see them from both sides;
+    # the matrix hospital receives none (a partner clinician's access is proven in referrals/tests).
+    "referrals:new": record("student", {"centre_staff", "school_leader", "psych_teacher"}),
+    "referrals:detail": record("referral", {"centre_staff", "school_leader", "psych_teacher", "head_teacher",
+                                            "grade_leader", "mentor"}),
+    "referrals:received": page({"centre_staff", "hospital"}, posts=False),
+    "referrals:sent": page({"centre_staff", "school_leader", "psych_teacher"}, posts=False),
     # <<< referrals
     # >>> visits (home visits, family contact, coverage)
+    # Record and plan: the student's head teacher, grade leader, school care team, a mentor for paired students.
+    # A contact's page: whoever has the student's file (the district centre reads, does not record). The class
+    # page names the students, so only those who reach them (the city administrator sees rates only).
+    "visits:new": record("student", {"school_leader", "psych_teacher", "head_teacher", "grade_leader", "mentor"}),
+    "visits:detail": Route("contact", within_reach({"centre_staff", "school_leader", "psych_teacher", "head_teacher",
+                                                    "grade_leader", "mentor"}),
+                           within_reach({"school_leader", "psych_teacher", "head_teacher", "grade_leader", "mentor"})),
+    "visits:class": Route("class", within_reach({"centre_staff", "school_leader", "psych_teacher", "head_teacher",
+                                                 "grade_leader"}),
+                          within_reach({"school_leader", "psych_teacher", "head_teacher", "grade_leader"})),
+    "visits:coverage": page({"city_admin", "centre_staff", "school_leader", "psych_teacher", "head_teacher",
+                             "grade_leader"}, posts=False),
+    "visits:mine": page({"school_leader", "psych_teacher", "head_teacher", "grade_leader", "mentor"}, posts=False),
     # <<< visits
     # --- the inbox: one's own notifications only
     "notify:inbox": page(INBOX),

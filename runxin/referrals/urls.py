@@ -1,7 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-from . import views  # noqa: F401
+from . import views
 
 app_name = "referrals"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("received/", views.received, name="received"),
+    path("sent/", views.sent, name="sent"),
+    path("students/<id:student_id>/new/", views.referral_new, name="new"),
+    path("<id:referral_id>/", views.referral_detail, name="detail"),
+]
