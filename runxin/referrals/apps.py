@@ -9,9 +9,11 @@ class ReferralsConfig(AppConfig):
     def ready(self) -> None:
         from runxin import audit
 
-        # Each change of a referral is in the change audit, linked to the student; what the school wrote and what
-        # the hospital answered stay out of the audit pages. The steps are rows of their own (append-only).
+        # Each change of a referral is in the change audit, linked to the student. The encrypted texts are not
+        # tracked at all: the audit table would keep them in plain text (withheld fields are hidden from the audit
+        # pages, not from the database). Each step is a ReferralEvent row of its own, so what happened stays
+        # visible; the plain personal fields are tracked and withheld.
         audit.register(self.get_model("Referral"), student_field="student",
-                       withheld_fields=["reason", "clinical_summary", "return_advice", "return_arrangements",
-                                        "guardian_response", "decline_reason", "guardian_name"])
-        audit.register(self.get_model("ReferralEvent"), withheld_fields=["note"])
+                       exclude_fields=["reason", "clinical_summary", "return_advice", "return_arrangements"],
+                       withheld_fields=["guardian_response", "decline_reason", "guardian_name"])
+        audit.register(self.get_model("ReferralEvent"), exclude_fields=["note"])
