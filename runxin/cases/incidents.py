@@ -81,7 +81,7 @@ def may_edit(user, review: IncidentReview) -> bool:
 # --------------------------------------------------------------------------------------------------- services
 
 def _district_of(school: OrgUnit) -> OrgUnit:
-    district = OrgUnit.objects.filter(pk__in=school.ancestor_ids(), kind=OrgUnit.Kind.DISTRICT).first()
+    district = OrgUnit.objects.filter(pk__in=school.ancestor_ids, kind=OrgUnit.Kind.DISTRICT).first()
     if district is None:
         raise IncidentError(_("This school is not under a district."))
     return district
