@@ -251,8 +251,11 @@ class ReferralList(WarningList):
 
     @extend_schema(operation_id="referrals_list", parameters=SYNC_PARAMETERS,
                    responses={200: s.WarningRecordSerializer(many=True)}, tags=["hospital"],
-                   description="Warnings with a referral (转介) recorded (`referred_at`). runxin has no referral "
-                               "record yet: which hospital a case was referred to is not known here.")
+                   description="Warnings with a referral (转介) recorded (`referred_at`, set when a school refers "
+                               "the student from the warning). The referral itself (receiving unit, guardian "
+                               "informed, first visit, admission, discharge, return-to-school assessment) is kept "
+                               "by the referrals app and worked on its pages (/referrals/): a partner hospital's "
+                               "clinicians answer there.")
     def get(self, request):
         return super().get(request)
 

@@ -25,6 +25,7 @@ from runxin.org.models import OrgUnit
 from runxin.people.models import Student
 from runxin.timeline import Entry
 
+from . import services
 from .models import Referral, ReferralEvent
 
 S = Referral.Status
@@ -105,8 +106,6 @@ class Viewer:
 
 
 def viewer(user, referral: Referral) -> Viewer | None:
-    from . import services
-
     receiving = services.receives_at(user, referral.to_unit_id) and (
         referral.status in Referral.ACTIVE or any(g.reach != "referred" and g.unit_id == referral.to_unit_id
                                                   for g in receiving_grants(user)))
@@ -284,8 +283,6 @@ def event_detail(referral: Referral, event: ReferralEvent, *, reads_text: bool, 
         return "\n".join(parts)
     if event.kind == "return_assessed":
         return event.note if sees_arrangements else ""
-    if event.kind == "guardian_informed":
-        return event.note if reads_text else ""
     return event.note if reads_text else ""
 
 
