@@ -17,6 +17,7 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 
 from runxin.access import roles, scope
 from runxin.org.models import OrgUnit, SchoolYear
@@ -27,6 +28,27 @@ from . import services
 from .models import CaseAnalysisReport, Consultation, CounselingSession, ExpertPoolMember
 
 LIST_LIMIT = 200
+
+# Labels in this app's own context (the catalogue's plain "Requested" and "Group" mean other things elsewhere).
+FORM_LABELS = {
+    CounselingSession.Form.INDIVIDUAL: pgettext_lazy("session form", "Individual"),
+    CounselingSession.Form.GROUP: pgettext_lazy("session form", "Group"),
+    CounselingSession.Form.PHONE: pgettext_lazy("session form", "Phone"),
+    CounselingSession.Form.ONLINE: pgettext_lazy("session form", "Online"),
+}
+STATUS_LABELS = {
+    Consultation.Status.REQUESTED: pgettext_lazy("consultation status", "Waiting for an answer"),
+    Consultation.Status.ANSWERED: pgettext_lazy("consultation status", "Answered"),
+    Consultation.Status.CLOSED: pgettext_lazy("consultation status", "Closed"),
+}
+
+
+def form_choices() -> list[tuple[str, str]]:
+    return [(value, str(label)) for value, label in FORM_LABELS.items()]
+
+
+def status_label(consultation: Consultation) -> str:
+    return str(STATUS_LABELS.get(consultation.status, consultation.status))
 
 
 def _name(user) -> str:
@@ -65,7 +87,7 @@ def _view(user, session: CounselingSession, held: set[str], now: datetime | None
         notes = {name: getattr(session, name) for name in services.NOTE_FIELDS}
     return SessionView(
         pk=session.pk, student=session.student, held_at=session.held_at, form=session.form,
-        form_label=str(session.get_form_display()), duration_minutes=session.duration_minutes,
+        form_label=str(FORM_LABELS.get(session.form, session.form)), duration_minutes=session.duration_minutes,
         counselor=_name(session.counselor), next_session_on=session.next_session_on,
         warning_id=session.warning_id if roles.STUDENT_RISK_LEVEL in held else None, created_at=session.created_at,
         notes=notes, may_correct=notes is not None and services.may_correct(user, session, now)
@@ -137,6 +159,8 @@ def consultation_list(user) -> tuple[list[Consultation], bool]:
                  output_field=IntegerField())
     rows = list(consultations_visible(user).select_related("student", "student__school_class", "school")
                 .annotate(pending=order).order_by("pending", "-requested_at", "-pk")[:LIST_LIMIT + 1])
+    for consultation in rows:
+        consultation.status_text = status_label(consultation)
     return rows[:LIST_LIMIT], len(rows) > LIST_LIMIT
 
 
@@ -197,7 +221,7 @@ def term_figures(school: OrgUnit, year: SchoolYear, semester: int) -> TermFigure
     total = sessions.aggregate(minutes=Sum("duration_minutes"))["minutes"] or 0
     return TermFigures(
         students=sessions.values("student_id").distinct().count(), sessions=sum(forms.values()),
-        by_form=[(str(label), forms.get(value, 0)) for value, label in CounselingSession.Form.choices],
+        by_form=[(str(label), forms.get(value, 0)) for value, label in FORM_LABELS.items()],
         consultations=Consultation.objects.filter(school=school, requested_at__range=(start, end)).count(),
         minutes=total)
 
@@ -235,12 +259,11 @@ def file_entries(user, student: Student, held: set[str]) -> list[Entry]:
     reads_consultations = bool({roles.CONSULT_REQUEST, roles.CONSULT_ANSWER} & held)
     for consultation in (Consultation.objects.filter(student=student).select_related("requested_by")
                          .order_by("-requested_at", "-pk")):
-        badges = () if consultation.status == Consultation.Status.CLOSED else (
-            str(consultation.get_status_display()),)
+        badges = () if consultation.status == Consultation.Status.CLOSED else (status_label(consultation),)
         entries.append(Entry(
             at=consultation.requested_at, kind="consultation",
             title=_("Consultation with the district centre's experts (%(status)s)")
-            % {"status": consultation.get_status_display()},
+            % {"status": status_label(consultation)},
             detail=consultation.question if reads_consultations else "",
             url=reverse("counseling:consultation", kwargs={"consultation_id": consultation.pk})
             if reads_consultations else "",

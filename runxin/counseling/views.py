@@ -20,7 +20,6 @@ from runxin.converters import query_id
 from runxin.org.models import OrgUnit, SchoolYear
 
 from . import selectors, services
-from .models import CounselingSession
 
 
 def _note_fields():
@@ -66,7 +65,7 @@ def _session_input(post) -> dict:
 
 
 def _session_form_context(student, posted=None, error=None) -> dict:
-    return {"student": student, "forms": CounselingSession.Form.choices, "note_fields": _note_fields(),
+    return {"student": student, "forms": selectors.form_choices(), "note_fields": _note_fields(),
             "posted": posted or {}, "error": error, "min_minutes": services.MIN_MINUTES,
             "max_minutes": services.MAX_MINUTES}
 
@@ -112,7 +111,7 @@ def session(request, session_id: int):
                 request=request)
     view = selectors.session_view(request.user, found)
     context = {"s": view, "student": found.student, "note_fields": _note_fields(),
-               "forms": CounselingSession.Form.choices, "window_hours": 24,
+               "forms": selectors.form_choices(), "window_hours": 24,
                "min_minutes": services.MIN_MINUTES, "max_minutes": services.MAX_MINUTES}
     if request.method == "POST":
         if not view.may_correct:
@@ -190,6 +189,7 @@ def consultation(request, consultation_id: int):
                 record_id=found.pk, request=request)
     held = scope.permissions_for_student(request.user, found.student)
     context = {"c": found, "student": found.student, "opinions": selectors.opinions(found),
+               "status_text": selectors.status_label(found),
                "may_answer": services.may_answer(request.user, found),
                "may_close": services.may_close(request.user, found, held), "posted": {}, "error": None,
                "error_action": ""}
