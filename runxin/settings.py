@@ -292,6 +292,8 @@ CELERY_BEAT_SCHEDULE = {
     # Delete uploaded import files past IMPORT_FILE_RETENTION_DAYS.
     "imports-purge-files": {"task": "runxin.imports.tasks.purge_import_files", "schedule": crontab(minute=17)},
     # Close the accounts of students who left, move transferred students' roles (sign-in refuses them at once).
+    # An open case follows its student to a new school (the roster import and rollover move students set-wise).
+    "cases-plans-follow-students": {"task": "runxin.cases.tasks.plans_follow_students", "schedule": 300.0},
     "accounts-student-sweep": {"task": "runxin.accounts.tasks.student_accounts_sweep",
                                "schedule": crontab(hour=1, minute=30)},
 }

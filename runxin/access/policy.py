@@ -350,6 +350,12 @@ ROUTES: dict[str, Route] = {
     "alerts:level_new": page(ALERT_LEVELS),
     "alerts:level_edit": page(ALERT_LEVELS),
     "alerts:risk_phrases": page(ALERT_LEVELS),
+    # Follow-ups (回访, issue 12): the list of one's own and those in reach; one follow-up is seen by who handles
+    # the student's warnings or sees them all (a mentor: paired students) and recorded by who handles them (or
+    # the person made responsible: refusal only in the matrix, whose follow-ups name nobody).
+    "alerts:follow_ups": page(ALERT_QUEUE, posts=False),
+    "alerts:follow_up": Route("follow_up", within_reach(ALERT_QUEUE - {"hotline_operator"}),
+                              within_reach(ALERT_HANDLE)),
     # --- the case after the warning (issue 12). One block per app; keep each app's rows inside its block.
     # >>> cases (file, plans, crisis team, mentor contacts, peer watch, transfer)
     # The school's crisis team: read by the school's staff with the case file (a head teacher or mentor of the

@@ -11,6 +11,7 @@ import string
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -198,6 +199,18 @@ def mentor_pair(*, actor: User, mentor: User, school: OrgUnit, student: Student)
     if MentorPair.objects.select_for_update().filter(mentor=mentor, student=student, is_active=True).exists():
         raise StaffError(_("This student is already paired with this mentor."))
     return MentorPair.objects.create(mentor=mentor, student=student, since=timezone.localdate())
+
+
+def mentor_pairs_end_elsewhere(*, student_ids=None) -> int:
+    """End the pairs of students who moved away from their mentor's school (a transfer, the roster import, the
+    rollover): a mentor reaches only students of the school where they hold the mentor role. Set-wise; run by
+    the accounts sweep and when a case follows a student to a new school. Returns the number of pairs ended."""
+    pairs = MentorPair.objects.filter(is_active=True).exclude(Exists(RoleAssignment.objects.filter(
+        user_id=OuterRef("mentor_id"), role="mentor", is_active=True, org_unit_id=OuterRef("student__school_id"))))
+    if student_ids is not None:
+        pairs = pairs.filter(student_id__in=list(student_ids))
+    return MentorPair.objects.filter(pk__in=list(pairs.values_list("pk", flat=True))).update(
+        is_active=False, until=timezone.localdate())
 
 
 @transaction.atomic

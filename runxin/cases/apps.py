@@ -10,16 +10,16 @@ class CasesConfig(AppConfig):
         from runxin.audit import registry as audit
 
         model = self.get_model
-        # Every change to a case is in the change log, linked to the student; the encrypted texts are withheld
-        # from the auditor's view (who changed what and when is enough to investigate).
+        # Every change to a case is in the change log, linked to the student. The encrypted texts are left out of
+        # it altogether: the log stores values in clear, so a withheld field would undo the encryption at rest.
         audit.register(model("CasePlan"), student_field="student",
-                       withheld_fields=["assessment", "goals", "closing_summary"])
-        audit.register(model("PlanAction"), withheld_fields=["description", "outcome"])
-        audit.register(model("PlanReview"), withheld_fields=["progress"])
-        audit.register(model("PeerWatch"), withheld_fields=["task"])
-        audit.register(model("MentorContact"), student_field="student", withheld_fields=["note"])
+                       exclude_fields=["assessment", "goals", "closing_summary"])
+        audit.register(model("PlanAction"), exclude_fields=["description", "outcome"])
+        audit.register(model("PlanReview"), exclude_fields=["progress"])
+        audit.register(model("PeerWatch"), exclude_fields=["task"])
+        audit.register(model("MentorContact"), student_field="student", exclude_fields=["note"])
         audit.register(model("CaseTransfer"), student_field="student")
         audit.register(model("IncidentReview"), student_field="student",
-                       withheld_fields=["timeline", "findings", "actions"])
+                       exclude_fields=["timeline", "findings", "actions"])
         audit.register(model("CrisisTeamMember"))
         audit.register(model("ContactPolicy"))
