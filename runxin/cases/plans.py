@@ -98,7 +98,7 @@ def _require_open(plan: CasePlan) -> None:
 
 def _lock(plan: CasePlan) -> CasePlan:
     """The plan row, locked for this transaction, so two people changing one plan at once are serialised."""
-    return CasePlan.objects.select_for_update().select_related("student").get(pk=plan.pk)
+    return CasePlan.objects.select_for_update(of=("self",)).select_related("student").get(pk=plan.pk)
 
 
 def _where(student: Student) -> str:
@@ -267,13 +267,14 @@ def action_done(*, actor, action: PlanAction, outcome: str) -> PlanAction:
     action = PlanAction.objects.select_related("plan__student").get(pk=action.pk)
     if not may_mark_done(actor, action):
         raise PermissionDenied("not responsible for this action")
-    _lock(action.plan)
+    _lock(action.plan)  # actions of one plan change one at a time: the check below holds until commit
     _require_open(action.plan)
     outcome = _text(outcome, required=True, missing=_("Write what came of the action."))
-    if not PlanAction.objects.filter(pk=action.pk, done_at__isnull=True).update(
-            done_at=timezone.now(), done_by=actor, outcome=outcome):
+    action.refresh_from_db(fields=["done_at"])
+    if action.done_at is not None:
         raise PlanError(_("This action has already been recorded as done."))
-    action.refresh_from_db()
+    action.done_at, action.done_by, action.outcome = timezone.now(), actor, outcome
+    action.save(update_fields=["done_at", "done_by", "outcome"])  # a save: the change log records it
     return action
 
 
@@ -291,7 +292,8 @@ def review_add(*, actor, plan: CasePlan, progress: str, next_review_on: date | N
     _future_date(next_review_on, what=_("next review"))
     review = PlanReview.objects.create(plan=plan, reviewed_at=timezone.now(), reviewed_by=actor, progress=progress,
                                        next_review_on=next_review_on)
-    CasePlan.objects.filter(pk=plan.pk).update(next_review_on=next_review_on)
+    plan.next_review_on = next_review_on
+    plan.save(update_fields=["next_review_on"])
     return review
 
 
@@ -317,10 +319,11 @@ def plan_close(*, actor, plan: CasePlan, summary: str, close_open_actions: bool 
         lines = "\n".join(f"- {Step(a.step).label}: {a.description} ({a.responsible})" for a in open_actions)
         summary = f"{summary}\n\n{_('Open at closing:')}\n{lines}"
     now = timezone.now()
-    CasePlan.objects.filter(pk=plan.pk, status=CasePlan.Status.OPEN).update(
-        status=CasePlan.Status.CLOSED, closed_at=now, closed_by=actor, closing_summary=summary)
-    PeerWatch.objects.filter(plan=plan, ended_at__isnull=True).update(ended_at=now)
-    plan.refresh_from_db()
+    plan.status, plan.closed_at, plan.closed_by, plan.closing_summary = CasePlan.Status.CLOSED, now, actor, summary
+    plan.save(update_fields=["status", "closed_at", "closed_by", "closing_summary"])
+    for watch in PeerWatch.objects.filter(plan=plan, ended_at__isnull=True):
+        watch.ended_at = now
+        watch.save(update_fields=["ended_at"])
     _tell(recipient_ids={plan.lead_id, plan.mentor_id, *(a.responsible_id for a in open_actions)} - {actor.pk},
           plan=plan, kind="closed",
           subject=lambda: _("A plan (一生一策) was closed · %(where)s") % {"where": _where(plan.student)},
@@ -370,9 +373,12 @@ def peer_watch_end(*, actor, watch: PeerWatch) -> PeerWatch:
     """End a classmate's task: it leaves their list at once."""
     watch = PeerWatch.objects.select_related("plan__student").get(pk=watch.pk)
     _require_plan_permission(actor, watch.plan.student)
-    if not PeerWatch.objects.filter(pk=watch.pk, ended_at__isnull=True).update(ended_at=timezone.now()):
+    _lock(watch.plan)
+    watch.refresh_from_db(fields=["ended_at"])
+    if watch.ended_at is not None:
         raise PlanError(_("This task has already ended."))
-    watch.refresh_from_db()
+    watch.ended_at = timezone.now()
+    watch.save(update_fields=["ended_at"])
     return watch
 
 

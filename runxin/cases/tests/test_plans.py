@@ -380,3 +380,19 @@ def test_file_entries_follow_the_detail_levels(world):
     assert len(limited) == 3 and all(e.detail == "" for e in limited)
     assert all(e.url == reverse("cases:plan", kwargs={"plan_id": plan.pk}) for e in limited)
     assert plan_selectors.file_entries(world.student_user, world.a1, {"screening.take"}) == []
+
+
+def test_steps_are_in_the_change_log_without_their_texts(world):
+    from auditlog.models import LogEntry
+
+    plan = open_plan(world)
+    action = plans.action_add(actor=world.psych, plan=plan, step="intervene", description="SECRET ACTION",
+                              responsible=world.head)
+    plans.action_done(actor=world.head, action=action, outcome="SECRET OUTCOME")
+    plans.plan_close(actor=world.psych, plan=plan, summary="SECRET SUMMARY")
+    entries = LogEntry.objects.filter(object_pk__in=[str(plan.pk), str(action.pk)])
+    changed = {name for e in entries for name in (e.changes_dict or {})}
+    assert {"status", "closed_by", "done_at", "done_by"} <= changed
+    dump = " ".join(str(e.changes) + str(e.serialized_data) for e in LogEntry.objects.all())
+    for secret in (CANARY, "SECRET ACTION", "SECRET OUTCOME", "SECRET SUMMARY"):
+        assert secret not in dump
