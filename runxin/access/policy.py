@@ -358,6 +358,9 @@ ROUTES: dict[str, Route] = {
                               within_reach(ALERT_HANDLE)),
     # --- the case after the warning (issue 12). One block per app; keep each app's rows inside its block.
     # >>> cases (file, plans, crisis team, mentor contacts, peer watch, transfer)
+    # The student's file (一人一档): whoever works with the student; what each entry shows follows detail levels.
+    "cases:file": record("student", {"centre_staff", "school_leader", "psych_teacher", "head_teacher",
+                                     "grade_leader", "mentor"}, posts=False),
     # The school's crisis team: read by the school's staff with the case file (a head teacher or mentor of the
     # school whatever class the matrix names) and the district centre; named by the leader and psychology teacher.
     "cases:crisis_team": Route("school", within_reach(

@@ -20,6 +20,8 @@ def home(request):
     user = request.user
     if scope.has_permission(user, roles.PARENT_HOME) and scope.role_codes(user) <= {"parent"}:
         return redirect("front:family")  # a parent's home is their children's tasks
+    if scope.role_codes(user) == {"hospital"}:
+        return redirect("referrals:received")  # a partner clinician's home is the referrals sent to their unit
     assignments = [
         {"role": roles.role_label(g.role), "code": g.role, "unit_id": g.unit_id}
         for g in scope.grants(user)
