@@ -7,13 +7,19 @@ Idempotent: a warning is overdue when `due_at <= now`; escalating it sets a new 
 (the level's acknowledgement time, now for the new tier), so a second sweep finds nothing to do, and two
 sweeps running at once cannot both move the same row (the UPDATE re-checks the condition under its lock).
 A warning already at the city tier stays overdue and is marked so on every page.
+
+Follow-ups (回访) long overdue escalate in the same sweep, in two steps (FOLLOW_UP_ESCALATION_DAYS, settable in
+settings): so many days overdue, the school's psychology teachers and leaders are told (and the responsible person
+reminded); later, the district centre. `escalated_at` records the last step taken: a step is taken when the
+follow-up is not done and escalated_at is empty (the school step) or falls before the day the district step became
+due (the district step), so no step is ever taken twice, and the notifications' dedupe keys name the step as well.
 """
 
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Case, F, Value, When
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -24,8 +30,15 @@ from .models import Tier, Warning, WarningEvent, WarningLevel
 
 
 def escalation_sweep(*, now: datetime | None = None) -> int:
-    """Run one sweep at `now` (default: the clock). Returns the number of warnings escalated."""
+    """Run one sweep at `now` (default: the clock): overdue warnings, then long-overdue follow-ups
+    (follow_up_sweep). Returns the number of warnings escalated."""
     now = now or clock.now()
+    escalated = _warning_sweep(now)
+    follow_up_sweep(now=now)
+    return escalated
+
+
+def _warning_sweep(now: datetime) -> int:
     levels = list(WarningLevel.objects.all())
     escalated = 0
     with transaction.atomic():
@@ -173,3 +186,83 @@ def _sql_time(now: datetime):
     """`now` as the database stores it: raw SQL bypasses the ORM's adaptation, and SQLite compares the
     stored text, which has no '+00:00' suffix (PostgreSQL takes the datetime as it is)."""
     return connection.ops.adapt_datetimefield_value(now)
+
+
+# ------------------------------------------------------------------------------------------- follow-ups (回访)
+
+# Days overdue before the school's psychology teachers and leaders, then the district centre, are told.
+FOLLOW_UP_ESCALATION_DAYS = (3, 7)
+
+_FOLLOW_UP_RECIPIENTS = """
+    SELECT DISTINCT ra.user_id AS recipient_id, f.id AS object_id, f.due_on AS due_on, sc.name AS school_name
+    FROM alerts_followup f
+    JOIN people_student s ON s.id = f.student_id
+    LEFT JOIN org_orgunit sc ON sc.id = s.school_id
+    JOIN people_roleassignment ra ON ra.org_unit_id = s.{column} AND ra.role IN ({roles})
+         AND ra.is_active = %s AND (ra.starts_on IS NULL OR ra.starts_on <= %s)
+         AND (ra.ends_on IS NULL OR ra.ends_on >= %s)
+    WHERE f.escalated_at = %s AND f.done_at IS NULL AND f.due_on <= %s
+"""
+_FOLLOW_UP_ASSIGNEES = """
+    SELECT f.assigned_to_id AS recipient_id, f.id AS object_id, f.due_on AS due_on, sc.name AS school_name
+    FROM alerts_followup f
+    JOIN people_student s ON s.id = f.student_id
+    LEFT JOIN org_orgunit sc ON sc.id = s.school_id
+    WHERE f.escalated_at = %s AND f.done_at IS NULL AND f.due_on <= %s AND f.assigned_to_id IS NOT NULL
+"""
+
+
+def follow_up_escalation_days() -> tuple[int, int]:
+    school, district = getattr(settings, "FOLLOW_UP_ESCALATION_DAYS", FOLLOW_UP_ESCALATION_DAYS)
+    return int(school), int(district)
+
+
+def follow_up_sweep(*, now: datetime | None = None) -> tuple[int, int]:
+    """Escalate long-overdue follow-ups: (number told to the school, number told to the district centre). Two
+    UPDATEs and a few INSERT … SELECTs of notifications, whatever the number of follow-ups."""
+    from .models import FollowUp
+
+    now = now or clock.now()
+    today = timezone.localdate(now)
+    school_days, district_days = follow_up_escalation_days()
+    school_due, district_due = today - timedelta(days=school_days), today - timedelta(days=district_days)
+    with transaction.atomic():
+        to_school = FollowUp.objects.filter(done_at__isnull=True, escalated_at__isnull=True,
+                                            due_on__lte=school_due).update(escalated_at=now)
+        if to_school:
+            _tell_follow_ups(now, school_due, roles_at_tier=network.TIER_ROLES[states.SCHOOL], column="school_id",
+                             step="school", assignees=True)
+        # The district step: not yet taken when escalated_at (the school step's time) is before the day this step
+        # became due (due_on + district_days), or is this sweep's own school step. (`__lte` the day before keeps the
+        # comparison right on SQLite, which compares dates as text.)
+        to_district = FollowUp.objects.filter(done_at__isnull=True, due_on__lte=district_due).filter(
+            Q(escalated_at=now)
+            | Q(escalated_at__isnull=True)
+            | Q(escalated_at__date__lte=F("due_on") + timedelta(days=district_days - 1))
+        ).update(escalated_at=now)
+        if to_district:
+            _tell_follow_ups(now, district_due, roles_at_tier=network.TIER_ROLES[states.DISTRICT],
+                             column="district_id", step="district", assignees=False)
+    return to_school, to_district
+
+
+def _tell_follow_ups(now: datetime, due_by, *, roles_at_tier, column: str, step: str, assignees: bool) -> None:
+    """Tell the people of one tier about the follow-ups this sweep stamped (escalated_at = now) that are at least
+    this step's days overdue. Subject and body name the school and the due day, never the student."""
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("Follow-up (回访) overdue since %(day)s · %(school)s") % {"day": "%(due_on)s",
+                                                                            "school": "%(school_name)s"}
+        body = (_("A follow-up of a student of your school is overdue and has not been recorded. See that it is "
+                  "done, or that someone is made responsible.") if step == "school" else
+                _("A follow-up has been overdue for a week and has not been recorded. The school has been told."))
+    today = timezone.localdate(now)
+    sql = _FOLLOW_UP_RECIPIENTS.format(column=column, roles=", ".join("%s" for _ in roles_at_tier))
+    params = [*roles_at_tier, True, today, today, _sql_time(now), due_by]
+    common = {"columns": ("due_on", "school_name"), "kind": f"follow_up.escalated.{step}", "channels": ("inbox",),
+              "subject": subject, "body": body, "about": "follow_up", "event": f"escalated:{step}",
+              "url_name": "alerts:follow_up", "at": now}
+    notify_many(source=sql, params=params, **common)
+    if assignees:
+        with translation.override(settings.LANGUAGE_CODE):
+            reminder = _("A follow-up you are responsible for is overdue. Record it as soon as it is done.")
+        notify_many(source=_FOLLOW_UP_ASSIGNEES, params=[_sql_time(now), due_by], **(common | {"body": reminder}))

@@ -193,3 +193,22 @@ class RiskPhrasesForm(forms.Form):
         if not phrases:
             raise forms.ValidationError(_("Keep at least one phrase."))
         return phrases
+
+
+class FollowUpScheduleForm(forms.Form):
+    """Schedule a follow-up (回访) on an open warning: when, who is responsible, what to look at."""
+
+    due_on = forms.DateField(label=_("Due on"), error_messages={"required": _("Give the day the follow-up is due."),
+                                                                 "invalid": _("Give the due day as YYYY-MM-DD.")})
+    assigned_to = forms.TypedChoiceField(label=_("Responsible"), coerce=int, required=False, empty_value=None)
+    note = forms.CharField(label=_("What to look at (optional)"), required=False, max_length=services.MAX_TEXT)
+
+    def __init__(self, *args, candidates=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assigned_to"].choices = [("", _("Whoever handles the warning"))] + list(candidates)
+
+
+class FollowUpRecordForm(forms.Form):
+    note = forms.CharField(label=_("What the follow-up found"), max_length=services.MAX_TEXT,
+                           widget=forms.Textarea(attrs={"rows": 3}),
+                           error_messages={"required": _("Write what the follow-up found.")})

@@ -117,7 +117,7 @@ def reports(warning: Warning) -> list[WarningReport]:
 
 
 def follow_ups(warning: Warning) -> list[FollowUp]:
-    return list(warning.follow_ups.select_related("done_by").order_by("due_on", "id"))
+    return list(warning.follow_ups.select_related("done_by", "assigned_to").order_by("due_on", "id"))
 
 
 def student_warnings(user, student_id: int) -> list[Warning]:
@@ -142,6 +142,8 @@ def available_actions(user, warning: Warning, held: set[str]) -> set[str]:
             found.add("follow_up")
         if state in states.CURRENT:
             found.add("visit")
+        if state in states.OPEN:
+            found.add("schedule_follow_up")
     if roles.ALERT_HAND_UP in held and state in services.HAND_UP_STATES and warning.handed_up_at is None:
         found.add("hand_up")
     if roles.ALERT_ASSESS in held and services.may_accept_hand_up(user, warning):
@@ -219,7 +221,7 @@ def _mine(user, warning: Warning) -> str | None:
 def my_work(user, *, limit: int = 100) -> MyWork:
     """What this person must do now (需要我处理): the warnings waiting for their step, ordered by time left
     (a not-yet-acknowledged warning of the most severe level always first); then what waits for their
-    approval; then overdue follow-up visits. Long-running cases in intervention or monitoring come after, in
+    approval; then their follow-ups (回访) due within FOLLOW_UP_HORIZON_DAYS, overdue first (my_follow_ups). Long-running cases in intervention or monitoring come after, in
     their own list."""
     now = clock.now()
     top = _top_severity()
@@ -246,13 +248,8 @@ def my_work(user, *, limit: int = 100) -> MyWork:
 
             if services.may_approve_clear(user, warning):
                 approvals.append(WorkItem(warning, "approve_clear", None, False, False))
-    follow_ups: list[FollowUp] = []
-    if scope.has_permission(user, roles.ALERT_HANDLE):
-        follow_ups = list(
-            FollowUp.objects.filter(warning__in=visible.filter(state=states.CLEARED), done_at__isnull=True,
-                                    due_on__lte=timezone.localdate(now))
-            .select_related("warning__level", "warning__student__school", "warning__student__school_class")
-            .order_by("due_on", "id")[:limit])
+    follow_ups = list(my_follow_ups(user, due_by=timezone.localdate(now) + timedelta(days=FOLLOW_UP_HORIZON_DAYS))
+                      [:limit])
     monitoring = list(visible.filter(state__in=(states.INTERVENTION, states.MONITORING, states.CLEAR_REQUESTED))
                       .exclude(pk__in=[item.warning.pk for item in act_now])
                       .order_by("-level__severity", "raised_at")[:limit])
@@ -260,10 +257,12 @@ def my_work(user, *, limit: int = 100) -> MyWork:
                   monitoring=monitoring, now=now)
 
 
-def work_students(work: MyWork) -> list[tuple[int, int]]:
-    """(student id, warning id) for every warning a "needs me now" list shows: what its read audit records."""
-    warnings = [item.warning for item in work.act_now + work.approvals] + [f.warning for f in work.follow_ups]
-    return [(w.student_id, w.pk) for w in warnings + list(work.monitoring)]
+def work_students(work: MyWork) -> list[tuple[int, int | str]]:
+    """(student id, record id) for every warning and follow-up a "needs me now" list shows: what its read audit
+    records."""
+    warnings = [item.warning for item in work.act_now + work.approvals]
+    return [(w.student_id, w.pk) for w in warnings + list(work.monitoring)] + [
+        (f.student_id, f"follow_up:{f.pk}") for f in work.follow_ups]
 
 
 # ------------------------------------------------------------------------------ what a lay reporter is told
@@ -289,3 +288,125 @@ def reports_status_of(user, student_ids, *, limit: int = 20) -> list[ReportStatu
             .order_by("-reported_at", "-id").values_list("reported_at", "warning__student_id", "warning__state")
             [:limit])
     return [ReportStatus(at, student_id, _REPORTER_STATUS.get(state, BEING_HANDLED)) for at, student_id, state in rows]
+
+
+# --------------------------------------------------------------------------------------------- follow-ups (回访)
+
+FOLLOW_UP_HORIZON_DAYS = 7  # "needs me now" lists the follow-ups due within a week, overdue ones first
+
+
+def follow_ups_visible(user) -> QuerySet[FollowUp]:
+    """Follow-ups about students the user reaches at risk level (STUDENT_RISK_LEVEL) and either handles
+    (ALERT_HANDLE: the head teacher, grade leader, school team, district and city centres) or sees every warning
+    of (ALERT_VIEW_ALL: a mentor's paired students), plus any follow-up assigned to the user. A follow-up tells
+    that a student is being followed up, when and by whom; its note is for the care team (the pages decide)."""
+    if not scope.has_permission(user, roles.STUDENT_RISK_LEVEL):
+        return FollowUp.objects.none()
+    reach = scope.students(user, roles.STUDENT_RISK_LEVEL)
+    condition = Q(assigned_to_id=user.pk)
+    for permission in (roles.ALERT_HANDLE, roles.ALERT_VIEW_ALL):
+        if scope.has_permission(user, permission):
+            condition |= Q(student__in=scope.students(user, permission))
+    return FollowUp.objects.filter(student__in=reach).filter(condition)
+
+
+def follow_up_or_404(user, follow_up_id: int) -> FollowUp:
+    try:
+        return (follow_ups_visible(user)
+                .select_related("student__school", "student__school_class", "warning__level", "assigned_to",
+                                "done_by")
+                .get(pk=follow_up_id))
+    except (FollowUp.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such follow-up") from None
+
+
+def _open_first(qs: QuerySet[FollowUp], today) -> QuerySet[FollowUp]:
+    """Overdue first (the longest overdue at the top), then the soonest due."""
+    return qs.annotate(overdue=Case(When(due_on__lt=today, then=Value(1)), default=Value(0),
+                                    output_field=IntegerField())
+                       ).order_by("-overdue", "due_on", "id")
+
+
+def my_follow_ups(user, *, due_by=None) -> QuerySet[FollowUp]:
+    """The follow-ups that are mine to do: assigned to me (whatever scheduled them), and those nobody was named
+    for on the open warnings I handle. Overdue first, then the soonest due; `due_by` leaves out later ones."""
+    today = timezone.localdate(clock.now())
+    condition = Q(assigned_to_id=user.pk)
+    if scope.has_permission(user, roles.ALERT_HANDLE):
+        handled = warnings_visible(user).filter(state__in=states.OPEN,
+                                                student__in=scope.students(user, roles.ALERT_HANDLE))
+        condition |= Q(assigned_to__isnull=True, warning__in=handled)
+    qs = follow_ups_visible(user).filter(condition, done_at__isnull=True)
+    if due_by is not None:
+        qs = qs.filter(due_on__lte=due_by)
+    return _open_first(qs, today).select_related("student__school", "student__school_class", "warning__level",
+                                                 "assigned_to")
+
+
+FOLLOW_UP_LISTS = ("mine", "reach", "overdue", "done")
+
+
+def follow_up_list(user, show: str = "mine", *, limit: int = 300) -> list[FollowUp]:
+    """The follow-ups page: mine; every open one in reach; the overdue ones in reach; the last ones done."""
+    today = timezone.localdate(clock.now())
+    related = ("student__school", "student__school_class", "warning__level", "assigned_to", "done_by")
+    if show == "done":
+        return list(follow_ups_visible(user).filter(done_at__isnull=False).select_related(*related)
+                    .order_by("-done_at", "-id")[:limit])
+    if show == "mine":
+        return list(my_follow_ups(user)[:limit])
+    qs = follow_ups_visible(user).filter(done_at__isnull=True)
+    if show == "overdue":
+        qs = qs.filter(due_on__lt=today)
+    return list(_open_first(qs, today).select_related(*related)[:limit])
+
+
+@dataclass
+class FollowUpFigures:
+    """Follow-ups of one school: open and not yet due past today, done in the window, overdue (open, due before
+    today), and escalated among the overdue."""
+
+    unit_id: int | None
+    name: str
+    due: int = 0
+    done: int = 0
+    overdue: int = 0
+    escalated: int = 0
+
+
+_FIGURE_COLUMN = {"city": "student__city_id", "district": "student__district_id", "school": "student__school_id"}
+
+
+def follow_up_figures(unit, *, since=None, today=None) -> tuple[FollowUpFigures, list[FollowUpFigures]]:
+    """Due, done and overdue follow-ups of the students under a city, district or school, in total and per school
+    (for the leaders' and the district's dashboards): one grouped query. `done` counts those done since `since`
+    (default: 30 days ago). Counts only: the caller has checked the user may see the unit's figures."""
+    from django.db.models import Count
+
+    from runxin.org.models import OrgUnit
+
+    today = today or timezone.localdate(clock.now())
+    since = since or today - timedelta(days=30)
+    start = timezone.make_aware(datetime.combine(since, datetime.min.time()))
+    column = _FIGURE_COLUMN[unit.kind]
+    counts = {
+        "due": Count("id", filter=Q(done_at__isnull=True, due_on__gte=today)),
+        "done": Count("id", filter=Q(done_at__gte=start)),
+        "overdue": Count("id", filter=Q(done_at__isnull=True, due_on__lt=today)),
+        "escalated": Count("id", filter=Q(done_at__isnull=True, due_on__lt=today, escalated_at__isnull=False)),
+    }
+    rows = list(FollowUp.objects.filter(**{column: unit.pk}).filter(Q(done_at__isnull=True) | Q(done_at__gte=start))
+                .values("student__school_id").annotate(**counts).order_by())
+    names = dict(OrgUnit.objects.filter(pk__in=[r["student__school_id"] for r in rows if r["student__school_id"]])
+                 .values_list("id", "name"))
+    schools = sorted((FollowUpFigures(r["student__school_id"], names.get(r["student__school_id"], "—"),
+                                      r["due"], r["done"], r["overdue"], r["escalated"]) for r in rows),
+                     key=lambda f: (-f.overdue, f.name))
+    total = FollowUpFigures(unit.pk, unit.name, *(sum(getattr(f, k) for f in schools)
+                                                  for k in ("due", "done", "overdue", "escalated")))
+    return total, schools
+
+
+def follow_up_figure_units(user) -> list:
+    """The cities, districts and schools whose follow-up figures the user sees (ALERT_OVERVIEW roots)."""
+    return [u for u in scope.root_units(user, roles.ALERT_OVERVIEW) if u.kind in _FIGURE_COLUMN]

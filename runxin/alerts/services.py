@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -696,9 +697,81 @@ def follow_up_schedule(*, student: Student, due_on, origin: str, actor=None, ori
                                    created_at=clock.now())
 
 
+FOLLOW_UP_AHEAD_DAYS = 366
+
+
+def follow_up_candidates(student: Student) -> list[tuple[int, str]]:
+    """Who may be made responsible for a follow-up of this student: the people of the warning network around
+    the student at the class, grade and school tiers (head teacher, grade leader, psychology teacher, school
+    leader) and the student's mentors, as (user id, "name · role")."""
+    from runxin.people.models import MentorPair
+
+    ids = network.people_at(student, [states.CLASS, states.GRADE, states.SCHOOL])
+    labels: dict[int, str] = {}
+    for user_id, name, username, role in (
+            network.active_assignments().filter(user_id__in=ids, user__is_active=True)
+            .filter(org_unit_id__in=[u for u in (student.school_class_id, student.grade_id, student.school_id) if u])
+            .values_list("user_id", "user__display_name", "user__username", "role").order_by("role", "user_id")):
+        labels.setdefault(user_id, f"{name or username} · {roles.role_label(role)}")
+    for user_id, name, username in (MentorPair.objects.filter(student_id=student.pk, is_active=True,
+                                                              mentor__is_active=True)
+                                    .values_list("mentor_id", "mentor__display_name", "mentor__username")):
+        labels.setdefault(user_id, f"{name or username} · {roles.role_label('mentor')}")
+    return sorted(labels.items(), key=lambda item: item[1])
+
+
+@transaction.atomic
+def warning_schedule_follow_up(*, warning: Warning, actor, due_on, assigned_to_id: int | None = None,
+                               note: str = "") -> FollowUp:
+    """While a warning is being handled, schedule a follow-up (回访) with a due date and a responsible person from
+    the people around the student (follow_up_candidates; none: whoever handles the warning). The responsible
+    person is told in the inbox; it is first in their queue once overdue."""
+    _require(actor, warning, roles.ALERT_HANDLE)
+    if warning.state not in states.OPEN:
+        raise WarningError(_("Follow-ups are scheduled while the warning is open."))
+    today = timezone.localdate(clock.now())
+    if due_on is None:
+        raise WarningError(_("Give the day the follow-up is due."))
+    if due_on < today:
+        raise WarningError(_("The follow-up is due today or later."))
+    if due_on > today + timedelta(days=FOLLOW_UP_AHEAD_DAYS):
+        raise WarningError(_("Schedule the follow-up within the coming year."))
+    assigned_to = None
+    if assigned_to_id:
+        if assigned_to_id not in dict(follow_up_candidates(warning.student)):
+            raise WarningError(_("Choose the responsible person from the people offered."))
+        from django.contrib.auth import get_user_model
+
+        assigned_to = get_user_model().objects.get(pk=assigned_to_id)
+    follow_up = follow_up_schedule(student=warning.student, due_on=due_on, origin=FollowUp.Origin.WARNING,
+                                   actor=actor, origin_id=warning.pk, warning=warning, assigned_to=assigned_to,
+                                   note=_clean_text(note, required=False, what=""))
+    if assigned_to is not None and assigned_to.pk != actor.pk:
+        with translation.override(settings.LANGUAGE_CODE):
+            subject = _("A follow-up (回访) is yours, due %(day)s") % {"day": due_on.isoformat()}
+            body = _("%(who)s made you responsible for a follow-up of warning #%(id)s.") % {
+                "who": str(actor), "id": warning.pk}
+        notify.notify(recipient_ids=[assigned_to.pk], kind="follow_up.assigned", subject=subject, body=body,
+                      url=reverse("alerts:follow_up", args=[follow_up.pk]), ref=f"follow_up:{follow_up.pk}", channels=["inbox"],
+                      dedupe=f"follow_up:{follow_up.pk}:assigned")
+    return follow_up
+
+
+def may_record_follow_up(actor, follow_up: FollowUp) -> bool:
+    """The responsible person, or anyone who handles warnings or plans the case for the student."""
+    if follow_up.assigned_to_id is not None and follow_up.assigned_to_id == actor.pk:
+        return True
+    student = follow_up.student if follow_up.student_id else None
+    return student is not None and bool({roles.ALERT_HANDLE, roles.CASE_PLAN}
+                                        & scope.ordinary_permissions(actor, student))
+
+
 @transaction.atomic
 def follow_up_done(*, follow_up: FollowUp, actor, note: str) -> FollowUp:
-    """Record a scheduled follow-up as done; with a warning, the warning's timeline records it as well."""
+    """Record a scheduled follow-up as done; with a warning, the warning's timeline records it as well. The
+    actor is its responsible person or someone who handles warnings or plans the case for the student."""
+    if not may_record_follow_up(actor, follow_up):
+        raise PermissionDenied(roles.ALERT_HANDLE)
     note = _clean_text(note, required=True, what=_("Write what the follow-up found."))
     now = clock.now()
     if not FollowUp.objects.filter(pk=follow_up.pk, done_at__isnull=True).update(done_at=now, done_by=actor,

@@ -1,12 +1,14 @@
 from django.urls import path
 
-from . import views, views_reports
+from . import views, views_follow_ups, views_reports
 
 app_name = "alerts"
 urlpatterns = [
     path("", views.queue, name="queue"),
     path("<id:warning_id>/", views.warning_detail, name="detail"),
     path("<id:warning_id>/act/<slug:action>/", views.warning_action, name="act"),
+    path("follow-ups/", views_follow_ups.follow_ups, name="follow_ups"),
+    path("follow-ups/<id:follow_up_id>/", views_follow_ups.follow_up, name="follow_up"),
     path("report/", views.report_concern, name="report"),
     path("peer/", views.peer_report, name="peer_report"),
     path("parent/", views.parent_report, name="parent_report"),

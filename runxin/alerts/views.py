@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -75,6 +75,7 @@ def queue(request):
 ACTIONS = {
     "acknowledge", "assess", "change_level", "start_intervention", "monitor", "request_clear", "approve_clear",
     "reject_clear", "follow_up", "return_to_normal", "reopen", "referral", "visit", "hand_up", "accept_hand_up",
+    "schedule_follow_up",
 }
 
 
@@ -118,6 +119,8 @@ def _detail_context(request, warning: Warning) -> dict:
         "levels": services.active_levels(), "told": notify_selectors.sent_for(f"warning:{warning.pk}"),
         "earlier": [w for w in selectors.student_warnings(request.user, warning.student_id) if w.pk != warning.pk],
         "tier_label": Tier(warning.tier).label, "user_id": request.user.pk,
+        "candidates": services.follow_up_candidates(warning.student) if "schedule_follow_up" in actions else [],
+        "today": timezone.localdate(now),
     }
 
 
@@ -171,6 +174,14 @@ def _run_action(action: str, *, warning: Warning, actor, post) -> tuple[Warning,
     if action == "visit":
         return services.warning_record_visit(warning=warning, actor=actor, note=post.get("note", "")), \
             _("Follow-up visit recorded.")
+    if action == "schedule_follow_up":
+        form = forms.FollowUpScheduleForm(post, candidates=services.follow_up_candidates(warning.student))
+        if not form.is_valid():
+            raise services.WarningError(" ".join(str(e) for errors in form.errors.values() for e in errors))
+        follow_up = services.warning_schedule_follow_up(
+            warning=warning, actor=actor, due_on=form.cleaned_data["due_on"],
+            assigned_to_id=form.cleaned_data["assigned_to"], note=form.cleaned_data["note"])
+        return warning, _("Follow-up scheduled for %(day)s.") % {"day": follow_up.due_on.isoformat()}
     if action == "hand_up":
         return services.warning_hand_up(warning=warning, actor=actor, reason=reason, clinical_note=note), \
             _("The case was handed up to the district centre; it has been told and must accept it.")
