@@ -51,3 +51,55 @@ def work_students(work) -> list[tuple[int, int]]:
 
 def open_campaigns(user) -> list:
     return screening_selectors.campaign_list(user, status="open")[:5]
+
+
+@dataclass
+class CaseWork:
+    """The case work waiting for this person, beside the warnings: each list is short and overdue first."""
+
+    actions: list  # my open plan actions (cases.PlanAction)
+    reviews: list  # plans I review or lead, due within three days
+    consultations: list  # consultations waiting for an expert opinion
+    referrals_waiting: int  # referrals to my unit waiting for an answer
+    mentees_overdue: list  # my paired students whose contact is overdue (cases.mentoring.MenteeRow)
+    visits: list  # home visits I planned, overdue first
+
+    @property
+    def empty(self) -> bool:
+        return not (self.actions or self.reviews or self.consultations or self.referrals_waiting
+                    or self.mentees_overdue or self.visits)
+
+    def students(self) -> list[int]:
+        """The students named, for the read audit."""
+        ids = [a.plan.student_id for a in self.actions] + [p.student_id for p in self.reviews]
+        ids += [c.student_id for c in self.consultations] + [m.student.pk for m in self.mentees_overdue]
+        return ids + [v.student_id for v in self.visits]
+
+
+def case_work(user) -> CaseWork:
+    from runxin.access import roles, scope
+    from runxin.cases import mentoring, plan_selectors
+    from runxin.counseling import selectors as counseling_selectors
+    from runxin.counseling.models import Consultation
+    from runxin.referrals import selectors as referral_selectors
+    from runxin.referrals.models import Referral
+    from runxin.visits import selectors as visit_selectors
+
+    has = {perm: scope.has_permission(user, perm) for perm in (
+        roles.CASE_FILE, roles.CASE_PLAN, roles.CONSULT_ANSWER, roles.REFERRAL_RECEIVE, roles.MENTOR_CONTACT,
+        roles.VISIT_RECORD)}
+    consultations = []
+    if has[roles.CONSULT_ANSWER]:
+        consultations = list(counseling_selectors.consultations_visible(user)
+                             .filter(status=Consultation.Status.REQUESTED)
+                             .select_related("student", "school").order_by("requested_at")[:10])
+    return CaseWork(
+        actions=plan_selectors.my_actions(user, limit=10) if has[roles.CASE_FILE] else [],
+        reviews=plan_selectors.plans_due_for_review(user, limit=10) if has[roles.CASE_PLAN] else [],
+        consultations=consultations,
+        referrals_waiting=referral_selectors.received(user).filter(status=Referral.Status.SENT).count()
+        if has[roles.REFERRAL_RECEIVE] else 0,
+        mentees_overdue=[row for row in mentoring.my_mentees(user) if row.overdue][:10]
+        if has[roles.MENTOR_CONTACT] else [],
+        visits=[v for v in visit_selectors.mine(user, limit=10)] if has[roles.VISIT_RECORD] else [],
+    )

@@ -41,6 +41,10 @@ def home(request):
         record_reads(user=user, request=request, record_type="alerts.my_work",
                      students=home_summary.work_students(context["work"]))
         context["warnings"] = home_summary.warnings_by_level(user)
+    cases = home_summary.case_work(user)
+    if not cases.empty:
+        context["cases"] = cases
+        record_reads(user=user, request=request, record_type="cases.my_work", students=cases.students())
     if scope.has_permission(user, roles.SCREENING_PROGRESS):
         context["campaigns"] = home_summary.open_campaigns(user)
     if context["can"]["student_roster"]:

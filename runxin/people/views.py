@@ -91,6 +91,7 @@ def detail_context(request, student: Student, perms: set[str], *, key_form: dict
         "screenings": screening_selectors.student_screenings(request.user, student, get_language() or "zh-hans")
         if roles.STUDENT_CLINICAL in perms else [],
         "may_report": roles.ALERT_RAISE in perms and bool(alert_intake.sources_for(request.user)),
+        "sees_file": roles.CASE_FILE in perms,
     }
     if context["key_marks"]:
         record_read(user=request.user, student=student, record_type="student.key_marks", record_id=student.pk,

@@ -93,3 +93,17 @@ def test_nobody_outside_the_students_care_opens_the_file(case, client_for, who):
 def test_a_hospital_is_sent_home_to_its_referrals(case, client_for):
     response = client_for(case.doctor).get(reverse("front:home"))
     assert response.status_code == 302 and response.url == reverse("referrals:received")
+
+
+def test_the_home_page_lists_my_plan_actions_and_the_referrals_waiting(case, client_for):
+    from runxin.cases.models import PlanAction
+
+    plans.action_add(actor=case.psych, plan=case.plan, step=PlanAction.Step.HOME_SCHOOL,
+                     description="与家长约定每日沟通", responsible=case.head,
+                     due_on=timezone.localdate())
+    html = client_for(case.head).get(reverse("front:home")).content.decode()
+    assert 'id="my-plan-actions"' in html and "张一" in html
+    assert ReadEvent.objects.filter(user=case.head, record_type="cases.my_work", student=case.a1).exists()
+    # The centre of the hospital's city is not involved; the clinician's list is their referrals page.
+    page = client_for(case.doctor).get(reverse("referrals:received"))
+    assert page.status_code == 200 and "张一" in page.content.decode()
