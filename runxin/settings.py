@@ -281,6 +281,8 @@ CELERY_TIMEZONE = TIME_ZONE
 # Timers of the early-warning workflow (runxin/alerts/tasks.py …): the one timetable. The embedded default's
 # `runxin run_scheduler` (runxin/alerts/scheduler.py) runs these same entries at these same times. Every job is
 # idempotent, so a beat restart or a second beat never double-sends.
+# A follow-up (回访) this many days overdue is told to the school's team, then to the district centre.
+FOLLOW_UP_ESCALATION_DAYS = tuple(int(d) for d in envlist("FOLLOW_UP_ESCALATION_DAYS", ["3", "7"]))
 CELERY_BEAT_SCHEDULE = {
     "alerts-escalation-sweep": {"task": "runxin.alerts.tasks.escalation_sweep", "schedule": 60.0},
     "alerts-daily-reports": {"task": "runxin.alerts.tasks.daily_reports", "schedule": crontab(hour=7, minute=0)},

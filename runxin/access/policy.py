@@ -273,7 +273,8 @@ ROUTES: dict[str, Route] = {
     "org:service_group": record("service_group", ORG_MANAGE),
     "org:rollover_run": record("rollover_run", ROLLOVER),
     # --- students
-    "people:student_list": page(ROSTER),
+    # A partner clinician's list holds only the students referred to their unit (reach "referred").
+    "people:student_list": page(ROSTER | {"hospital"}),
     # the class picker of a school in reach: empty for a partner clinician (who reaches referred students only)
     "people:class_options": page(ROSTER | {"hospital"}),
     "people:student_detail": record("student", ROSTER),

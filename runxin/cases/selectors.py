@@ -39,7 +39,8 @@ def kind_labels() -> dict[str, str]:
 class StudentFile:
     student: Student
     held: set[str]
-    entries: list[Entry]
+    entries: list[Entry]  # what happened, newest first
+    upcoming: list[Entry]  # what is due later (follow-ups, planned visits), soonest first
     warnings: list  # current and past warnings in reach (the header shows the open one)
     counts: dict[str, int]
 
@@ -82,9 +83,12 @@ def _screening_entries(user, student: Student, held: set[str]) -> list[Entry]:
     if roles.STUDENT_CLINICAL not in held:
         return []
     lines = screening_selectors.student_screenings(user, student, translation.get_language() or "zh-hans")
+    risk = {"critical": _("critical item positive"), "high": _("high risk"), "moderate": _("moderate risk"),
+            "review": _("needs review")}
     return [Entry(at=line.scored_at, kind="screening", title=f"{line.instrument} · {line.campaign}",
                   detail=line.band, url=reverse("screening:result_detail", args=[line.submission_id]),
-                  badges=(line.risk_level,) if line.risk_level not in ("", "none") else ())
+                  badges=(str(risk.get(line.risk_level, line.risk_level)),) if line.risk_level not in ("", "none")
+                  else ())
             for line in lines]
 
 
@@ -92,10 +96,12 @@ def _follow_up_entries(student: Student, held: set[str]) -> list[Entry]:
     if roles.STUDENT_RISK_LEVEL not in held:
         return []
     today = timezone.localdate()
+    linked = roles.ALERT_QUEUE in held
     entries = []
     for f in FollowUp.objects.filter(student=student).select_related("done_by", "assigned_to").order_by("due_on"):
         if f.done_at:
             entries.append(Entry(at=f.done_at, kind="follow_up", title=_("Follow-up done (回访)"),
+                                 url=reverse("alerts:follow_up", args=[f.pk]) if linked else "",
                                  detail=f.note if roles.STUDENT_CLINICAL in held else "",
                                  actor=f.done_by.display_name if f.done_by else "",
                                  badges=(str(f.get_origin_display()),)))
@@ -105,6 +111,7 @@ def _follow_up_entries(student: Student, held: set[str]) -> list[Entry]:
                 badges.append(_("overdue"))
             entries.append(Entry(at=_aware(f.due_on), kind="follow_up",
                                  title=_("Follow-up due (回访)"),
+                                 url=reverse("alerts:follow_up", args=[f.pk]) if linked else "",
                                  actor=f.assigned_to.display_name if f.assigned_to else "",
                                  badges=tuple(badges)))
     return entries
@@ -125,8 +132,13 @@ def student_file(user, student_id: int, *, kind: str = "") -> StudentFile:
         counts[entry.kind] = counts.get(entry.kind, 0) + 1
     if kind in counts:
         entries = [e for e in entries if e.kind == kind]
-    entries.sort(key=lambda e: e.at, reverse=True)
-    return StudentFile(student=student, held=held, entries=entries, warnings=warnings, counts=counts)
+    # What is due on a later day is "coming up"; a record of today (dated by day, shown at noon) stays in the story.
+    today = timezone.localdate()
+    later = [e for e in entries if timezone.localdate(e.at) > today]
+    upcoming = sorted(later, key=lambda e: e.at)
+    entries = sorted((e for e in entries if timezone.localdate(e.at) <= today), key=lambda e: e.at, reverse=True)
+    return StudentFile(student=student, held=held, entries=entries, upcoming=upcoming, warnings=warnings,
+                       counts=counts)
 
 
 def _with_aware_time(entry: Entry) -> Entry:

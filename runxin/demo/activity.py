@@ -150,7 +150,7 @@ class Activity:
         self.result = ActivityResult()
         self.users = {u.username: u for u in User.objects.filter(username__in=[
             "psych_teacher", "school_leader", "head_teacher", "district_centre", "hotline", "psych_committee",
-            "parent", "student"])}
+            "parent", "student", "hospital", "mentor"])}
         self.levels = {level.code: level for level in WarningLevel.objects.filter(is_active=True)}
 
     def _versions(self, codes: list[str]) -> list[InstrumentVersion]:
@@ -173,6 +173,7 @@ class Activity:
         if self.other_school is not None:
             self.live_screening(self.other_school)
         self.acknowledge_recent()
+        CaseWork(self).run()
         self.result.warnings = Warning.objects.count()
         self.result.notifications = Notification.objects.count()
         self.result.states = {}
@@ -486,6 +487,189 @@ class Activity:
                 targets, rate, lambda t, i=index: self.sem.ago(24 * (3 - i % 3) + self.rng.randint(0, 5)))
         screening.flags_hand_over_pending()
         self.result.campaigns += 1
+
+
+class CaseWork:
+    """The case after the warning, made through the real services (issue 12): the crisis team, plans with actions
+    and reviews, counseling sessions, a consultation with the district's expert, a referral through the green
+    channel to the partner hospital and back to school (one more still waiting for the hospital's answer), home
+    visits of the demo class, mentor contacts and a peer watch."""
+
+    def __init__(self, activity: Activity) -> None:
+        self.a = activity
+        self.rng = random.Random(activity.rng.random())
+        self.users = activity.users
+        self.sem = activity.sem
+        self.school_class_id = (RoleAssignment.objects.filter(user=self.users["head_teacher"], role="head_teacher")
+                                .values_list("org_unit_id", flat=True).first())
+
+    def run(self) -> None:
+        from django.conf import settings
+        from django.utils import translation
+
+        with translation.override(settings.LANGUAGE_CODE):  # what the services write in histories is Chinese
+            self._run()
+
+    def _run(self) -> None:
+        from runxin.cases import team
+
+        psych, leader = self.users["psych_teacher"], self.users["school_leader"]
+        with at(self.sem.day(3)):
+            team.member_add(actor=leader, school=self.a.school, user=leader, duty="leader", phone="13800001111")
+            team.member_add(actor=leader, school=self.a.school, user=psych, duty="psych", phone="13800002222")
+        warnings = list(Warning.objects.filter(student__school=self.a.school, state__in=(
+            states.INTERVENTION, states.MONITORING)).select_related("student", "level").order_by("raised_at", "id"))
+        plans = [self.plan(w, i) for i, w in enumerate(warnings[:8])]
+        self.consultation(plans)
+        self.referrals(warnings)
+        self.home_visits()
+        self.mentor_contacts()
+        self.a.progress(f"activity: {len(plans)} case plans, sessions, a consultation, referrals and home visits")
+
+    def plan(self, warning: Warning, index: int):
+        from runxin.cases import plans
+        from runxin.counseling import services as counseling
+
+        psych, head = self.users["psych_teacher"], self.users["head_teacher"]
+        student = warning.student
+        opened = max(warning.intervention_at or warning.raised_at, warning.raised_at) + timedelta(hours=3)
+        with at(opened):
+            plan = plans.plan_open(actor=psych, student=student, lead=psych, warning=warning,
+                                   assessment="个别访谈与量表复测：情绪低落持续两周以上，睡眠差，与同学交往减少。",
+                                   goals="四周内情绪与睡眠改善；恢复正常上课与同伴交往；家长每周反馈一次。")
+            responsible_home = head if student.school_class_id == self.school_class_id else psych
+            plans.action_add(actor=psych, plan=plan, step="intervene", responsible=psych,
+                             description="每周一次个体辅导（认知行为技术），共六次。",
+                             due_on=timezone.localdate() + timedelta(days=42))
+            home = plans.action_add(actor=psych, plan=plan, step="home_school", responsible=responsible_home,
+                                    description="与家长约定每周电话沟通一次，关注睡眠与手机使用。",
+                                    due_on=timezone.localdate() + timedelta(days=7))
+        if opened + timedelta(days=5) < self.sem.ago(2):
+            with at(opened + timedelta(days=5)):
+                plans.action_done(actor=responsible_home, action=home,
+                                  outcome="已与家长电话沟通，约定每周五晚反馈一次，家长配合。")
+        for n in range(2 + index % 2):
+            held = opened + timedelta(days=2 + 7 * n, hours=4)
+            if held >= self.sem.ago(2):
+                break
+            with at(held + timedelta(hours=1)):
+                counseling.session_record(
+                    actor=psych, student=student, held_at=held, duration_minutes=45, form="individual",
+                    current_state="情绪较前平稳，能主动讲述近况。", main_problem="学业压力与同伴关系紧张导致情绪低落。",
+                    assessment="抑郁情绪中度，无自伤计划。", analysis="完美主义倾向，遇挫时自我否定。",
+                    measures="认知重构练习；布置情绪日记；与班主任沟通座位与小组安排。",
+                    effect="本次辅导后自评情绪由3分升至5分（10分制）。")
+        review_at = opened + timedelta(days=14)
+        if review_at < self.sem.ago(2):
+            with at(review_at):
+                plans.review_add(actor=psych, plan=plan, progress="两周内完成辅导两次，睡眠改善，家长反馈积极。",
+                                 next_review_on=timezone.localdate() + timedelta(days=14))
+        return plan
+
+    def consultation(self, plans: list) -> None:
+        from runxin.counseling import services as counseling
+
+        if not plans:
+            return
+        psych, centre = self.users["psych_teacher"], self.users["district_centre"]
+        district = OrgUnit.objects.get(pk=self.a.school.district_id)
+        with at(self.sem.day(20)):
+            counseling.expert_add(actor=centre, district=district, user=centre, speciality="青少年情绪障碍")
+        plan = plans[0]
+        with at(plan.opened_at + timedelta(days=5)):
+            asked = counseling.consultation_request(
+                actor=psych, student=plan.student,
+                question="辅导三次后情绪仍反复，夜间失眠加重，是否需要转介医院评估？请专家给出干预建议。")
+        with at(plan.opened_at + timedelta(days=6)):
+            counseling.consultation_opinion(
+                actor=centre, consultation=asked,
+                opinion="存在持续抑郁症状并伴睡眠障碍，建议转介精神专科门诊评估。",
+                recommendations="一周内安排就诊；学校继续每周辅导；班主任关注在校状态。")
+
+    def referrals(self, warnings: list) -> None:
+        from runxin.referrals import services as referrals
+        from runxin.referrals.models import Referral
+
+        psych, doctor = self.users["psych_teacher"], self.users.get("hospital")
+        red = [w for w in warnings if w.level.code == "red"] or warnings
+        if doctor is None or not red:
+            return
+        hospital = OrgUnit.objects.filter(pk__in=RoleAssignment.objects.filter(
+            user=doctor, role="hospital", is_active=True).values("org_unit_id")).first()
+        if hospital is None:
+            return
+        first = red[0]
+        start = max(first.raised_at + timedelta(days=1), self.sem.ago(24 * 30))
+        start = timezone.localtime(start).replace(hour=9, minute=30)  # the school day: the steps fall in daytime
+        if start < first.raised_at:
+            start += timedelta(days=1)
+        with at(start):
+            referral = referrals.referral_create(
+                actor=psych, student=first.student, to_unit=hospital, urgent=True, warning=first,
+                reason="持续抑郁情绪伴自伤念头，学校辅导效果有限，申请绿色通道就诊评估。", guardian_name="学生母亲",
+                guardian_how=Referral.GuardianHow.PHONE, guardian_informed_at=start - timedelta(minutes=20),
+                guardian_response="同意转介，明天上午陪同就诊。")
+        with at(start + timedelta(hours=2)):
+            referrals.referral_accept(referral=referral, actor=doctor, note="已安排次日上午门诊。")
+        with at(start + timedelta(hours=20)):
+            referrals.record_first_visit(referral=referral, actor=doctor, at=start + timedelta(hours=19))
+        with at(start + timedelta(days=2)):
+            referrals.record_admission(referral=referral, actor=doctor, at=start + timedelta(days=1, hours=22))
+        with at(start + timedelta(days=16)):
+            referrals.record_discharge(referral=referral, actor=doctor, at=start + timedelta(days=15, hours=10),
+                                       clinical_summary="住院两周，情绪明显改善，睡眠恢复。",
+                                       return_advice="可复学；前两周半天上课，避免考试压力，每周门诊复诊。")
+        with at(start + timedelta(days=17)):
+            referrals.return_assessment(referral=referral, actor=psych, decision="with_support",
+                                        arrangements="前两周上午到校；心理教师每周两次辅导；免参加月考。",
+                                        advice_considered=True)
+        if len(red) > 1:  # one more still waiting for the hospital's answer
+            second = red[1]
+            with at(self.sem.ago(5)):
+                referrals.referral_create(
+                    actor=psych, student=second.student, to_unit=hospital, urgent=False, warning=second,
+                    reason="情绪低落伴进食减少，建议专科评估。", guardian_name="学生父亲",
+                    guardian_how=Referral.GuardianHow.IN_PERSON, guardian_informed_at=self.sem.ago(6),
+                    guardian_response="同意，希望尽快安排。")
+
+    def home_visits(self) -> None:
+        from runxin.visits import services as visits
+
+        head = self.users["head_teacher"]
+        pupils = list(Student.objects.filter(school_class_id=self.school_class_id, status="enrolled")
+                      .order_by("id"))
+        for i, student in enumerate(pupils):
+            roll = self.rng.random()
+            if roll < 0.55:
+                with at(self.sem.day(10 + i % 40, 16.5)):
+                    visits.contact_record(actor=head, student=student, kind="home_visit", done_on=timezone.localdate(),
+                                          visitors="班主任、科任老师", met_with="父母",
+                                          summary="家庭氛围和谐，学生有独立书桌；家长关注学习，对情绪变化了解不多。",
+                                          agreed="家长每周与孩子聊一次在校情况，有变化及时联系班主任。")
+            elif roll < 0.8:
+                with at(self.sem.day(15 + i % 30, 19)):
+                    visits.contact_record(actor=head, student=student, kind="phone", done_on=timezone.localdate(),
+                                          summary="电话沟通近期学习与作息情况。")
+            elif roll < 0.9:
+                with at(self.sem.ago(48)):
+                    visits.contact_plan(actor=head, student=student, kind="home_visit",
+                                        planned_on=timezone.localdate() + timedelta(days=1 + i % 10),
+                                        visitors="班主任")
+
+    def mentor_contacts(self) -> None:
+        from runxin.cases import mentoring
+        from runxin.people.models import MentorPair
+
+        mentor = self.users.get("mentor")
+        if mentor is None:
+            return
+        for i, pair in enumerate(MentorPair.objects.filter(mentor=mentor, is_active=True).order_by("id")):
+            if i % 3 == 2:
+                continue  # left without a recent contact: the grid shows them overdue
+            moment = self.sem.ago(24 * (3 + i * 2))
+            with at(moment + timedelta(hours=1)):
+                mentoring.contact_log(actor=mentor, student=pair.student, at=moment, form="talk",
+                                      note="课间谈心，聊近期学习和兴趣。")
 
 
 def other_school_for(school: OrgUnit) -> OrgUnit | None:

@@ -68,11 +68,7 @@ def received(user) -> QuerySet[Referral]:
 
 def school_side(user) -> QuerySet[Referral]:
     """The referrals about students the user reaches with the case file or the right to refer, newest first."""
-    clauses = [condition for condition in (scope.student_condition(user, roles.CASE_FILE),
-                                           scope.student_condition(user, roles.REFERRAL_MAKE)) if condition]
-    if not clauses:
-        return Referral.objects.none()
-    reach = Student.objects.filter(clauses[0] | clauses[1] if len(clauses) == 2 else clauses[0])
+    reach = scope.students(user, roles.CASE_FILE) | scope.students(user, roles.REFERRAL_MAKE)
     return Referral.objects.filter(student__in=reach.values("pk")).select_related(*_RELATED).order_by(
         "-referred_at", "-pk")
 

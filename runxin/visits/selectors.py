@@ -168,7 +168,8 @@ _CHILD_COLUMN = {"city": ("district", "district_id"), "district": ("school", "sc
 
 
 def _enrolled_under(unit: OrgUnit) -> QuerySet[Student]:
-    return Student.objects.filter(**{_UNIT_COLUMN[unit.kind]: unit.pk}, status=Student.Status.ENROLLED)
+    # Figures for a unit the caller may see (coverage_unit_or_404 checked it): counts, names only by shows_names.
+    return scope.students_under(unit).filter(status=Student.Status.ENROLLED)
 
 
 def coverage(unit: OrgUnit, *, today: date | None = None) -> UnitCoverage:

@@ -181,7 +181,8 @@ def class_plan_home_visits(*, actor, school_class: OrgUnit, first_day: date, las
     covered = FamilyContact.objects.filter(
         Q(status=Status.DONE, done_on__range=(starts, ends)) | Q(status=Status.PLANNED, planned_on__range=(starts, ends)),
         kind=Kind.HOME_VISIT)
-    students = list(Student.objects.filter(school_class_id=school_class.pk, status=Student.Status.ENROLLED)
+    students = list(scope.students(actor, roles.VISIT_RECORD).filter(school_class_id=school_class.pk,
+                                                                      status=Student.Status.ENROLLED)
                     .exclude(pk__in=covered.values("student_id")).order_by("name", "pk"))
     days = _spread(len(students), first_day, last_day, weekdays_only=weekdays_only)
     visitors = _short(visitors, "visitors")

@@ -78,7 +78,10 @@ def test_roles_are_held_at_their_own_kinds_of_unit():
     assert roles.ROLE_UNIT_KINDS["grade_leader"] == {"grade"}
     assert roles.ROLE_UNIT_KINDS["hospital"] == {"hospital", "mhc"}
     assert roles.ROLE_UNIT_KINDS["society_partner"] == {"society"}
-    assert roles.ROLES["society_partner"].reach == roles.ROLES["hospital"].reach == "none"
+    # The society liaison reaches no student; the clinician only those referred to their unit (referrals app).
+    assert roles.ROLES["society_partner"].reach == "none"
+    assert roles.ROLES["hospital"].reach == "referred"
+    assert [code for code, role in roles.ROLES.items() if role.reach == "referred"] == ["hospital"]
 
 
 def test_the_school_leader_grants_a_grade_leader_at_a_grade_of_the_school_only(grade_world):

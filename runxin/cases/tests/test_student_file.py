@@ -50,7 +50,7 @@ def test_the_psychology_teacher_sees_every_kind_newest_first_with_the_notes(case
     response = client_for(case.psych).get(reverse("cases:file", args=[case.a1.pk]))
     assert response.status_code == 200
     entries = response.context["entries"]
-    kinds = {e.kind for e in entries}
+    kinds = {e.kind for e in entries} | {e.kind for e in response.context["file"].upcoming}
     assert {"warning", "plan", "session", "referral", "visit"} <= kinds
     assert [e.at for e in entries] == sorted((e.at for e in entries), reverse=True)
     html = response.content.decode()

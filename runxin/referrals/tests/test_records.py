@@ -144,7 +144,7 @@ def test_the_head_teacher_sees_dates_not_the_reason(w, clock, client_for):
     assert response.status_code == 400
 
 
-def test_a_postponed_return_keeps_the_referral_open(w, clock):
+def test_a_postponed_return_keeps_the_referral_open(w, clock, english):
     referral = refer(w)
     services.record_first_visit(referral=referral, actor=w.hospital, at=clock())
     services.record_discharge(referral=referral, actor=w.hospital, at=clock(), clinical_summary="",
