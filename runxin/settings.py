@@ -282,6 +282,8 @@ CELERY_TIMEZONE = TIME_ZONE
 # `runxin run_scheduler` (runxin/alerts/scheduler.py) runs these same entries at these same times. Every job is
 # idempotent, so a beat restart or a second beat never double-sends.
 # A follow-up (回访) this many days overdue is told to the school's team, then to the district centre.
+REFERRAL_URGENT_ANSWER_HOURS = envint("REFERRAL_URGENT_ANSWER_HOURS", 2)
+REFERRAL_ANSWER_DAYS = envint("REFERRAL_ANSWER_DAYS", 3)
 FOLLOW_UP_ESCALATION_DAYS = tuple(int(d) for d in envlist("FOLLOW_UP_ESCALATION_DAYS", ["3", "7"]))
 CELERY_BEAT_SCHEDULE = {
     "alerts-escalation-sweep": {"task": "runxin.alerts.tasks.escalation_sweep", "schedule": 60.0},
@@ -295,6 +297,8 @@ CELERY_BEAT_SCHEDULE = {
     "imports-purge-files": {"task": "runxin.imports.tasks.purge_import_files", "schedule": crontab(minute=17)},
     # Close the accounts of students who left, move transferred students' roles (sign-in refuses them at once).
     # An open case follows its student to a new school (the roster import and rollover move students set-wise).
+    # A referral nobody answered: green channel after REFERRAL_URGENT_ANSWER_HOURS, others after REFERRAL_ANSWER_DAYS.
+    "referrals-unanswered": {"task": "runxin.referrals.tasks.unanswered_sweep", "schedule": 300.0},
     "cases-plans-follow-students": {"task": "runxin.cases.tasks.plans_follow_students", "schedule": 300.0},
     "accounts-student-sweep": {"task": "runxin.accounts.tasks.student_accounts_sweep",
                                "schedule": crontab(hour=1, minute=30)},

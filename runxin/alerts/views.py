@@ -121,6 +121,9 @@ def _detail_context(request, warning: Warning) -> dict:
         "tier_label": Tier(warning.tier).label, "user_id": request.user.pk,
         "candidates": services.follow_up_candidates(warning.student) if "schedule_follow_up" in actions else [],
         "today": timezone.localdate(now),
+        # The case after the warning lives in higher apps, reached by their URLs (cases, referrals).
+        "case_links": {"file": roles.CASE_FILE in held, "plan": roles.CASE_PLAN in held,
+                       "refer": roles.REFERRAL_MAKE in held and warning.state in states.CURRENT},
     }
 
 

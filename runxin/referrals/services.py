@@ -11,11 +11,12 @@ yet. Dates are entered by people who were there; they may not lie in the future 
 
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from runxin.access import roles, scope
@@ -417,3 +418,41 @@ def referral_withdraw(*, referral: Referral, actor, reason: str) -> Referral:
     _tell(receiver_ids(referral.to_unit), referral=referral, step="withdrawn", link=False,
           subject=_("A referral from %(school)s was withdrawn.") % {"school": referral.from_school.name})
     return referral
+
+
+# ------------------------------------------------------------------------------------ nobody has answered
+
+def unanswered_sweep(*, now: datetime | None = None) -> dict[str, int]:
+    """Referrals still waiting for the receiving side's answer too long: a green-channel referral after
+    settings.REFERRAL_URGENT_ANSWER_HOURS (2 h), any other after REFERRAL_ANSWER_DAYS (3 days). The receiving unit's
+    people are reminded, and the student's district centre and the referring school are told, so someone phones
+    (with the SMS channel where the urgent ones are concerned). Once per referral (the notification's dedupe key);
+    run by the scheduler with the escalation sweep."""
+    now = now or clock()
+    urgent_cutoff = now - timedelta(hours=getattr(settings, "REFERRAL_URGENT_ANSWER_HOURS", 2))
+    routine_cutoff = now - timedelta(days=getattr(settings, "REFERRAL_ANSWER_DAYS", 3))
+    waiting = (Referral.objects.filter(status=Referral.Status.SENT)
+               .filter(Q(urgent=True, referred_at__lte=urgent_cutoff) | Q(urgent=False, referred_at__lte=routine_cutoff))
+               .select_related("to_unit", "student", "from_school").order_by("-urgent", "referred_at")[:500])
+    told = {"urgent": 0, "routine": 0}
+    centre_codes = roles.roles_at(OrgUnit.Kind.DISTRICT, roles.REFERRAL_RECEIVE)
+    for referral in waiting:
+        with translation.override(settings.LANGUAGE_CODE):
+            subject = (_("Green-channel referral #%(id)s to %(unit)s has had no answer for %(hours)s hours")
+                       if referral.urgent else
+                       _("Referral #%(id)s to %(unit)s has had no answer for %(days)s days")) % {
+                "id": referral.pk, "unit": referral.to_unit.name,
+                "hours": int((now - referral.referred_at).total_seconds() // 3600),
+                "days": (now - referral.referred_at).days}
+        people = set(receiver_ids(referral.to_unit))
+        people |= set(RoleAssignment.objects.filter(org_unit_id=referral.student.district_id, role__in=centre_codes,
+                                                    is_active=True, user__is_active=True)
+                      .values_list("user_id", flat=True))
+        people.add(referral.referred_by_id)
+        new = notify.notify(recipient_ids=sorted(people), kind="referral_unanswered", subject=subject,
+                            url=_url(referral), ref=f"referral:{referral.pk}",
+                            channels=("inbox", "sms") if referral.urgent else ("inbox",),
+                            dedupe=f"referral:{referral.pk}:unanswered")
+        if new:
+            told["urgent" if referral.urgent else "routine"] += 1
+    return told

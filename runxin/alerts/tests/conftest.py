@@ -1,26 +1,12 @@
 """Fixtures for the alerts tests: a frozen clock and the default levels by code."""
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from runxin.alerts import clock
 from runxin.alerts.models import WarningLevel
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-class FrozenClock:
-    def __init__(self, start: dt.datetime):
-        self.current = start
-
-    def __call__(self) -> dt.datetime:
-        return self.current
-
-    def advance(self, **delta) -> dt.datetime:
-        self.current += dt.timedelta(**delta)
-        return self.current
+from runxin.testing.clock import SHANGHAI, FrozenClock
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 
 import datetime as dt
 from types import SimpleNamespace
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -11,26 +10,13 @@ from runxin.org import services as org_services
 from runxin.org.models import OrgUnit
 from runxin.referrals import services
 from runxin.testing import factories as f
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-class Clock:
-    def __init__(self, start: dt.datetime):
-        self.current = start
-
-    def __call__(self) -> dt.datetime:
-        return self.current
-
-    def advance(self, **delta) -> dt.datetime:
-        self.current += dt.timedelta(**delta)
-        return self.current
+from runxin.testing.clock import SHANGHAI, FrozenClock
 
 
 @pytest.fixture
 def clock(monkeypatch):
     """The referrals' clock stopped at Friday 2026-10-09 10:00 Shanghai time; `clock.advance(hours=3)`."""
-    fake = Clock(dt.datetime(2026, 10, 9, 10, 0, tzinfo=SHANGHAI))
+    fake = FrozenClock(dt.datetime(2026, 10, 9, 10, 0, tzinfo=SHANGHAI))
     monkeypatch.setattr(services, "clock", fake)
     return fake
 
