@@ -766,6 +766,13 @@ def may_record_follow_up(actor, follow_up: FollowUp) -> bool:
                                         & scope.ordinary_permissions(actor, student))
 
 
+def follow_ups_hand_over(*, student: Student, to_user) -> int:
+    """A student's open follow-ups go to the new school's case lead when the case moves with the student (the old
+    team no longer reaches the student, so they would otherwise be nobody's). `to_user` None leaves them unassigned,
+    for whoever handles the student's warnings. Returns how many moved."""
+    return FollowUp.objects.filter(student=student, done_at__isnull=True).update(assigned_to=to_user)
+
+
 @transaction.atomic
 def follow_up_done(*, follow_up: FollowUp, actor, note: str) -> FollowUp:
     """Record a scheduled follow-up as done; with a warning, the warning's timeline records it as well. The

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from runxin.access import roles, scope
 from runxin.accounts import services as accounts_services
+from runxin.alerts import services as alert_services
 from runxin.notify import services as notify_services
 from runxin.org.models import OrgUnit
 
@@ -71,8 +72,10 @@ def plan_follow_student(*, plan_id: int, now: datetime | None = None) -> CaseTra
         plan.mentor = None  # the old school's mentor: the new school pairs its own
         changed.append("mentor")
     plan.save(update_fields=changed)
-    # The old school's mentor loses the student with the rest of the old team (accounts owns the pairs).
+    # The old school's mentor loses the student with the rest of the old team (accounts owns the pairs), and the
+    # open follow-ups go to the new lead rather than stay with people who can no longer reach the student.
     accounts_services.mentor_pairs_end_elsewhere(student_ids=[student.pk])
+    alert_services.follow_ups_hand_over(student=student, to_user=new_lead)
     transfer = CaseTransfer.objects.create(plan=plan, student=student, from_school=old_school, to_school=new_school,
                                            at=now, new_lead=new_lead)
     _tell_new_school(transfer, new_school, old_school, psychs)

@@ -122,3 +122,27 @@ def test_transfers_page_is_for_case_teams(world, client_for):
         assert client_for(user).get(reverse("cases:transfers")).status_code == 403
     response = client_for(world.psych).post(reverse("cases:transfers"), {"transfer": "999999"})
     assert response.status_code == 302
+
+
+def test_the_old_mentor_and_the_open_follow_ups_move_away_with_the_case(world):
+    from datetime import timedelta
+
+    from runxin.alerts import services as alert_services
+    from runxin.alerts.models import FollowUp
+    from runxin.people.models import MentorPair
+
+    open_plan(world)
+    MentorPair.objects.get_or_create(mentor=world.mentor, student=world.a1, is_active=True,
+                                     defaults={"since": timezone.localdate()})
+    due = alert_services.follow_up_schedule(student=world.a1, due_on=timezone.localdate() + timedelta(days=3),
+                                            origin="plan", assigned_to=world.psych)
+    done = alert_services.follow_up_schedule(student=world.a1, due_on=timezone.localdate(), origin="plan",
+                                             assigned_to=world.psych)
+    FollowUp.objects.filter(pk=done.pk).update(done_at=timezone.now(), done_by=world.psych)
+    move(world.a1, world.other_class)
+    transfer.plans_follow_students()
+    assert not MentorPair.objects.filter(mentor=world.mentor, student=world.a1, is_active=True).exists()
+    due.refresh_from_db()
+    done.refresh_from_db()
+    assert due.assigned_to == world.other_psych  # the new lead has it
+    assert done.assigned_to == world.psych  # history stays as it was
