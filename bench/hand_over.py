@@ -98,20 +98,28 @@ def main() -> None:
     campaign = seed_flags(args.flags)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
+    count = [0]
+
+    def counted(execute, sql, params, many, context):
+        count[0] += 1
+        return execute(sql, params, many, context)
+
     start = time.perf_counter()
     handed = 0
-    while True:
-        went = services.flags_hand_over_pending()
-        handed += went
-        if not went:
-            break
+    with connection.execute_wrapper(counted):
+        while True:
+            went = services.flags_hand_over_pending()
+            handed += went
+            if not went:
+                break
     seconds = time.perf_counter() - start
     order = list(ScreeningFlag.objects.filter(result__campaign__name=campaign)
                  .order_by("handed_over_at", "id").values_list("level", flat=True))
     last_critical = max((i for i, level in enumerate(order) if level == "critical"), default=-1) + 1
     left = ScreeningFlag.objects.filter(handed_over_at__isnull=True).count()
     print(f"handed over {handed:,} flags in {seconds:.1f} s: {handed / seconds:,.0f} flags/s; "
-          f"{left} left pending; the last critical flag went {last_critical:,}th of {len(order):,}")
+          f"{left} left pending; the last critical flag went {last_critical:,}th of {len(order):,}; "
+          f"{count[0] / max(handed, 1):.1f} queries per flag")
 
 
 if __name__ == "__main__":

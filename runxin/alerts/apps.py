@@ -15,6 +15,6 @@ class Config(AppConfig):
         # Screening flags come here (screening is a lower app and does not import alerts).
         from runxin.screening.services import flag_receiver_set
 
-        from .services import warning_raise_from_screening
+        from .services import warning_raise_from_screening, warnings_raise_from_screening_many
 
-        flag_receiver_set(warning_raise_from_screening)
+        flag_receiver_set(warning_raise_from_screening, many=warnings_raise_from_screening_many)

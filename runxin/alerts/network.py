@@ -62,6 +62,44 @@ def people_at(student: Student, tiers) -> list[int]:
     return list(dict.fromkeys(ids))
 
 
+def people_at_many(wanted: list[tuple[Student, list]]) -> list[list[int]]:
+    """people_at for many students at once (the hand-over of a burst): one read of the role assignments at every
+    unit concerned and one of mentor pairs, then the same answer as people_at for each (student, tiers)."""
+    units_by_tier: dict[int, set[int]] = {}
+    paired_students = set()
+    for student, tiers in wanted:
+        for tier in {int(t) for t in tiers}:
+            units_by_tier.setdefault(tier, set()).update(
+                getattr(student, column) for column in TIER_COLUMNS.get(tier, ()) if getattr(student, column))
+            if tier == states.CLASS:
+                paired_students.add(student.pk)
+    clauses = Q()
+    for tier, units in units_by_tier.items():
+        if units:
+            clauses |= Q(role__in=TIER_ROLES[tier], org_unit_id__in=units)
+    held: dict[tuple[str, int], list[int]] = {}
+    if clauses:
+        for user_id, role, unit_id in (active_assignments().filter(clauses).order_by("pk")
+                                       .values_list("user_id", "role", "org_unit_id")):
+            held.setdefault((role, unit_id), []).append(user_id)
+    mentors: dict[int, list[int]] = {}
+    for student_id, mentor_id in (MentorPair.objects.filter(student_id__in=paired_students, is_active=True)
+                                  .order_by("pk").values_list("student_id", "mentor_id")):
+        mentors.setdefault(student_id, []).append(mentor_id)
+    answers = []
+    for student, tiers in wanted:
+        ids: list[int] = []
+        for tier in tiers:
+            units = [getattr(student, column) for column in TIER_COLUMNS.get(int(tier), ()) if getattr(student, column)]
+            for role in TIER_ROLES[int(tier)]:
+                for unit in units:
+                    ids += held.get((role, unit), [])
+        if states.CLASS in {int(t) for t in tiers}:
+            ids += mentors.get(student.pk, [])
+        answers.append(list(dict.fromkeys(ids)))
+    return answers
+
+
 def acting_roles(user, student: Student, permission: str) -> list[tuple[int, str]]:
     """(tier, role) for each of the user's grants that reaches this student with `permission`.
     A mentor's pairing counts as the class tier."""

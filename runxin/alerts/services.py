@@ -81,15 +81,21 @@ def entry_level() -> WarningLevel:
     return level
 
 
-def level_for_screening(suggested_level: str) -> WarningLevel:
-    """The most severe active level that receives this screening suggestion."""
+def level_for_screening(suggested_level: str, levels: list[WarningLevel] | None = None) -> WarningLevel:
+    """The most severe active level that receives this screening suggestion (`levels`: the active levels, most
+    severe first, when the caller has them in hand)."""
     if suggested_level not in SCREENING_SUGGESTIONS:
         raise ValueError(f"suggested_level must be one of {SCREENING_SUGGESTIONS}, not {suggested_level!r}")
-    for level in active_levels():
+    levels = active_levels() if levels is None else levels
+    for level in levels:
         if suggested_level in (level.screening_codes or []):
             return level
     # A region that configured no level for this suggestion still gets a warning rather than silence.
-    return entry_level() if suggested_level in ("moderate", "review") else active_levels()[0]
+    if suggested_level in ("moderate", "review"):
+        return levels[-1] if levels else entry_level()
+    if not levels:
+        raise WarningError(_("No warning level is active. Ask the city administrator to set up the levels."))
+    return levels[0]
 
 
 def _minutes(value: int | None) -> timedelta | None:
@@ -278,10 +284,7 @@ def warning_raise_from_screening(*, student: Student, result_id: str, suggested_
     if not result_id:
         raise ValueError("result_id is required")
     level = level_for_screening(suggested_level)
-    code = (instrument_code or "").lower()
-    same_day = any(code == key or code.startswith(key + "-") or code.startswith(key + "_")
-                   for key, levels in SAME_DAY_SAFETY_ASSESSMENT.items() if suggested_level in levels)
-    assess_by = clock.same_day_deadline(raised_at or clock.now()) if same_day else None
+    assess_by = _same_day(suggested_level, instrument_code, raised_at)
     try:
         return _report(
             student=student, source=Source.SCREENING, level=level, reported_at=raised_at,
@@ -293,6 +296,101 @@ def warning_raise_from_screening(*, student: Student, result_id: str, suggested_
         # Lost a race with the same result arriving twice at once: the other one recorded it.
         report = WarningReport.objects.select_related("warning").get(screening_result_id=str(result_id)[:64])
         return report.warning
+
+
+def _same_day(suggested_level: str, instrument_code: str, raised_at: datetime | None) -> datetime | None:
+    code = (instrument_code or "").lower()
+    same_day = any(code == key or code.startswith(key + "-") or code.startswith(key + "_")
+                   for key, levels in SAME_DAY_SAFETY_ASSESSMENT.items() if suggested_level in levels)
+    return clock.same_day_deadline(raised_at or clock.now()) if same_day else None
+
+
+@transaction.atomic
+def warnings_raise_from_screening_many(flags: list[dict]) -> int:
+    """warning_raise_from_screening for a batch of flags (the hand-over of a burst), in the caller's transaction.
+
+    Each flag is a dict of warning_raise_from_screening's arguments (the student with school and class loaded).
+    The common case — a student with no open warning, a result not reported before, once in the batch — is
+    written set-wise: the students locked in one statement, then one INSERT each of warnings, reports and
+    events, one read of the network's people and one of notifications per channel set, the same rows and the same
+    notifications (the same dedupe keys) as one by one. Every other flag (a student with an open warning, whose
+    report joins it or raises its level; a result reported before; a second flag for the same student) takes the
+    single path afterwards. Returns how many flags were handled."""
+    if not flags:
+        return 0
+    for flag in flags:
+        if not flag.get("result_id"):
+            raise ValueError("result_id is required")
+    levels = active_levels()
+    student_ids = sorted({flag["student"].pk for flag in flags})
+    list(Student.objects.select_for_update().filter(pk__in=student_ids).order_by("pk").values_list("pk", flat=True))
+    reported = set(WarningReport.objects.filter(screening_result_id__in=[str(f["result_id"])[:64] for f in flags])
+                   .values_list("screening_result_id", flat=True))
+    busy = set(Warning.objects.filter(student_id__in=student_ids, state__in=states.OPEN)
+               .values_list("student_id", flat=True))
+    simple, rest, seen = [], [], set()
+    for flag in flags:
+        student_id = flag["student"].pk
+        if str(flag["result_id"])[:64] in reported or student_id in busy or student_id in seen:
+            rest.append(flag)
+        else:
+            seen.add(student_id)
+            simple.append(flag)
+    if simple:
+        _raise_new_many(simple, levels)
+    for flag in rest:
+        warning_raise_from_screening(**flag)
+    return len(flags)
+
+
+def _raise_new_many(flags: list[dict], levels: list[WarningLevel]) -> None:
+    rows = []
+    for flag in flags:
+        level = level_for_screening(flag["suggested_level"], levels)
+        now = flag.get("raised_at") or clock.now()
+        assess_by = _same_day(flag["suggested_level"], flag.get("instrument_code", ""), flag.get("raised_at"))
+        rows.append((flag, level, now, assess_by, level.ack_tier))
+    warnings = Warning.objects.bulk_create([
+        Warning(student=flag["student"], level=level, state=states.RAISED, tier=tier, ack_pending=True,
+                due_at=_due(level, states.RAISED, ack_pending=True, now=now, assess_by=assess_by),
+                source=Source.SCREENING, needs_review=flag["suggested_level"] == "review", raised_at=now,
+                raised_by=None, last_event_at=now, assess_by=assess_by)
+        for flag, level, now, assess_by, tier in rows])
+    WarningReport.objects.bulk_create([
+        WarningReport(warning=warning, source=Source.SCREENING, reported_at=now, suggested_level=level,
+                      screening_result_id=str(flag["result_id"])[:64],
+                      instrument_code=(flag.get("instrument_code") or "")[:40],
+                      reasons=[str(r) for r in (flag.get("reasons") or [])],
+                      needs_review=flag["suggested_level"] == "review")
+        for warning, (flag, level, now, _assess_by, _tier) in zip(warnings, rows, strict=True)])
+    reason = _source_line(Source.SCREENING, "")
+    events = WarningEvent.objects.bulk_create([
+        WarningEvent(warning=warning, at=now, kind=Kind.RAISED, to_state=states.RAISED, to_level=level, to_tier=tier,
+                     reason=reason)
+        for warning, (_flag, level, now, _assess_by, tier) in zip(warnings, rows, strict=True)])
+    _tell_raised_many(warnings, events)
+
+
+def _tell_raised_many(warnings: list[Warning], events: list[WarningEvent]) -> None:
+    """The notifications of newly raised warnings, as _tell writes them one by one (same subject, text, link,
+    channels and dedupe keys), in one read of the network and one insert per set of channels."""
+    wanted = [(w, e, sorted(set(w.level.notify_tiers) | {w.tier})) for w, e in zip(warnings, events, strict=True)]
+    people = network.people_at_many([(w.student, tiers) for w, _e, tiers in wanted])
+    by_channels: dict[tuple[str, ...], list[dict]] = {}
+    with translation.override(settings.LANGUAGE_CODE):
+        for (warning, event, _tiers), recipients in zip(wanted, people, strict=True):
+            level = warning.level
+            subject = _("%(level)s warning #%(id)s · %(where)s") % {
+                "level": level.label(settings.LANGUAGE_CODE), "id": warning.pk, "where": _placement(warning.student)}
+            body = str(_("A new warning needs acknowledgement by %(due)s.") % {"due": _local(warning.due_at)})
+            channels = tuple(level.channels or ["inbox"])
+            for uid in recipients:
+                by_channels.setdefault(channels, []).append({
+                    "recipient_id": uid, "object_id": warning.pk, "event_id": event.pk, "subject": subject,
+                    "body": body})
+    for channels, rows in by_channels.items():
+        notify.notify_many(source=rows, kind="warning.raised", channels=channels, subject="%(subject)s",
+                           body="%(body)s", about="warning", event="event:%(event_id)s", url_name="alerts:detail")
 
 
 def _clean_text(text: str, *, required: bool, what: str) -> str:

@@ -1081,13 +1081,16 @@ def _insert_submission(values: dict) -> int | None:
 # The warnings app sits above screening: it registers its receiver in its AppConfig.ready() (screening never
 # imports alerts). Without one (the warnings app not installed) flags wait and the sweep retries them.
 _flag_receiver = None
+_flag_receiver_many = None
 
 
-def flag_receiver_set(receiver) -> None:
+def flag_receiver_set(receiver, *, many=None) -> None:
     """Called once by the warnings app: `receiver(student=, result_id=, suggested_level=, reasons=,
-    instrument_code=, raised_at=)` raises or joins a warning for a flagged result."""
-    global _flag_receiver
+    instrument_code=, raised_at=)` raises or joins a warning for a flagged result; `many(list of those keyword
+    dicts)` does the same for a batch, set-wise (the hand-over of a burst)."""
+    global _flag_receiver, _flag_receiver_many
     _flag_receiver = receiver
+    _flag_receiver_many = many
 
 
 def _warning_raiser():
@@ -1163,15 +1166,21 @@ def _hand_over_batch(raise_warning, size: int) -> int | None:
     try:
         with transaction.atomic():
             flags = list(ScreeningFlag.objects.select_for_update(skip_locked=True, of=("self",))
-                         .select_related("student").filter(handed_over_at__isnull=True, last_error="")
+                         .select_related("student__school", "student__school_class")
+                         .filter(handed_over_at__isnull=True, last_error="")
                          .annotate(priority=_priority()).order_by("priority", "created_at", "id")[:size])
             if not flags:
                 return None
             ids = [flag.pk for flag in flags]
-            for flag in flags:
-                raise_warning(student=flag.student, result_id=str(flag.result_id), suggested_level=flag.level,
-                              reasons=_reason_texts(flag.reasons), instrument_code=flag.instrument_code,
-                              raised_at=flag.created_at)
+            batch = [dict(student=flag.student, result_id=str(flag.result_id), suggested_level=flag.level,
+                          reasons=_reason_texts(flag.reasons), instrument_code=flag.instrument_code,
+                          raised_at=flag.created_at) for flag in flags]
+            # The registered receiver's batch form when there is one (a receiver put in its place is asked per flag).
+            if _flag_receiver_many is not None and raise_warning is _flag_receiver:
+                _flag_receiver_many(batch)
+            else:
+                for one in batch:
+                    raise_warning(**one)
             ScreeningFlag.objects.filter(pk__in=ids).update(handed_over_at=_now(), attempts=F("attempts") + 1)
         return len(ids)
     except Exception:
@@ -1179,7 +1188,7 @@ def _hand_over_batch(raise_warning, size: int) -> int | None:
         return sum(1 for flag_id in ids if flag_hand_over(flag_id))
 
 
-def flags_hand_over_pending(*, limit: int = 500, batch: int = 25) -> int:
+def flags_hand_over_pending(*, limit: int = 500, batch: int = 100) -> int:
     """Hand over flags not handed over yet, most severe first, then oldest, in small batches until none is left
     or `limit` went (the hand-over task drains the queue; the beat entry retries). Flags that failed before are
     retried one by one after the rest. Returns how many went."""
