@@ -36,3 +36,28 @@ def test_roles_without_warning_pages_see_no_warning_summary(world, client_for):
         response = client_for(user).get(reverse("front:home"))
         assert response.status_code == 200
         assert response.context.get("warnings") is None
+
+
+def test_the_navigation_groups_links_into_menus_and_keeps_a_lone_link_plain(world, client_for):
+    """A psychology teacher's many pages sit in menus (students, screening, warnings, cases …); a menu with one
+    link for this person is that link; nothing the person may not open is offered."""
+    from django.test import RequestFactory
+
+    from runxin.front import nav
+
+    request = RequestFactory().get("/")
+    request.user = world.psych
+    entries = nav.items_for(request)
+    menus = {entry["group"]: [link["url"] for link in entry["links"]] for entry in entries if "links" in entry}
+    assert "/cases/students/" not in str(menus)
+    assert {"students", "warnings", "cases"} <= set(menus)
+    assert "/cases/plans/" in menus["cases"] and "/alerts/follow-ups/" in menus["warnings"]
+    assert all(len(urls) >= 2 for urls in menus.values())
+    tops = [entry["url"] for entry in entries if "links" not in entry]
+    assert tops[0] == "/" and "/inbox/" in tops
+    html = client_for(world.psych).get("/").content.decode()
+    assert 'data-nav-group' in html and 'href="/cases/plans/"' in html
+    # A student's navigation is a few plain links: no menu to open on a phone.
+    request.user = world.student_user
+    assert all("links" not in entry for entry in nav.items_for(request))
+    assert "/cases/contact-policy/" not in str(nav.links_of(nav.items_for(request)))

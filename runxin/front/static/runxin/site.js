@@ -4,6 +4,8 @@
  *   <input data-select-on-focus>          selects its text when focused (links to copy)
  *   <select data-copy-to="element-id">    copies its value into that field when changed
  *   <a data-history-back hidden>          shown when there is a page to go back to; goes back
+ *   <details data-nav-group>              a menu of the main navigation: opening one closes the others, a click
+ *                                         outside closes it
  */
 (function () {
   "use strict";
@@ -21,6 +23,12 @@
   document.addEventListener("focusin", function (event) {
     var el = event.target;
     if (el.matches && el.matches("[data-select-on-focus]") && el.select) el.select();
+  });
+  document.addEventListener("click", function (event) {
+    var inside = event.target.closest && event.target.closest("[data-nav-group]");
+    document.querySelectorAll("details[data-nav-group][open]").forEach(function (menu) {
+      if (menu !== inside) menu.removeAttribute("open");
+    });
   });
   document.addEventListener("click", function (event) {
     var link = event.target.closest && event.target.closest("[data-history-back]");
