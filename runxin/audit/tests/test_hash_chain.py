@@ -153,3 +153,37 @@ def test_sqlite_demo_has_no_chain_and_the_command_says_so(monkeypatch):
     call_command("audit_verify", stdout=out)
     assert "No hash chain on sqlite" in out.getvalue()
     assert "nothing was verified" in out.getvalue()
+
+
+def test_the_warning_history_chain_holds_across_bulk_appends_and_a_rolled_back_savepoint(world):
+    """The warning history's trigger keeps the chain head for the transaction (migration 0006): a bulk append, a
+    savepoint rolled back mid-way and appends after it still make one unbroken chain, as verify() proves."""
+    from django.db import transaction
+
+    from runxin.alerts import services as alerts
+    from runxin.alerts.models import Warning, WarningEvent
+
+    warning = alerts.warning_raise_from_screening(student=world.a1, result_id="chain-1", suggested_level="high",
+                                                  reasons=[], instrument_code="phq-a")
+    before = WarningEvent.objects.count()
+    alerts.record_events(warnings=Warning.objects.filter(pk=warning.pk), kind="escalated", at=warning.raised_at,
+                         reason="bulk 1")
+    try:
+        with transaction.atomic():
+            alerts.record_events(warnings=[warning], kind="escalated", at=warning.raised_at, reason="rolled back")
+            raise RuntimeError("roll the savepoint back")
+    except RuntimeError:
+        pass
+    alerts.record_events(warnings=[warning, warning], kind="escalated", at=warning.raised_at, reason="bulk 2")
+    events = list(WarningEvent.objects.filter(warning=warning).order_by("pk"))
+    assert len(events) == WarningEvent.objects.count() - before + 1
+    seqs = [chain_of("alerts_warningevent", e.pk)[0] for e in events]
+    assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))  # no gap where the savepoint was rolled back
+    with connection.cursor() as cursor:  # the same canonical row as every other chained table
+        cursor.execute("SET LOCAL timezone = 'UTC'")
+        cursor.execute("SELECT chain_hash, runxin_audit_canonical(to_jsonb(t), '{}') FROM alerts_warningevent t "
+                       "WHERE chain_seq IN (%s, %s) ORDER BY chain_seq", [seqs[-2], seqs[-1]])
+        (first_hash, _), (second_hash, second_text) = cursor.fetchall()
+    assert chain.link(first_hash, second_text) == second_hash
+    ok, out = verify_output()
+    assert ok, out
