@@ -236,7 +236,7 @@ def action_add(*, actor, plan: CasePlan, step: str, description: str, responsibl
         raise PlanError(_("Choose one of the six steps."))
     description = _text(description, required=True, missing=_("Describe the action."))
     _require_staff(responsible, plan.student, what=_("person responsible"))
-    _future_date(due_on, what=_("due date"), required=False)
+    _future_date(due_on, what=_("action"), required=False)
     action = PlanAction.objects.create(plan=plan, step=step, description=description, responsible=responsible,
                                        due_on=due_on)
     if responsible.pk != actor.pk:
