@@ -238,6 +238,12 @@ def detail_permissions(user, student: Student) -> set[str]:
                 user._runxin_mentees = mentees
             if student.pk in mentees:
                 held |= grant.permissions
+        elif grant.reach == "referred" and grant.unit_id:
+            referred = user.__dict__.setdefault("_runxin_referred", {})  # per unit, once per request
+            if grant.unit_id not in referred:
+                referred[grant.unit_id] = set(_referred_to(grant.unit_id).values_list("student_id", flat=True))
+            if student.pk in referred[grant.unit_id]:
+                held |= grant.permissions
         elif grant.reach in {"self", "child"} and grant.student_id == student.pk:
             held |= grant.permissions
     return held

@@ -163,3 +163,16 @@ def test_a_postponed_return_keeps_the_referral_open(w, clock, english):
     assert referral.status == "returned"
     assert referral.first_visit_at.tzinfo is not None
     assert dt.datetime(2026, 10, 9, 10, 0, tzinfo=SHANGHAI) == referral.first_visit_at
+
+
+def test_a_clinicians_detail_level_on_a_list_follows_the_referral(w, clock):
+    """scope.detail_permissions (what list pages use) gives a clinician their referred student's roster and
+    profile, and nothing for a student referred elsewhere or once the referral is closed."""
+    from runxin.access import roles, scope
+
+    referral = refer(w)
+    assert {roles.STUDENT_ROSTER, roles.STUDENT_PROFILE} <= scope.detail_permissions(w.hospital, w.a1)
+    assert not scope.detail_permissions(w.other_hospital, w.a1)
+    services.referral_withdraw(referral=referral, actor=w.psych, reason="家长决定去外地就医")
+    w.hospital.__dict__.pop("_runxin_referred", None)
+    assert not scope.detail_permissions(w.hospital, w.a1)
