@@ -158,6 +158,19 @@ def _plan_for_change(request, plan_id: int) -> CasePlan:
     return plan
 
 
+def _step(request, plan: CasePlan, form, *, failed: str, change, message: str, anchor, action_id=None):
+    """One POST step on the plan page: the form, then the service. A form that is not valid, or a step the service
+    refuses, shows the page again with what was typed and why (400); a step taken goes back to its section."""
+    extra = {"action_id": action_id} if action_id else {}
+    if not form.is_valid():
+        return _again(request, plan, failed=failed, bound=form, **extra)
+    try:
+        result = change(form.cleaned_data)
+    except services.PlanError as exc:
+        return _again(request, plan, failed=failed, bound=form, error=str(exc), **extra)
+    return _done(request, plan, message, anchor(result) if callable(anchor) else anchor)
+
+
 @require_http_methods(["GET", "POST"])
 @requires(roles.CASE_PLAN)
 @audited_read
@@ -189,15 +202,11 @@ def plan_action(request, plan_id: int):
     """Add an action under one of the six steps."""
     plan = _plan_for_change(request, plan_id)
     form = forms.ActionForm(request.POST, staff=selectors.staff_for_student(plan.student), prefix="action")
-    if not form.is_valid():
-        return _again(request, plan, failed="action", bound=form)
-    try:
-        action = services.action_add(actor=request.user, plan=plan, step=form.cleaned_data["step"],
-                                     description=form.cleaned_data["description"],
-                                     responsible=form.person("responsible"), due_on=form.cleaned_data["due_on"])
-    except services.PlanError as exc:
-        return _again(request, plan, failed="action", bound=form, error=str(exc))
-    return _done(request, plan, _("Action added; the person responsible has been told."), f"step-{action.step}")
+    return _step(request, plan, form, failed="action", message=_("Action added; the person responsible has been told."),
+                 change=lambda data: services.action_add(
+                     actor=request.user, plan=plan, step=data["step"], description=data["description"],
+                     responsible=form.person("responsible"), due_on=data["due_on"]),
+                 anchor=lambda action: f"step-{action.step}")
 
 
 @require_POST
@@ -210,13 +219,9 @@ def plan_action_done(request, plan_id: int, plan_action_id: int):
     if not services.may_mark_done(request.user, action):
         raise PermissionDenied("not responsible for this action")
     form = forms.ActionDoneForm(request.POST, prefix="done")
-    if not form.is_valid():
-        return _again(request, plan, failed="done", bound=form, action_id=action.pk)
-    try:
-        services.action_done(actor=request.user, action=action, outcome=form.cleaned_data["outcome"])
-    except services.PlanError as exc:
-        return _again(request, plan, failed="done", bound=form, error=str(exc), action_id=action.pk)
-    return _done(request, plan, _("Action recorded as done."), f"step-{action.step}")
+    return _step(request, plan, form, failed="done", action_id=action.pk, message=_("Action recorded as done."),
+                 change=lambda data: services.action_done(actor=request.user, action=action, outcome=data["outcome"]),
+                 anchor=f"step-{action.step}")
 
 
 @require_POST
@@ -225,15 +230,10 @@ def plan_action_done(request, plan_id: int, plan_action_id: int):
 def plan_review(request, plan_id: int):
     """Record a review (progress) and the next review date."""
     plan = _plan_for_change(request, plan_id)
-    form = forms.ReviewForm(request.POST, prefix="review")
-    if not form.is_valid():
-        return _again(request, plan, failed="review", bound=form)
-    try:
-        services.review_add(actor=request.user, plan=plan, progress=form.cleaned_data["progress"],
-                            next_review_on=form.cleaned_data["next_review_on"])
-    except services.PlanError as exc:
-        return _again(request, plan, failed="review", bound=form, error=str(exc))
-    return _done(request, plan, _("Review recorded."), "reviews")
+    return _step(request, plan, forms.ReviewForm(request.POST, prefix="review"), failed="review",
+                 message=_("Review recorded."), anchor="reviews",
+                 change=lambda data: services.review_add(actor=request.user, plan=plan, progress=data["progress"],
+                                                         next_review_on=data["next_review_on"]))
 
 
 @require_POST
@@ -242,15 +242,10 @@ def plan_review(request, plan_id: int):
 def plan_close(request, plan_id: int):
     """Close the plan with a summary."""
     plan = _plan_for_change(request, plan_id)
-    form = forms.CloseForm(request.POST, prefix="close")
-    if not form.is_valid():
-        return _again(request, plan, failed="close", bound=form)
-    try:
-        services.plan_close(actor=request.user, plan=plan, summary=form.cleaned_data["summary"],
-                            close_open_actions=form.cleaned_data["close_open_actions"])
-    except services.PlanError as exc:
-        return _again(request, plan, failed="close", bound=form, error=str(exc))
-    return _done(request, plan, _("Plan closed."), "plan-header")
+    return _step(request, plan, forms.CloseForm(request.POST, prefix="close"), failed="close",
+                 message=_("Plan closed."), anchor="plan-header",
+                 change=lambda data: services.plan_close(actor=request.user, plan=plan, summary=data["summary"],
+                                                         close_open_actions=data["close_open_actions"]))
 
 
 @require_POST
@@ -269,14 +264,10 @@ def plan_peer(request, plan_id: int):
             return _again(request, plan, failed="peer", error=str(exc))
         return _done(request, plan, _("The classmate's task has ended."), "peer-watch")
     form = forms.PeerWatchForm(request.POST, classmates=selectors.classmates(request.user, plan), prefix="peer")
-    if not form.is_valid():
-        return _again(request, plan, failed="peer", bound=form)
-    try:
-        services.peer_watch_assign(actor=request.user, plan=plan, watcher=form.chosen(),
-                                   task=form.cleaned_data["task"])
-    except services.PlanError as exc:
-        return _again(request, plan, failed="peer", bound=form, error=str(exc))
-    return _done(request, plan, _("Task given. Tell the classmate in person as well."), "peer-watch")
+    return _step(request, plan, form, failed="peer", anchor="peer-watch",
+                 message=_("Task given. Tell the classmate in person as well."),
+                 change=lambda data: services.peer_watch_assign(actor=request.user, plan=plan, watcher=form.chosen(),
+                                                                task=data["task"]))
 
 
 @require_POST
@@ -286,14 +277,10 @@ def plan_follow_up(request, plan_id: int):
     """Schedule a follow-up visit (回访) from the plan."""
     plan = _plan_for_change(request, plan_id)
     form = forms.FollowUpForm(request.POST, staff=selectors.staff_for_student(plan.student), prefix="follow_up")
-    if not form.is_valid():
-        return _again(request, plan, failed="follow_up", bound=form)
-    try:
-        services.plan_follow_up_schedule(actor=request.user, plan=plan, due_on=form.cleaned_data["due_on"],
-                                         assigned_to=form.person("assigned_to"), note=form.cleaned_data["note"])
-    except services.PlanError as exc:
-        return _again(request, plan, failed="follow_up", bound=form, error=str(exc))
-    return _done(request, plan, _("Follow-up scheduled."), "follow-ups")
+    return _step(request, plan, form, failed="follow_up", message=_("Follow-up scheduled."), anchor="follow-ups",
+                 change=lambda data: services.plan_follow_up_schedule(
+                     actor=request.user, plan=plan, due_on=data["due_on"], assigned_to=form.person("assigned_to"),
+                     note=data["note"]))
 
 
 # ------------------------------------------------------------------------------------- the peer watcher's page
