@@ -2,10 +2,10 @@
 user acts. Role codes come from the catalogue in runxin/access/roles.py; the grants from the scoping layer."""
 
 from django.db.models import Q
-from django.utils import timezone
 
 from runxin.access import roles, scope
-from runxin.people.models import MentorPair, RoleAssignment, Student
+from runxin.people import selectors as people_selectors
+from runxin.people.models import MentorPair, Student
 
 from . import states
 
@@ -37,12 +37,7 @@ _KIND_COLUMN = {"class": "school_class_id", "grade": "grade_id", "school": "scho
 
 
 def active_assignments():
-    today = timezone.localdate()
-    return (
-        RoleAssignment.objects.filter(is_active=True)
-        .filter(Q(starts_on__isnull=True) | Q(starts_on__lte=today))
-        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
-    )
+    return people_selectors.assignments_in_force()
 
 
 def people_at(student: Student, tiers) -> list[int]:

@@ -23,7 +23,8 @@ from django.utils.translation import gettext as _
 from runxin.access import roles, scope
 from runxin.alerts.models import FollowUp
 from runxin.org.models import OrgUnit
-from runxin.people.models import MentorPair, RoleAssignment, Student
+from runxin.people import selectors as people_selectors
+from runxin.people.models import MentorPair, Student
 from runxin.timeline import Entry
 
 from .models import CasePlan, PeerWatch, PlanAction, PlanReview
@@ -51,10 +52,7 @@ def is_case_staff(user, student: Student) -> bool:
 def staff_for_student(student: Student) -> list:
     """The people who can be given work on the student's plan (lead, mentor, responsible for an action, a
     follow-up): the same rule as is_case_staff, as one query."""
-    today = timezone.localdate()
-    current = (RoleAssignment.objects.filter(is_active=True)
-               .filter(Q(starts_on__isnull=True) | Q(starts_on__lte=today))
-               .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today)))
+    current = people_selectors.assignments_in_force()
     units = [u for u in (student.school_class_id, student.grade_id, student.school_id, student.district_id,
                          student.city_id) if u]
     subtree = current.filter(role__in=_FILE_SUBTREE, org_unit_id__in=units).values("user_id")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from runxin.access import roles, scope
 from runxin.accounts.models import User
 from runxin.org.models import OrgUnit
-from runxin.people.models import RoleAssignment
+from runxin.people import selectors as people_selectors
 
 from .models import CrisisTeamMember
 
@@ -30,10 +30,7 @@ class TeamError(ValueError):
 
 
 def _active_assignments(today=None):
-    today = today or timezone.localdate()
-    return (RoleAssignment.objects.filter(is_active=True, user__is_active=True)
-            .filter(Q(starts_on__isnull=True) | Q(starts_on__lte=today))
-            .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today)))
+    return people_selectors.assignments_in_force(today).filter(user__is_active=True)
 
 
 def school_staff(school: OrgUnit) -> QuerySet[User]:

@@ -12,7 +12,6 @@ from datetime import date, datetime, timedelta
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,7 +22,8 @@ from runxin.alerts import states
 from runxin.alerts.models import Warning
 from runxin.notify import services as notify
 from runxin.org.models import OrgUnit, SchoolYear
-from runxin.people.models import RoleAssignment, Student
+from runxin.people import selectors as people_selectors
+from runxin.people.models import Student
 
 from .models import CaseAnalysisReport, Consultation, ConsultationOpinion, CounselingSession, ExpertPoolMember
 
@@ -156,11 +156,8 @@ def pool_districts(user) -> list[OrgUnit]:
 
 def _answering_staff(unit_ids: list[int]):
     """The user ids holding CONSULT_ANSWER today at one of these units (centre staff)."""
-    today = timezone.localdate()
-    return (RoleAssignment.objects.filter(role__in=roles.roles_with(roles.CONSULT_ANSWER), org_unit_id__in=unit_ids,
-                                          is_active=True)
-            .filter(Q(starts_on__isnull=True) | Q(starts_on__lte=today))
-            .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today)).values("user_id"))
+    return (people_selectors.assignments_in_force()
+            .filter(role__in=roles.roles_with(roles.CONSULT_ANSWER), org_unit_id__in=unit_ids).values("user_id"))
 
 
 def pool_candidates(district: OrgUnit):

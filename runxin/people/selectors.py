@@ -19,6 +19,7 @@ from .models import (
     Guardian,
     KeyStudentCategory,
     KeyStudentMark,
+    RoleAssignment,
     SpecialGroup,
     Student,
 )
@@ -205,3 +206,12 @@ def committee_candidates(user, school_class: OrgUnit) -> list[Student]:
     """The class's enrolled students, through the scoping layer, for the appointment form."""
     return list(scope.students(user, roles.COMMITTEE_APPOINT)
                 .filter(school_class=school_class, status=Student.Status.ENROLLED).order_by("name", "id"))
+
+
+def assignments_in_force(today=None) -> QuerySet[RoleAssignment]:
+    """Role assignments in force today: active and within their start and end dates. Who sits at a unit for the
+    warning network, a referral, a consultation or a plan is read from these."""
+    today = today or timezone.localdate()
+    return (RoleAssignment.objects.filter(is_active=True)
+            .filter(Q(starts_on__isnull=True) | Q(starts_on__lte=today))
+            .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today)))

@@ -24,7 +24,8 @@ from runxin.alerts import services as alert_services
 from runxin.alerts.models import FollowUp, Warning
 from runxin.notify import services as notify
 from runxin.org.models import OrgUnit
-from runxin.people.models import RoleAssignment, Student
+from runxin.people import selectors as people_selectors
+from runxin.people.models import Student
 
 from .models import Referral, ReferralEvent
 
@@ -88,12 +89,9 @@ def receives_at(user, unit_id: int | None) -> bool:
 def receiver_ids(unit: OrgUnit) -> list[int]:
     """The people at a unit who answer its referrals (the hospital role at a hospital, centre staff at a district)."""
     codes = roles.roles_at(unit.kind, roles.REFERRAL_RECEIVE)
-    today = timezone.localdate()
-    return list(
-        RoleAssignment.objects.filter(org_unit=unit, role__in=codes, is_active=True, user__is_active=True)
-        .filter(Q(starts_on__isnull=True) | Q(starts_on__lte=today))
-        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
-        .values_list("user_id", flat=True).distinct())
+    return list(people_selectors.assignments_in_force()
+                .filter(org_unit=unit, role__in=codes, user__is_active=True)
+                .values_list("user_id", flat=True).distinct())
 
 
 def _school_side(actor, referral: Referral, permission: str) -> None:
@@ -177,8 +175,9 @@ def _tell(recipient_ids, *, referral: Referral, step: str, subject: str, link: b
 def _tell_school(referral: Referral, *, step: str, subject: str, exclude: int | None = None) -> int:
     """The referring teacher, and whoever else at the school refers (the psychology teacher, the leader)."""
     codes = roles.roles_at(OrgUnit.Kind.SCHOOL, roles.REFERRAL_MAKE)
-    people = set(RoleAssignment.objects.filter(org_unit_id=referral.from_school_id, role__in=codes, is_active=True,
-                                               user__is_active=True).values_list("user_id", flat=True))
+    people = set(people_selectors.assignments_in_force()
+                 .filter(org_unit_id=referral.from_school_id, role__in=codes, user__is_active=True)
+                 .values_list("user_id", flat=True))
     people.add(referral.referred_by_id)
     people.discard(exclude)
     return _tell(sorted(people), referral=referral, step=step, subject=subject)
@@ -445,8 +444,8 @@ def unanswered_sweep(*, now: datetime | None = None) -> dict[str, int]:
                 "hours": int((now - referral.referred_at).total_seconds() // 3600),
                 "days": (now - referral.referred_at).days}
         people = set(receiver_ids(referral.to_unit))
-        people |= set(RoleAssignment.objects.filter(org_unit_id=referral.student.district_id, role__in=centre_codes,
-                                                    is_active=True, user__is_active=True)
+        people |= set(people_selectors.assignments_in_force()
+                      .filter(org_unit_id=referral.student.district_id, role__in=centre_codes, user__is_active=True)
                       .values_list("user_id", flat=True))
         people.add(referral.referred_by_id)
         new = notify.notify(recipient_ids=sorted(people), kind="referral_unanswered", subject=subject,
