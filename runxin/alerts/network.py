@@ -42,24 +42,12 @@ def active_assignments():
 
 def people_at(student: Student, tiers) -> list[int]:
     """User ids of the people at the given tiers of the network around this student (one or two queries)."""
-    clauses = Q()
-    any_clause = False
-    for tier in tiers:
-        units = [getattr(student, column) for column in TIER_COLUMNS.get(int(tier), ()) if getattr(student, column)]
-        if units:
-            clauses |= Q(role__in=TIER_ROLES[int(tier)], org_unit_id__in=units)
-            any_clause = True
-    ids: list[int] = []
-    if any_clause:
-        ids = list(active_assignments().filter(clauses).values_list("user_id", flat=True).distinct())
-    if states.CLASS in {int(t) for t in tiers}:
-        ids += list(MentorPair.objects.filter(student_id=student.pk, is_active=True).values_list("mentor_id", flat=True))
-    return list(dict.fromkeys(ids))
+    return people_at_many([(student, tiers)])[0]
 
 
 def people_at_many(wanted: list[tuple[Student, list]]) -> list[list[int]]:
-    """people_at for many students at once (the hand-over of a burst): one read of the role assignments at every
-    unit concerned and one of mentor pairs, then the same answer as people_at for each (student, tiers)."""
+    """The people at the given tiers around each of many students (the hand-over of a burst): one read of the role
+    assignments at every unit concerned and one of mentor pairs, whatever the number of students."""
     units_by_tier: dict[int, set[int]] = {}
     paired_students = set()
     for student, tiers in wanted:
