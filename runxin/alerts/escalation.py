@@ -111,21 +111,29 @@ INBOX_PER_SWEEP = 20
 
 # The people told at a tier: the tier's roles at the student's unit for that tier, active today. Column
 # names come from the fixed tables in network.py, never from input.
-_RECIPIENTS = """
-    FROM alerts_warning w
-    JOIN people_student s ON s.id = w.student_id
-    LEFT JOIN org_orgunit sc ON sc.id = s.school_id
+_PEOPLE_OF_TIER = """
     JOIN people_roleassignment ra ON ra.org_unit_id = s.{column} AND ra.role IN ({roles})
          AND ra.is_active = %s AND (ra.starts_on IS NULL OR ra.starts_on <= %s)
          AND (ra.ends_on IS NULL OR ra.ends_on >= %s)
 """
 
 
-def _recipients_sql(tier: int, now: datetime) -> tuple[str, list]:
-    roles_at_tier = network.TIER_ROLES[tier]
-    sql = _RECIPIENTS.format(column=network.TIER_COLUMNS[tier][0], roles=", ".join("%s" for _ in roles_at_tier))
+def _people_of_tier(roles_at_tier, column: str, now: datetime) -> tuple[str, list]:
+    """The JOIN (as `ra`) of the people holding one of these roles, in force today, at the unit in the student's
+    (`s`) placement column: the SQL twin of network.people_at for the set-wise sweeps."""
     today = timezone.localdate(now)
+    sql = _PEOPLE_OF_TIER.format(column=column, roles=", ".join("%s" for _ in roles_at_tier))
     return sql, [*roles_at_tier, True, today, today]
+
+
+def _recipients_sql(tier: int, now: datetime) -> tuple[str, list]:
+    people, params = _people_of_tier(network.TIER_ROLES[tier], network.TIER_COLUMNS[tier][0], now)
+    return f"""
+        FROM alerts_warning w
+        JOIN people_student s ON s.id = w.student_id
+        LEFT JOIN org_orgunit sc ON sc.id = s.school_id
+        {people}
+    """, params  # noqa: S608 - column names from network.py's fixed tables
 
 
 def _record_inbox(tier: int, now: datetime) -> None:
@@ -190,30 +198,18 @@ def _sql_time(now: datetime):
 
 # ------------------------------------------------------------------------------------------- follow-ups (回访)
 
-# Days overdue before the school's psychology teachers and leaders, then the district centre, are told.
-FOLLOW_UP_ESCALATION_DAYS = (3, 7)
-
-_FOLLOW_UP_RECIPIENTS = """
-    SELECT DISTINCT ra.user_id AS recipient_id, f.id AS object_id, f.due_on AS due_on, sc.name AS school_name
+# The follow-ups this sweep stamped that are at least a step's days overdue, with their student (`s`).
+_FOLLOW_UPS_STAMPED = """
     FROM alerts_followup f
     JOIN people_student s ON s.id = f.student_id
     LEFT JOIN org_orgunit sc ON sc.id = s.school_id
-    JOIN people_roleassignment ra ON ra.org_unit_id = s.{column} AND ra.role IN ({roles})
-         AND ra.is_active = %s AND (ra.starts_on IS NULL OR ra.starts_on <= %s)
-         AND (ra.ends_on IS NULL OR ra.ends_on >= %s)
-    WHERE f.escalated_at = %s AND f.done_at IS NULL AND f.due_on <= %s
 """
-_FOLLOW_UP_ASSIGNEES = """
-    SELECT f.assigned_to_id AS recipient_id, f.id AS object_id, f.due_on AS due_on, sc.name AS school_name
-    FROM alerts_followup f
-    JOIN people_student s ON s.id = f.student_id
-    LEFT JOIN org_orgunit sc ON sc.id = s.school_id
-    WHERE f.escalated_at = %s AND f.done_at IS NULL AND f.due_on <= %s AND f.assigned_to_id IS NOT NULL
-"""
+_FOLLOW_UPS_WHERE = "f.escalated_at = %s AND f.done_at IS NULL AND f.due_on <= %s"
 
 
 def follow_up_escalation_days() -> tuple[int, int]:
-    school, district = getattr(settings, "FOLLOW_UP_ESCALATION_DAYS", FOLLOW_UP_ESCALATION_DAYS)
+    """Days overdue before the school's psychology teachers and leaders, then the district centre, are told."""
+    school, district = settings.FOLLOW_UP_ESCALATION_DAYS
     return int(school), int(district)
 
 
@@ -255,9 +251,13 @@ def _tell_follow_ups(now: datetime, due_by, *, roles_at_tier, column: str, step:
         body = (_("A follow-up of a student of your school is overdue and has not been recorded. See that it is "
                   "done, or that someone is made responsible.") if step == "school" else
                 _("A follow-up has been overdue for a week and has not been recorded. The school has been told."))
-    today = timezone.localdate(now)
-    sql = _FOLLOW_UP_RECIPIENTS.format(column=column, roles=", ".join("%s" for _ in roles_at_tier))
-    params = [*roles_at_tier, True, today, today, _sql_time(now), due_by]
+    people, params = _people_of_tier(roles_at_tier, column, now)
+    sql = f"""
+        SELECT DISTINCT ra.user_id AS recipient_id, f.id AS object_id, f.due_on AS due_on, sc.name AS school_name
+        {_FOLLOW_UPS_STAMPED} {people}
+        WHERE {_FOLLOW_UPS_WHERE}
+    """  # noqa: S608 - column names from network.py's fixed tables
+    params = [*params, _sql_time(now), due_by]
     common = {"columns": ("due_on", "school_name"), "kind": f"follow_up.escalated.{step}", "channels": ("inbox",),
               "subject": subject, "body": body, "about": "follow_up", "event": f"escalated:{step}",
               "url_name": "alerts:follow_up", "at": now}
@@ -265,4 +265,9 @@ def _tell_follow_ups(now: datetime, due_by, *, roles_at_tier, column: str, step:
     if assignees:
         with translation.override(settings.LANGUAGE_CODE):
             reminder = _("A follow-up you are responsible for is overdue. Record it as soon as it is done.")
-        notify_many(source=_FOLLOW_UP_ASSIGNEES, params=[_sql_time(now), due_by], **(common | {"body": reminder}))
+        assignees_sql = f"""
+            SELECT f.assigned_to_id AS recipient_id, f.id AS object_id, f.due_on AS due_on, sc.name AS school_name
+            {_FOLLOW_UPS_STAMPED}
+            WHERE {_FOLLOW_UPS_WHERE} AND f.assigned_to_id IS NOT NULL
+        """  # noqa: S608 - fixed text
+        notify_many(source=assignees_sql, params=[_sql_time(now), due_by], **(common | {"body": reminder}))

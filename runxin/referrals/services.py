@@ -428,8 +428,8 @@ def unanswered_sweep(*, now: datetime | None = None) -> dict[str, int]:
     (with the SMS channel where the urgent ones are concerned). Once per referral (the notification's dedupe key);
     run by the scheduler with the escalation sweep."""
     now = now or clock()
-    urgent_cutoff = now - timedelta(hours=getattr(settings, "REFERRAL_URGENT_ANSWER_HOURS", 2))
-    routine_cutoff = now - timedelta(days=getattr(settings, "REFERRAL_ANSWER_DAYS", 3))
+    urgent_cutoff = now - timedelta(hours=settings.REFERRAL_URGENT_ANSWER_HOURS)
+    routine_cutoff = now - timedelta(days=settings.REFERRAL_ANSWER_DAYS)
     waiting = (Referral.objects.filter(status=Referral.Status.SENT)
                .filter(Q(urgent=True, referred_at__lte=urgent_cutoff) | Q(urgent=False, referred_at__lte=routine_cutoff))
                .select_related("to_unit", "student", "from_school").order_by("-urgent", "referred_at")[:500])
