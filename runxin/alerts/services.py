@@ -121,6 +121,14 @@ def _placement(student: Student) -> str:
     return " ".join(p for p in parts if p)
 
 
+def _subject(warning: Warning) -> str:
+    """A warning notification's subject, in the platform's language: the level and where, never the name."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _("%(level)s warning #%(id)s · %(where)s") % {
+            "level": warning.level.label(settings.LANGUAGE_CODE), "id": warning.pk,
+            "where": _placement(warning.student)}
+
+
 def _tell(warning: Warning, *, tiers, kind: str, event: WarningEvent, exclude: set[int] | None = None,
           text: str = "", channels=None) -> None:
     """Notify the people at `tiers` about a step of this warning. Recipients see the level and where, not the
@@ -130,11 +138,9 @@ def _tell(warning: Warning, *, tiers, kind: str, event: WarningEvent, exclude: s
     if not recipients:
         return
     with translation.override(settings.LANGUAGE_CODE):
-        subject = _("%(level)s warning #%(id)s · %(where)s") % {
-            "level": level.label(settings.LANGUAGE_CODE), "id": warning.pk, "where": _placement(warning.student)}
         body = str(text)
     notify.notify(
-        recipient_ids=recipients, kind=f"warning.{kind}", subject=subject, body=body,
+        recipient_ids=recipients, kind=f"warning.{kind}", subject=_subject(warning), body=body,
         url=f"/alerts/{warning.pk}/", ref=f"warning:{warning.pk}",
         channels=channels if channels is not None else (level.channels or ["inbox"]),
         dedupe=f"warning:{warning.pk}:event:{event.pk}",
@@ -379,11 +385,9 @@ def _tell_raised_many(warnings: list[Warning], events: list[WarningEvent]) -> No
     by_channels: dict[tuple[str, ...], list[dict]] = {}
     with translation.override(settings.LANGUAGE_CODE):
         for (warning, event, _tiers), recipients in zip(wanted, people, strict=True):
-            level = warning.level
-            subject = _("%(level)s warning #%(id)s · %(where)s") % {
-                "level": level.label(settings.LANGUAGE_CODE), "id": warning.pk, "where": _placement(warning.student)}
+            subject = _subject(warning)
             body = str(_("A new warning needs acknowledgement by %(due)s.") % {"due": _local(warning.due_at)})
-            channels = tuple(level.channels or ["inbox"])
+            channels = tuple(warning.level.channels or ["inbox"])
             for uid in recipients:
                 by_channels.setdefault(channels, []).append({
                     "recipient_id": uid, "object_id": warning.pk, "event_id": event.pk, "subject": subject,
