@@ -5,7 +5,7 @@ held)` (runxin/timeline.py) and decides there what its entries show at each deta
 them with the warnings, screenings and follow-ups. The student comes through the scoping layer (the user must
 hold CASE_FILE for them); the view writes the read-audit rows for what it shows."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time
 
 from django.urls import reverse
@@ -142,8 +142,7 @@ def student_file(user, student_id: int, *, kind: str = "") -> StudentFile:
 
 
 def _with_aware_time(entry: Entry) -> Entry:
+    """An entry dated by day (or naive) gets the aware moment _aware gives it, so all sort on one clock."""
     if isinstance(entry.at, datetime) and timezone.is_aware(entry.at):
         return entry
-    from dataclasses import replace
-
     return replace(entry, at=_aware(entry.at))

@@ -101,5 +101,5 @@ def case_work(user) -> CaseWork:
         if has[roles.REFERRAL_RECEIVE] else 0,
         mentees_overdue=[row for row in mentoring.my_mentees(user) if row.overdue][:10]
         if has[roles.MENTOR_CONTACT] else [],
-        visits=[v for v in visit_selectors.mine(user, limit=10)] if has[roles.VISIT_RECORD] else [],
+        visits=visit_selectors.mine(user, limit=10) if has[roles.VISIT_RECORD] else [],
     )
