@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "runxin.counseling",
     "runxin.referrals",
     "runxin.cases",
+    "runxin.analytics",
     "runxin.demo",
     "runxin.front",
     "runxin.api",

@@ -16,6 +16,7 @@ urlpatterns = [
     path("counseling/", include("runxin.counseling.urls")),
     path("referrals/", include("runxin.referrals.urls")),
     path("visits/", include("runxin.visits.urls")),
+    path("analytics/", include("runxin.analytics.urls")),
     path("api/", include("runxin.api.urls")),
     path("", include("runxin.front.urls")),
 ]

@@ -1,0 +1,1 @@
+"""Pure functions behind the figures (no Django): small-count suppression and the disclosure check."""
