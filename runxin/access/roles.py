@@ -97,6 +97,14 @@ INCIDENT_REVIEW = "incident.review"  # post-incident reviews (复盘): the schoo
 PEER_WATCH_TASK = "peer_watch.task"  # a student's own peer-watch tasks (同伴跟防), nothing else of the case
 BREAK_GLASS = "access.break_glass"  # emergency access to a student outside one's reach (school-side care team)
 
+# The picture at every level (issue 13): counts only; a figure from fewer than 5 students is suppressed for whoever
+# lacks need-to-know of those students (analytics/core/suppression.py).
+DASHBOARD_VIEW = "analytics.dashboard"  # the dashboard of one's city, district, service group, school, grade or class
+SCREENING_REPORT = "analytics.screening_report"  # a campaign's screening report for a school, district or city
+RISK_ZONING = "analytics.risk_zoning"  # district risk zoning (重点警示区域/一般警示区/少发不发区)
+WHITE_PAPER = "analytics.white_paper"  # the yearly monitoring white paper (PDF a bureau can publish)
+INDIVIDUAL_REPORT_SHARE = "screening.report_share"  # share the careful individual report with a student and parents
+
 ALL_PERMISSIONS = frozenset({
     STUDENT_ROSTER, STUDENT_PROFILE, STUDENT_SENSITIVE, GUARDIAN_CONTACT, STUDENT_RISK_LEVEL, STUDENT_CLINICAL,
     ROSTER_IMPORT, STAFF_IMPORT, STAFF_MANAGE, ORG_BROWSE, ORG_MANAGE, ROLLOVER_RUN, AUDIT_SEARCH,
@@ -110,6 +118,7 @@ ALL_PERMISSIONS = frozenset({
     CASE_FILE, CASE_PLAN, CASE_CONTACT_POLICY, CRISIS_TEAM, MENTOR_CONTACT, COUNSELING_RECORD, COUNSELING_NOTES,
     CONSULT_REQUEST, CONSULT_ANSWER, CASE_REPORT, REFERRAL_MAKE, REFERRAL_RECEIVE, RETURN_ASSESS, VISIT_RECORD,
     VISIT_COVERAGE, INCIDENT_REVIEW, PEER_WATCH_TASK, BREAK_GLASS,
+    DASHBOARD_VIEW, SCREENING_REPORT, RISK_ZONING, WHITE_PAPER, INDIVIDUAL_REPORT_SHARE,
 })
 
 _CARE_TEAM = {STUDENT_ROSTER, STUDENT_PROFILE, STUDENT_SENSITIVE, GUARDIAN_CONTACT, STUDENT_RISK_LEVEL,
@@ -133,14 +142,16 @@ ROLES: dict[str, Role] = {
             {ORG_BROWSE, ORG_MANAGE, AGGREGATES_VIEW, ROLLOVER_RUN, GROUPS_MANAGE, SCREENING_MANAGE,
              SCREENING_PROGRESS, INSTRUMENTS_MANAGE},
             {ALERT_OVERVIEW, ALERT_LEVELS, INBOX, READINESS_VIEW},
-            {CASE_CONTACT_POLICY, VISIT_COVERAGE})),
+            {CASE_CONTACT_POLICY, VISIT_COVERAGE},
+            {DASHBOARD_VIEW, SCREENING_REPORT, RISK_ZONING, WHITE_PAPER})),
         Role("centre_staff", _("Centre staff (成长指导中心)"), "subtree", True, _kinds("city", "district"), _grants(
             _CARE_TEAM, {ORG_BROWSE, AGGREGATES_VIEW, ROSTER_IMPORT, SCREENING_MANAGE, SCREENING_PROGRESS,
                          SCREENING_RESULTS, KEY_STUDENT_VIEW, READINESS_VIEW},
             {ALERT_QUEUE, ALERT_ESCALATED, ALERT_RAISE, ALERT_HANDLE, ALERT_ASSESS, ALERT_APPROVE_CLEAR,
              ALERT_OVERVIEW, ALERT_DAILY_REPORT, ALERT_EXPORT, INBOX},
             {CASE_FILE, CASE_PLAN, COUNSELING_RECORD, COUNSELING_NOTES, CONSULT_ANSWER, CASE_REPORT, REFERRAL_MAKE,
-             REFERRAL_RECEIVE, VISIT_COVERAGE, INCIDENT_REVIEW, BREAK_GLASS})),
+             REFERRAL_RECEIVE, VISIT_COVERAGE, INCIDENT_REVIEW, BREAK_GLASS},
+            {DASHBOARD_VIEW, SCREENING_REPORT, RISK_ZONING, WHITE_PAPER, INDIVIDUAL_REPORT_SHARE})),
         # The principal leads 研判 and 转介 (Changzhou): the school leader assesses and hands cases up as well.
         Role("school_leader", _("School leader (校长/分管校长)"), "subtree", True, _kinds("school"), _grants(
             {STUDENT_ROSTER, STUDENT_PROFILE, STUDENT_SENSITIVE, GUARDIAN_CONTACT, STUDENT_RISK_LEVEL, ORG_BROWSE,
@@ -149,7 +160,8 @@ ROLES: dict[str, Role] = {
             {ALERT_QUEUE, ALERT_VIEW_ALL, ALERT_RAISE, ALERT_HANDLE, ALERT_ASSESS, ALERT_APPROVE_CLEAR,
              ALERT_HAND_UP, ALERT_OVERVIEW, ALERT_DAILY_REPORT, INBOX},
             {CASE_FILE, CASE_PLAN, CRISIS_TEAM, CONSULT_REQUEST, CASE_REPORT, REFERRAL_MAKE, RETURN_ASSESS,
-             VISIT_RECORD, VISIT_COVERAGE, INCIDENT_REVIEW, BREAK_GLASS})),
+             VISIT_RECORD, VISIT_COVERAGE, INCIDENT_REVIEW, BREAK_GLASS},
+            {DASHBOARD_VIEW, SCREENING_REPORT})),
         Role("psych_teacher", _("Psychology teacher (心理教师)"), "subtree", True, _kinds("school"), _grants(
             _CARE_TEAM, {ORG_BROWSE, AGGREGATES_VIEW, ROSTER_IMPORT, STAFF_IMPORT, SCREENING_MANAGE,
                          SCREENING_PROGRESS, SCREENING_RESULTS, MENTOR_PAIR, KEY_STUDENT_VIEW, KEY_STUDENT_MARK,
@@ -157,13 +169,14 @@ ROLES: dict[str, Role] = {
             {ALERT_QUEUE, ALERT_VIEW_ALL, ALERT_RAISE, ALERT_HANDLE, ALERT_ASSESS, ALERT_HAND_UP, ALERT_OVERVIEW,
              ALERT_DAILY_REPORT, INBOX},
             {CASE_FILE, CASE_PLAN, CRISIS_TEAM, MENTOR_CONTACT, COUNSELING_RECORD, COUNSELING_NOTES, CONSULT_REQUEST,
-             CASE_REPORT, REFERRAL_MAKE, RETURN_ASSESS, VISIT_RECORD, VISIT_COVERAGE, INCIDENT_REVIEW, BREAK_GLASS})),
+             CASE_REPORT, REFERRAL_MAKE, RETURN_ASSESS, VISIT_RECORD, VISIT_COVERAGE, INCIDENT_REVIEW, BREAK_GLASS},
+            {DASHBOARD_VIEW, SCREENING_REPORT, INDIVIDUAL_REPORT_SHARE})),
         Role("head_teacher", _("Head teacher (班主任)"), "subtree", True, _kinds("class", "grade"), _grants(
             {STUDENT_ROSTER, STUDENT_PROFILE, GUARDIAN_CONTACT, STUDENT_RISK_LEVEL, ORG_BROWSE, SCREENING_PROGRESS,
              KEY_STUDENT_VIEW, KEY_STUDENT_MARK, COMMITTEE_APPOINT, STUDENT_ACCOUNTS,
              STUDENT_ACCOUNT_RESET, PARENT_INVITE},
             {ALERT_QUEUE, ALERT_VIEW_ALL, ALERT_RAISE, ALERT_HANDLE, INBOX},
-            {CASE_FILE, MENTOR_CONTACT, VISIT_RECORD, VISIT_COVERAGE, BREAK_GLASS})),
+            {CASE_FILE, MENTOR_CONTACT, VISIT_RECORD, VISIT_COVERAGE, BREAK_GLASS}, {DASHBOARD_VIEW})),
         # The grade leader (年级组长) acts for the grade as a head teacher does for a class; in the warning network
         # it is its own tier (class → grade → school), used where a level's policy names the grade.
         # Sees the grade's key students (重点学生) as the head teachers do for their classes; marks none.
@@ -171,7 +184,7 @@ ROLES: dict[str, Role] = {
             {STUDENT_ROSTER, STUDENT_PROFILE, GUARDIAN_CONTACT, STUDENT_RISK_LEVEL, ORG_BROWSE, SCREENING_PROGRESS,
              KEY_STUDENT_VIEW},
             {ALERT_QUEUE, ALERT_VIEW_ALL, ALERT_RAISE, ALERT_HANDLE, INBOX},
-            {CASE_FILE, VISIT_RECORD, VISIT_COVERAGE, BREAK_GLASS})),
+            {CASE_FILE, VISIT_RECORD, VISIT_COVERAGE, BREAK_GLASS}, {DASHBOARD_VIEW})),
         Role("mentor", _("Mentor (知心导师)"), "paired", True, _kinds("school"), _grants(
             {STUDENT_ROSTER, STUDENT_PROFILE, GUARDIAN_CONTACT, STUDENT_RISK_LEVEL},
             {ALERT_QUEUE, ALERT_VIEW_ALL, ALERT_RAISE, INBOX},
@@ -197,7 +210,8 @@ ROLES: dict[str, Role] = {
              _grants({ALERT_PARENT_REPORT, PARENT_HOME}), student_side=True),
         # Suzhou's 一日一报 is a supervision tool: the supervisor gets the city's daily report (counts, no names).
         Role("supervisor", _("Supervisor (督导)"), "none", False, _kinds("city", "district", "school"), _grants(
-            {ORG_BROWSE, AGGREGATES_VIEW}, {ALERT_OVERVIEW, ALERT_DAILY_REPORT, INBOX})),
+            {ORG_BROWSE, AGGREGATES_VIEW}, {ALERT_OVERVIEW, ALERT_DAILY_REPORT, INBOX},
+            {DASHBOARD_VIEW, SCREENING_REPORT, RISK_ZONING})),
         # 等保2.0 three-administrator separation: none of them reads student records.
         Role("system_admin", _("System administrator (系统管理员)"), "none", True, _kinds("city"), _grants(
             {SYSTEM_SETTINGS, ORG_BROWSE, ORG_MANAGE, GROUPS_MANAGE, INSTRUMENTS_MANAGE, READINESS_VIEW}, {INBOX}),
