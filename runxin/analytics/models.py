@@ -18,6 +18,10 @@ class UnitFigure(models.Model):
     month = models.DateField()  # the first day of the month
     measure = models.CharField(max_length=48)
     value = models.BigIntegerField(default=0)
+    # Hidden from viewers outside need-to-know: 1–4 (primary) or chosen so that no total minus the visible parts
+    # gives a hidden one away (complementary). Decided once over the whole tree and every measure's breakdown
+    # (facts.py with core/suppression.py), so every page and every viewer hides the same figures.
+    suppressed = models.BooleanField(default=False)
 
     class Meta:
         verbose_name = _("unit figure")
@@ -42,6 +46,7 @@ class CampaignFigure(models.Model):
     key = models.CharField(max_length=40, blank=True, default="")
     measure = models.CharField(max_length=64)
     value = models.BigIntegerField(default=0)
+    suppressed = models.BooleanField(default=False)  # as UnitFigure.suppressed, over the campaign's figures
 
     class Meta:
         verbose_name = _("campaign figure")

@@ -41,6 +41,7 @@ class Migration(migrations.Migration):
                 ('key', models.CharField(blank=True, default='', max_length=40)),
                 ('measure', models.CharField(max_length=64)),
                 ('value', models.BigIntegerField(default=0)),
+                ('suppressed', models.BooleanField(default=False)),
                 ('campaign', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='screening.campaign')),
                 ('unit', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='org.orgunit')),
             ],
@@ -57,6 +58,7 @@ class Migration(migrations.Migration):
                 ('month', models.DateField()),
                 ('measure', models.CharField(max_length=48)),
                 ('value', models.BigIntegerField(default=0)),
+                ('suppressed', models.BooleanField(default=False)),
                 ('unit', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='org.orgunit')),
             ],
             options={
