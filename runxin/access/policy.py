@@ -332,6 +332,25 @@ ROUTES: dict[str, Route] = {
     # students' questionnaires, which no parent opens (404 on every relation); the own-child access is proven in
     # screening/tests/test_parent_questionnaire.py.
     "screening:parent_start": record_action("target", {"parent"}, reach={"parent": frozenset()}),
+    # >>> individual reports
+    # The professional report beside the result page (scores, bands, critical items, history): whoever sees
+    # screening results, within reach. The careful report's preview, sharing and withdrawal: who holds
+    # screening.report_share (the school's psychology teacher, the district centre), within reach; an empty POST is
+    # sent back to the preview with a message.
+    "screening:professional_report": record("submission", SCREENING_RESULTS),
+    "screening:professional_report_pdf": record("submission", SCREENING_RESULTS),
+    "screening:careful_preview": record("submission", {"centre_staff", "psych_teacher"}),
+    "screening:careful_preview_pdf": record("submission", {"centre_staff", "psych_teacher"}),
+    "screening:careful_share": record_action("submission", {"centre_staff", "psych_teacher"}),
+    "screening:careful_withdraw": record_action("submission", {"centre_staff", "psych_teacher"}),
+    # The shared careful report on the family's side: the student's own, a parent's own child's, only while shared.
+    # The matrix world shares none, so these rows prove refusal (404 on every relation); the access of the student
+    # and the parent once shared, and its end on withdrawal: screening/tests/test_individual_report_access.py.
+    "screening:student_report": record("submission", {"student"}, reach={"student": frozenset()}),
+    "screening:student_report_pdf": record("submission", {"student"}, reach={"student": frozenset()}),
+    "screening:parent_report": record("submission", {"parent"}, reach={"parent": frozenset()}),
+    "screening:parent_report_pdf": record("submission", {"parent"}, reach={"parent": frozenset()}),
+    # <<< individual reports
     # --- early warnings
     "alerts:queue": page(ALERT_QUEUE),
     "alerts:detail": record("warning", ALERT_QUEUE, reach=WARNING_REACH),

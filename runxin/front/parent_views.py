@@ -6,7 +6,8 @@ from django.views.decorators.http import require_GET
 from runxin.access import roles
 from runxin.access.decorators import audited_read, requires
 from runxin.access.read_audit import record_reads
-from runxin.screening import help
+from runxin.screening import help, individual_report
+from runxin.screening.models import ReportShare
 
 from . import family
 
@@ -20,6 +21,11 @@ def family_home(request):
     children = family.children_with_tasks(request.user)
     record_reads(user=request.user, request=request, record_type="parent.home",
                  students=[child.student.pk for child in children])
+    # >>> individual reports
+    # The feedback on a screening that the psychology teacher shared with the parents (of these children only).
+    reports = individual_report.shared_with(request.user, ReportShare.Audience.PARENTS)
+    # <<< individual reports
     return render(request, "front/family.html", {
         "children": children, "hotlines": help.hotlines(), "emergency_numbers": help.emergency_numbers(),
+        "reports": reports,
     })

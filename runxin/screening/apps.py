@@ -21,3 +21,9 @@ class Config(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(_load_shipped_instruments, sender=self, dispatch_uid="runxin.screening.load_instruments")
+        # >>> individual reports
+        # Sharing the careful report with a family, and withdrawing it, is a change the auditor sees (who, when).
+        from runxin import audit
+
+        audit.register(self.get_model("ReportShare"), student_field="student")
+        # <<< individual reports

@@ -353,3 +353,41 @@ class CampaignEvent(models.Model):
     @property
     def label(self) -> str:
         return str(self.LABELS.get(self.kind, self.kind))
+
+
+# >>> individual reports
+class ReportShare(models.Model):
+    """The careful individual report of one submission (给学生和家长的反馈), shared by the psychology teacher with
+    the student or with the parents. One row per sharing; withdrawing stamps the row, and sharing again makes a
+    new row, so who shared and withdrew what, and when, stays. A live share (not withdrawn) is what the family
+    sees; there is at most one per submission and audience."""
+
+    class Audience(models.TextChoices):
+        STUDENT = "student", _("The student")
+        PARENTS = "parents", _("The parents")
+
+    submission = models.ForeignKey(Submission, models.PROTECT, related_name="shares")
+    student = models.ForeignKey(Student, models.PROTECT, related_name="+")  # the submission's, for the audit
+    audience = models.CharField(_("shared with"), max_length=8, choices=Audience.choices)
+    shared_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+")
+    shared_at = models.DateTimeField()
+    withdrawn_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True,
+                                     related_name="+")
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-shared_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["submission", "audience"], condition=models.Q(withdrawn_at__isnull=True),
+                                    name="one_live_share_per_audience"),
+        ]
+        indexes = [models.Index(fields=["student", "audience"], condition=models.Q(withdrawn_at__isnull=True),
+                                name="live_shares_of_student")]
+
+    def __str__(self) -> str:
+        return f"report of submission {self.submission_id} shared with {self.audience}"
+
+    @property
+    def live(self) -> bool:
+        return self.withdrawn_at is None
+# <<< individual reports

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views_campaigns, views_fhir, views_instruments, views_results, views_student
+from . import views_campaigns, views_fhir, views_individual, views_instruments, views_results, views_student
 
 app_name = "screening"
 urlpatterns = [
@@ -28,6 +28,19 @@ urlpatterns = [
     # The same result as a Bundle: QuestionnaireResponse, an Observation per score, RiskAssessment (docs/fhir.md)
     path("results/<id:submission_id>/fhir/<id:result_id>.bundle.json", views_results.result_fhir,
          {"bundle": True}, name="result_fhir_bundle"),
+    # >>> individual reports
+    # The individual report in two voices: professional (beside the result page) and careful (for the family)
+    path("results/<id:submission_id>/report/", views_individual.professional, name="professional_report"),
+    path("results/<id:submission_id>/report.pdf", views_individual.professional_pdf, name="professional_report_pdf"),
+    path("results/<id:submission_id>/feedback/", views_individual.careful_preview, name="careful_preview"),
+    path("results/<id:submission_id>/feedback.pdf", views_individual.careful_preview_pdf, name="careful_preview_pdf"),
+    path("results/<id:submission_id>/feedback/share/", views_individual.careful_share, name="careful_share"),
+    path("results/<id:submission_id>/feedback/withdraw/", views_individual.careful_withdraw, name="careful_withdraw"),
+    path("mine/reports/<id:submission_id>/", views_individual.student_report, name="student_report"),
+    path("mine/reports/<id:submission_id>.pdf", views_individual.student_report_pdf, name="student_report_pdf"),
+    path("family/reports/<id:submission_id>/", views_individual.parent_report, name="parent_report"),
+    path("family/reports/<id:submission_id>.pdf", views_individual.parent_report_pdf, name="parent_report_pdf"),
+    # <<< individual reports
     # Staff: instruments (量表)
     path("instruments/", views_instruments.instrument_list, name="instrument_list"),
     path("instruments/upload/", views_instruments.instrument_upload, name="instrument_upload"),

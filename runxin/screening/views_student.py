@@ -25,10 +25,10 @@ from runxin.access import roles
 from runxin.access.decorators import public, requires
 from runxin.access.read_audit import client_ip
 
-from . import flow, help, selectors, services
+from . import flow, help, individual_report, selectors, services
 from .core.definition import text_in
 from .i18n import lang, respondent_title
-from .models import CampaignTarget, ConsentRecord, Submission
+from .models import CampaignTarget, ConsentRecord, ReportShare, Submission
 
 # The pass: "target id:user id" signed with a timestamp (django.core.signing, the SECRET_KEY), in a cookie
 # that the browser drops when it closes and that every questionnaire page refreshes. It expires after
@@ -141,7 +141,11 @@ def mine(request):
     targets = list(selectors.student_open_targets(request.user))
     for target in targets:  # the neutral titles a student sees, never the instruments' clinical names
         target.part_titles = [respondent_title(s.definition, s.position) for s in services.steps_for(target)]
-    return render(request, "screening/take/mine.html", {"targets": targets})
+    # >>> individual reports
+    # The feedback the psychology teacher shared with the student (individual_report.report_share).
+    reports = individual_report.shared_with(request.user, ReportShare.Audience.STUDENT)
+    # <<< individual reports
+    return render(request, "screening/take/mine.html", {"targets": targets, "reports": reports})
 
 
 @requires(roles.SCREENING_TAKE)
