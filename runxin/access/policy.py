@@ -466,6 +466,18 @@ ROUTES: dict[str, Route] = {
                              "grade_leader"}, posts=False),
     "visits:mine": page({"school_leader", "psych_teacher", "head_teacher", "grade_leader", "mentor"}, posts=False),
     # <<< visits
+    # >>> analytics dashboards
+    # The dashboards: counts only, no names (small counts hidden outside need-to-know), for whoever holds
+    # analytics.dashboard at the unit or above. A unit's page is asked with the relation's class.
+    "analytics:dashboard": page({"city_admin", "centre_staff", "school_leader", "psych_teacher", "head_teacher",
+                                 "grade_leader", "supervisor"}, posts=False),
+    "analytics:dashboard_unit": record("class", {"city_admin", "centre_staff", "school_leader", "psych_teacher",
+                                                 "head_teacher", "grade_leader", "supervisor"}, posts=False),
+    # A service group is the district's: the matrix names 东区's group for every relation, so whoever holds the view
+    # at 东区 or the city opens it on each, and a school's staff on none.
+    "analytics:dashboard_group": Route("service_group", everywhere({"city_admin", "centre_staff", "supervisor"}),
+                                       NOBODY),
+    # <<< analytics dashboards
     # --- the inbox: one's own notifications only
     "notify:inbox": page(INBOX),
     "notify:open": action(INBOX),

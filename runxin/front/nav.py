@@ -13,6 +13,9 @@ GROUP_LABELS = {STUDENTS: _("Students"), SCREENING: _("Screening"), WARNINGS: _(
 # (url name, label, permission or None for every signed-in user, menu or None for the top row)
 NAV = [
     ("front:home", _("Home"), None, None),
+    # >>> analytics dashboards
+    ("analytics:dashboard", _("Dashboard"), roles.DASHBOARD_VIEW, None),
+    # <<< analytics dashboards
     ("people:student_list", _("Students"), roles.STUDENT_ROSTER, STUDENTS),
     ("people:key_students", _("Key students"), roles.KEY_STUDENT_VIEW, STUDENTS),
     ("accounts:mentor_list", _("Mentors"), roles.MENTOR_PAIR, STUDENTS),

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_POST, require_safe
 from runxin.access import roles, scope
 from runxin.access.decorators import audited_read, requires, signed_in
 from runxin.access.read_audit import record_reads
+from runxin.analytics import views_dashboards  # analytics dashboards
 
 from . import home_summary
 from . import readiness as readiness_checks
@@ -45,6 +46,13 @@ def home(request):
     if not cases.empty:
         context["cases"] = cases
         record_reads(user=user, request=request, record_type="cases.my_work", students=cases.students())
+    # >>> analytics dashboards
+    # A city-level user's home page is the city's dashboard (with the cards above); others get a link to theirs.
+    city_home = views_dashboards.home_page(request, context)
+    if city_home is not None:
+        return city_home
+    context["can"]["dashboard"] = scope.has_permission(user, roles.DASHBOARD_VIEW)
+    # <<< analytics dashboards
     if scope.has_permission(user, roles.SCREENING_PROGRESS):
         context["campaigns"] = home_summary.open_campaigns(user)
     if context["can"]["student_roster"]:
