@@ -120,7 +120,7 @@ class ProfessionalReport:
             points = [p for p in section.history if p.value is not None]
             if len(points) >= 2:
                 out.append({"id": f"history-{section.code}", "label": section.total_label,
-                            "labels": [f"{p.on:%Y-%m}" for p in points],
+                            "labels": [f"{p.on:%Y-%m-%d}" for p in points],
                             "values": [p.value for p in points], "levels": [p.level for p in points]})
         return out
 

@@ -74,18 +74,27 @@ def _report_styles(font: str) -> dict:
     }
 
 
+# Characters the built-in CID font has no glyph for (a reader draws a box), and the ones it has that look alike.
+_CID_SAFE = str.maketrans({"\u00b7": "\u30fb", "\u2022": "\u25cf", "\u25c0": "\u2190"})
+
+
+def _safe(text) -> str:
+    return str(text).translate(_CID_SAFE)
+
+
 def _p(text, style):
     from xml.sax.saxutils import escape
 
     from reportlab.platypus import Paragraph
 
-    return Paragraph(escape(str(text)), style)
+    return Paragraph(escape(_safe(text)), style)
 
 
 def _table(rows, widths, font: str):
     from reportlab.lib import colors
     from reportlab.platypus import Table, TableStyle
 
+    rows = [[_safe(cell) if isinstance(cell, str) else cell for cell in row] for row in rows]
     table = Table(rows, colWidths=widths, repeatRows=1, hAlign="LEFT")
     table.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), font, 8.5), ("VALIGN", (0, 0), (-1, -1), "TOP"),
                                ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
@@ -103,7 +112,7 @@ def _document(out, title: str):
 def _history_chart(points, font: str):
     """A small line of the instrument's total over the student's screenings (two or more scored points)."""
     from reportlab.graphics.charts.lineplots import LinePlot
-    from reportlab.graphics.shapes import Drawing, String
+    from reportlab.graphics.shapes import Drawing
     from reportlab.lib import colors
 
     scored = [p for p in points if p.value is not None]
@@ -116,13 +125,12 @@ def _history_chart(points, font: str):
     plot.xValueAxis.valueMin, plot.xValueAxis.valueMax = -0.3, max(len(scored) - 0.7, 1)
     plot.xValueAxis.valueSteps = list(range(len(scored)))
     plot.xValueAxis.labels.fontName = font
-    plot.xValueAxis.labelTextFormat = lambda n: f"{scored[int(n)].on:%Y-%m}" if 0 <= int(n) < len(scored) else ""
+    plot.xValueAxis.labelTextFormat = lambda n: f"{scored[int(n)].on:%Y-%m-%d}" if 0 <= int(n) < len(scored) else ""
+    plot.xValueAxis.labels.fontSize = 7
     plot.yValueAxis.valueMin = 0
+    plot.yValueAxis.valueMax = max(float(p.value) for p in scored) + 1  # the highest point inside the frame
     plot.yValueAxis.labels.fontName = font
     drawing.add(plot)
-    for n, p in enumerate(scored):
-        x = plot.x + plot.width * (n + 0.3) / (plot.xValueAxis.valueMax + 0.3)
-        drawing.add(String(x, plot.y + plot.height + 1.5 * mm, str(p.value), fontName=font, fontSize=7))
     return drawing
 
 
@@ -184,7 +192,7 @@ def professional_report_pdf(report, *, student_number: str) -> bytes:
             if sum(1 for p in section.history if p.value is not None) >= 2:
                 story.append(_history_chart(section.history, font))
             rows = [[_("Date"), _("Campaign"), _("Score"), _("Band"), _("Validity")]]
-            rows += [[f"{p.on:%Y-%m-%d}", _p(p.campaign + (" ◀" if p.current else ""), styles["cell"]),
+            rows += [[f"{p.on:%Y-%m-%d}", _p(p.campaign + (" ←" if p.current else ""), styles["cell"]),
                       "—" if p.value is None else str(p.value), _p(p.band or "—", styles["cell"]),
                       _p(str(p.validity) + (" · " + _("critical item") if p.critical else ""), styles["cell"])]
                      for p in section.history]
@@ -210,16 +218,16 @@ def careful_report_pdf(report) -> bytes:
     if report.urgent:
         story.append(_p(report.urgent_text + " " + lines, styles["notice"]))
     story.append(_p(_("What went well"), styles["head"]))
-    story += [_p(text, styles["item"]) for text in report.strengths]
+    story += [_p(f"● {text}", styles["item"]) for text in report.strengths]
     story.append(_p(_("How things are"), styles["head"]))
     story.append(_p(report.opening, styles["text"]))
     if report.look_after:
         story.append(_p(_("Worth looking after for now: %(areas)s.") % {"areas": "、".join(report.look_after)},
                         styles["text"]))
-    story.append(_p(_("What you can do"), styles["head"]))
-    story += [_p(f"• {text}", styles["item"]) for text in report.student_steps]
+    story.append(_p(_("What you can do yourself"), styles["head"]))
+    story += [_p(f"● {text}", styles["item"]) for text in report.student_steps]
     story.append(_p(_("For parents"), styles["head"]))
-    story += [_p(f"• {text}", styles["item"]) for text in report.parent_steps]
+    story += [_p(f"● {text}", styles["item"]) for text in report.parent_steps]
     story.append(_p(_("Whom to ask"), styles["head"]))
     story.append(_p(_("The school's psychology teacher: %(names)s") % {
         "names": "、".join(report.psych_teachers) or _("ask the head teacher how to book a talk")}, styles["item"]))
