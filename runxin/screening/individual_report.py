@@ -319,12 +319,12 @@ class CarefulReport:
     @property
     def opening(self) -> str:
         return {
-            CALM: _("Your answers this time suggest that things have been going fairly well for you lately. Keep "
+            CALM: _("The answers this time suggest that things have been going fairly well for you lately. Keep "
                     "up what works for you; everyone has hard days, and talking about them helps."),
-            CARE: _("Your answers this time suggest that some things have been harder for you lately. That "
+            CARE: _("The answers this time suggest that some things have been harder for you lately. That "
                     "happens to many students, and with a little care and support it usually gets better. Look "
                     "after yourself a bit more for now; the psychology teacher is glad to listen to you."),
-            SUPPORT: _("Your answers this time suggest that you have been carrying quite a lot lately. You do not "
+            SUPPORT: _("The answers this time suggest that you have been carrying quite a lot lately. You do not "
                        "have to handle it alone: the school's psychology teacher will ask you for a time to talk, "
                        "and together you will find what helps."),
             UNCLEAR: _("Some questions were left out or answered very quickly this time, so this feedback cannot "

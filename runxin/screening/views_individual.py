@@ -137,12 +137,16 @@ def careful_withdraw(request, submission_id: int):
 # --- the family's side: a shared report (the student's own; a parent's own child's) -------------------------------
 
 
-def _family_page(request, submission_id: int, audience: str, pdf_url: str):
+PDF_ROUTE = {STUDENT: "screening:student_report_pdf", PARENTS: "screening:parent_report_pdf"}
+
+
+def _family_page(request, submission_id: int, audience: str):
     submission = individual_report.shared_submission_or_404(request.user, submission_id, audience)
     record_read(user=request.user, student=submission.target.student, record_type=individual_report.READ_BY[audience],
                 record_id=submission.pk, request=request)
     return render(request, "screening/individual/family.html", {
-        "report": individual_report.careful(submission), "submission": submission, "pdf_url": pdf_url,
+        "report": individual_report.careful(submission), "submission": submission,
+        "pdf_url": reverse(PDF_ROUTE[audience], args=[submission.pk]),
         "audience": audience, "back": "screening:mine" if audience == STUDENT else "front:family",
     })
 
@@ -157,7 +161,7 @@ def _family_pdf(request, submission_id: int, audience: str):
 @requires(roles.SCREENING_TAKE)
 @audited_read
 def student_report(request, submission_id: int):
-    return _family_page(request, submission_id, STUDENT, reverse("screening:student_report_pdf", args=[submission_id]))
+    return _family_page(request, submission_id, STUDENT)
 
 
 @requires(roles.SCREENING_TAKE)
@@ -169,7 +173,7 @@ def student_report_pdf(request, submission_id: int):
 @requires(roles.PARENT_HOME)
 @audited_read
 def parent_report(request, submission_id: int):
-    return _family_page(request, submission_id, PARENTS, reverse("screening:parent_report_pdf", args=[submission_id]))
+    return _family_page(request, submission_id, PARENTS)
 
 
 @requires(roles.PARENT_HOME)

@@ -185,3 +185,26 @@ def test_invalid_answers_say_little(world, campaign):
     report = individual_report.careful(Submission.objects.get(pk=submission.pk))
     assert report.tone == individual_report.UNCLEAR
     assert report.strengths == [report.strengths[-1]]  # only "taking part"
+
+
+def test_the_professional_report_reads_the_history_in_one_query(world, client_for, campaign):
+    """Queries do not grow with the number of earlier campaigns (one history query for all instruments)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from .helpers import notify_guardians
+
+    now = hand_in(campaign, world.a1)
+    client = client_for(world.psych)
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(f"/screening/results/{now.pk}/report/").status_code == 200
+        return len(queries)
+
+    before = count()
+    for n in range(3):
+        earlier = open_campaign(world, name=f"earlier {n}")
+        notify_guardians(world, earlier)
+        hand_in(earlier, world.a1, phqa=phqa_answers(n))
+    assert count() == before
