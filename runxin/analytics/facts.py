@@ -1,0 +1,603 @@
+"""The figures every dashboard reads (UnitFigure), what they mean and how they are computed: the one writer of
+the table.
+
+A figure is one measure of one unit (class, grade, school, district, city) in one calendar month. Flows count
+what happened in the month; stocks are the value at the month's end, or now for the running month (past
+stocks come from the records' history: enrollments, key-student markings, the warnings' events).
+
+Attribution (the contract of issue 13): a student's records count at the student's current class, and from
+there its grade, school, district and city (as the warning overview counts them); screening figures count at
+the class stored on the campaign target (where the student sat when the campaign opened). Incident reviews
+(复盘) count at the school that holds the review and above, never at a grade or class. Records of a student
+without a class count nowhere. So every total is exactly the sum of its parts: a grade of its classes, a
+school of its grades, a district of its schools, the city of its districts.
+
+recompute_schools() computes a school's figures with a few set-based GROUP BY queries (none per student),
+writes what changed in one transaction per school, adds the districts and the city up from their schools and
+decides which figures are suppressed (small counts, core/suppression.py) over the whole tree for every month
+that changed. The SQL is written for PostgreSQL and SQLite (the embedded demo) alike.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.db import connection, transaction
+from django.db.models import Q, Sum
+from django.utils import timezone
+from django.utils.functional import lazy
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from runxin.alerts import states
+from runxin.alerts.models import FollowUp, Warning, WarningEvent, WarningLevel
+from runxin.cases.models import IncidentReview
+from runxin.org.models import OrgUnit, SchoolYear
+from runxin.people.models import Enrollment, KeyStudentMark, Student
+from runxin.referrals.models import Referral
+from runxin.screening.models import CampaignTarget, Result, Submission
+from runxin.visits.models import FamilyContact
+
+from .core.suppression import suppress
+from .models import UnitFigure
+
+FLOW, STOCK = "flow", "stock"
+
+
+@dataclass(frozen=True)
+class Measure:
+    code: str
+    label: str
+    kind: str  # FLOW or STOCK
+
+
+MEASURES: tuple[Measure, ...] = (
+    Measure("students", _("Enrolled students"), STOCK),
+    Measure("screening.covered", _("Students screened this school year"), STOCK),
+    Measure("screening.results", _("Screening results"), FLOW),
+    Measure("screening.results.none", _("Results without concern"), FLOW),
+    Measure("screening.results.moderate", _("Results of moderate concern"), FLOW),
+    Measure("screening.results.high", _("Results of high concern"), FLOW),
+    Measure("screening.results.unbanded", _("Results without a band"), FLOW),
+    Measure("screening.results.critical", _("Results with a critical item"), FLOW),
+    Measure("screening.results.invalid", _("Results not valid"), FLOW),
+    Measure("warnings.new", _("New warnings"), FLOW),
+    Measure("warnings.current", _("Students with a current warning"), STOCK),
+    Measure("warnings.cleared", _("Warnings cleared"), FLOW),
+    Measure("warnings.escalated", _("Warnings escalated"), FLOW),
+    Measure("warnings.overdue", _("Current warnings overdue"), STOCK),
+    Measure("followups.due", _("Follow-ups due"), FLOW),
+    Measure("followups.done", _("Follow-ups done"), FLOW),
+    Measure("followups.overdue", _("Follow-ups overdue"), STOCK),
+    Measure("referrals.new", _("Referrals made"), FLOW),
+    Measure("referrals.first_visit", _("Referrals with a first visit"), FLOW),
+    Measure("referrals.days_to_first_visit", _("Days from referral to first visit (sum)"), FLOW),
+    Measure("visits.home", _("Home visits"), FLOW),
+    Measure("visits.covered", _("Students visited at home this school year"), STOCK),
+    Measure("visits.key_students", _("Key students"), STOCK),
+    Measure("visits.key_covered", _("Key students visited at home this school year"), STOCK),
+    Measure("incidents.new", _("Incidents"), FLOW),
+)
+BY_LEVEL = ("warnings.new", "warnings.current")  # each also per warning level: "warnings.new.<level code>"
+BANDS = ("screening.results.none", "screening.results.moderate", "screening.results.high",
+         "screening.results.unbanded")
+# Not about anyone's risk: never suppressed, and outside every line (issue 13's contract).
+NEVER_SUPPRESSED = frozenset({"students", "screening.covered"})
+# Counted at the school and above only (an incident review belongs to the school, not to a class).
+SCHOOL_AND_ABOVE = frozenset({"incidents.new"})
+# A mean (days ÷ first visits) from a hidden count is hidden too: the days follow their count.
+FOLLOWS = {"referrals.days_to_first_visit": "referrals.first_visit"}
+TREE_KINDS = (OrgUnit.Kind.CITY, OrgUnit.Kind.DISTRICT, OrgUnit.Kind.SCHOOL, OrgUnit.Kind.GRADE, OrgUnit.Kind.CLASS)
+
+
+def _level_label(template, level_names: tuple[str, str]) -> str:
+    name = level_names[1] if (get_language() or "").startswith("en") else level_names[0]
+    return str(template) % {"level": name}
+
+
+_lazy_level_label = lazy(_level_label, str)
+
+
+def measures(levels: Iterable[WarningLevel] | None = None) -> tuple[Measure, ...]:
+    """The whole catalogue in display order: MEASURES with, after new and current warnings, one measure per
+    warning level (most severe first), e.g. "warnings.new.red"."""
+    levels = list(WarningLevel.objects.order_by("-severity")) if levels is None else list(levels)
+    templates = {"warnings.new": _("New warnings: %(level)s"),
+                 "warnings.current": _("Students with a current warning: %(level)s")}
+    found: list[Measure] = []
+    for measure in MEASURES:
+        found.append(measure)
+        if measure.code in BY_LEVEL:
+            found += [Measure(f"{measure.code}.{level.code}",
+                              _lazy_level_label(templates[measure.code], (level.name_zh, level.name_en)),
+                              measure.kind) for level in levels]
+    return tuple(found)
+
+
+def breakdowns(level_codes: Iterable[str]) -> dict[str, list[str]]:
+    """Each total measure and its parts (total = sum of parts): new and current warnings by level, screening
+    results by band level (with the remainder that has no band)."""
+    codes = list(level_codes)
+    return {**{total: [f"{total}.{code}" for code in codes] for total in BY_LEVEL}, "screening.results": list(BANDS)}
+
+
+# --------------------------------------------------------------------------------------------------- months
+
+def month_of(day: date) -> date:
+    return day.replace(day=1)
+
+
+def next_month(month: date) -> date:
+    return (month.replace(day=1) + timedelta(days=32)).replace(day=1)
+
+
+def months_between(first: date, last: date) -> list[date]:
+    months, month = [], month_of(first)
+    while month <= month_of(last):
+        months.append(month)
+        month = next_month(month)
+    return months
+
+
+def school_year_start(day: date, years: list[tuple[date, date]] | None = None) -> date:
+    """The first day of the school year containing `day`: the SchoolYear that holds it (the latest that does),
+    else 1 September."""
+    years = _school_years() if years is None else years
+    starts = [start for start, end in years if start <= day <= end]
+    if starts:
+        return max(starts)
+    return date(day.year if day.month >= 9 else day.year - 1, 9, 1)
+
+
+def _school_years() -> list[tuple[date, date]]:
+    return list(SchoolYear.objects.values_list("starts_on", "ends_on"))
+
+
+@dataclass(frozen=True)
+class Window:
+    """One month as the queries see it: its bounds, and the moment its stocks are taken (the month's end, or
+    now for the running month)."""
+
+    month: date
+    following: date  # the first day of the next month
+    starts: datetime
+    ends: datetime
+    stock_at: datetime
+    stock_day: date  # the last day counted in a stock: the month's last day, or today
+    year_start: date  # the first day of the school year of stock_day
+    running: bool
+
+
+def windows(months: Iterable[date], *, now: datetime | None = None) -> list[Window]:
+    """The windows of `months` (first days) up to the running month; later months are left out."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    running = month_of(today)
+    years = _school_years()
+    tz = timezone.get_current_timezone()
+    found = []
+    for month in sorted({month_of(m) for m in months}):
+        if month > running:
+            continue
+        following = next_month(month)
+        is_running = month == running
+        ends = datetime.combine(following, time.min, tzinfo=tz)
+        stock_day = today if is_running else following - timedelta(days=1)
+        found.append(Window(month, following, datetime.combine(month, time.min, tzinfo=tz), ends,
+                            now if is_running else ends, stock_day, school_year_start(stock_day, years),
+                            is_running))
+    return found
+
+
+# ---------------------------------------------------------------------------------------------------- SQL
+
+def _param(value):
+    if isinstance(value, datetime):
+        return connection.ops.adapt_datetimefield_value(value)
+    if isinstance(value, date):
+        return connection.ops.adapt_datefield_value(value)
+    return value
+
+
+def _months_cte(wins: list[Window]) -> tuple[str, list]:
+    """`m(mo, nxt, t0, t1, sat, sday, ys, ysat, run)`: one row per month (see Window)."""
+    tz = timezone.get_current_timezone()
+    rows, params = [], []
+    for w in wins:
+        rows.append("(%s, %s, %s, %s, %s, %s, %s, %s, %s)")
+        params += [_param(v) for v in (w.month, w.following, w.starts, w.ends, w.stock_at, w.stock_day, w.year_start,
+                                       datetime.combine(w.year_start, time.min, tzinfo=tz), 1 if w.running else 0)]
+    return f"m(mo, nxt, t0, t1, sat, sday, ys, ysat, run) AS (VALUES {', '.join(rows)})", params
+
+
+def _in(values: Iterable) -> tuple[str, list]:
+    values = list(values)
+    return ", ".join(["%s"] * len(values)), values
+
+
+def _tier_rank(column: str) -> str:
+    return "CASE " + column + " " + " ".join(f"WHEN {tier} THEN {rank}" for tier, rank in states.RANK.items()) + " END"
+
+
+def _whole_days(start: str, end: str) -> str:
+    """Whole days from `start` to `end` (two timestamp columns), never below 0."""
+    if connection.vendor == "postgresql":
+        return f"GREATEST(0, FLOOR(EXTRACT(EPOCH FROM ({end} - {start})) / 86400))"
+    return f"MAX(0, CAST(julianday({end}) - julianday({start}) AS INTEGER))"
+
+
+T = {name: model._meta.db_table for name, model in {
+    "student": Student, "enrollment": Enrollment, "mark": KeyStudentMark, "contact": FamilyContact,
+    "target": CampaignTarget, "submission": Submission, "result": Result, "warning": Warning,
+    "event": WarningEvent, "followup": FollowUp, "referral": Referral, "incident": IncidentReview,
+}.items()}
+
+_CURRENT, _CURRENT_PARAMS = _in(sorted(states.CURRENT))
+
+# Per class and month: enrolled students, key students, students visited at home this school year and key
+# students among them. Past months from the history (an enrollment open at the month's end, a key-student
+# marking open then); the running month from the student's status and key flag now.
+SQL_STUDENTS = f"""
+SELECT cls, mo, COUNT(*), SUM(k), SUM(v), SUM(k * v) FROM (
+  SELECT s.school_class_id AS cls, m.mo AS mo,
+    CASE WHEN (m.run = 1 AND s.is_key_student) OR (m.run = 0 AND EXISTS (
+      SELECT 1 FROM {T["mark"]} km WHERE km.student_id = s.id AND km.marked_on <= m.sday
+        AND (km.ended_on IS NULL OR km.ended_on > m.sday))) THEN 1 ELSE 0 END AS k,
+    CASE WHEN EXISTS (
+      SELECT 1 FROM {T["contact"]} v WHERE v.student_id = s.id AND v.kind = 'home_visit' AND v.status = 'done'
+        AND v.done_on >= m.ys AND v.done_on <= m.sday) THEN 1 ELSE 0 END AS v
+  FROM {T["student"]} s CROSS JOIN m
+  WHERE s.school_id = %s AND s.school_class_id IS NOT NULL
+    AND ((m.run = 1 AND s.status = 'enrolled') OR (m.run = 0 AND EXISTS (
+      SELECT 1 FROM {T["enrollment"]} e WHERE e.student_id = s.id AND e.started_on <= m.sday
+        AND (e.ended_on IS NULL OR e.ended_on > m.sday))))
+) x GROUP BY cls, mo
+"""  # noqa: S608 (table names and constants only)
+
+# Per campaign-target class and month: results scored, by band level, critical, not valid.
+SQL_RESULTS = f"""
+SELECT t.school_class_id, m.mo, COUNT(*),
+  SUM(CASE WHEN r.band_level = 'none' THEN 1 ELSE 0 END),
+  SUM(CASE WHEN r.band_level = 'moderate' THEN 1 ELSE 0 END),
+  SUM(CASE WHEN r.band_level = 'high' THEN 1 ELSE 0 END),
+  SUM(CASE WHEN r.critical THEN 1 ELSE 0 END),
+  SUM(CASE WHEN r.validity <> 'valid' THEN 1 ELSE 0 END)
+FROM {T["target"]} t
+JOIN {T["submission"]} sub ON sub.target_id = t.id
+JOIN {T["result"]} r ON r.submission_id = sub.id
+JOIN m ON r.scored_at >= m.t0 AND r.scored_at < m.t1
+WHERE t.school_id = %s AND t.school_class_id IS NOT NULL
+GROUP BY t.school_class_id, m.mo
+"""  # noqa: S608 (table names and constants only)
+
+# Students with a finished screening this school year, each counted once: at the class of their latest
+# finished target (in whatever school) up to the moment of the stock.
+SQL_COVERED = f"""
+WITH fin AS (
+  SELECT t.school_id, t.school_class_id, t.finished_at,
+    LEAD(t.finished_at) OVER (PARTITION BY t.student_id ORDER BY t.finished_at, t.id) AS later
+  FROM {T["target"]} t
+  WHERE t.finished_at IS NOT NULL AND t.student_id IN (
+    SELECT t2.student_id FROM {T["target"]} t2 WHERE t2.school_id = %s AND t2.finished_at IS NOT NULL))
+SELECT fin.school_class_id, m.mo, COUNT(*)
+FROM fin JOIN m ON fin.finished_at >= m.ysat AND fin.finished_at < m.sat AND (fin.later IS NULL OR fin.later >= m.sat)
+WHERE fin.school_id = %s AND fin.school_class_id IS NOT NULL
+GROUP BY fin.school_class_id, m.mo
+"""  # noqa: S608 (table names and constants only)
+
+# New warnings per level (the warning's level now), dismissed ones left out.
+SQL_NEW = f"""
+SELECT s.school_class_id, m.mo, w.level_id, COUNT(*)
+FROM {T["warning"]} w JOIN {T["student"]} s ON s.id = w.student_id
+JOIN m ON w.raised_at >= m.t0 AND w.raised_at < m.t1
+WHERE s.school_id = %s AND s.school_class_id IS NOT NULL AND w.state <> 'dismissed'
+GROUP BY s.school_class_id, m.mo, w.level_id
+"""  # noqa: S608 (table names and constants only)
+
+# Warnings cleared (解除 approved) and escalated (moved to a higher tier of the network) in the month.
+SQL_STEPS = f"""
+SELECT s.school_class_id, m.mo,
+  COUNT(DISTINCT CASE WHEN e.kind = 'clear_approved' THEN e.warning_id END),
+  COUNT(DISTINCT CASE WHEN e.kind <> 'clear_approved' THEN e.warning_id END)
+FROM {T["event"]} e JOIN {T["warning"]} w ON w.id = e.warning_id JOIN {T["student"]} s ON s.id = w.student_id
+JOIN m ON e.at >= m.t0 AND e.at < m.t1
+WHERE s.school_id = %s AND s.school_class_id IS NOT NULL
+  AND (e.kind = 'clear_approved' OR (e.from_tier IS NOT NULL AND e.to_tier IS NOT NULL
+       AND {_tier_rank("e.to_tier")} > {_tier_rank("e.from_tier")}))
+GROUP BY s.school_class_id, m.mo
+"""  # noqa: S608 (table names and constants only)
+
+# Students with a current warning at the end of a past month, per level then: from the warning's events
+# (the state an event leaves lasts until the next event; the level likewise).
+SQL_CURRENT_PAST = f"""
+WITH ev AS (
+  SELECT e.id, e.warning_id, e.at, e.to_state, e.to_level_id
+  FROM {T["event"]} e JOIN {T["warning"]} w ON w.id = e.warning_id JOIN {T["student"]} s ON s.id = w.student_id
+  WHERE s.school_id = %s AND s.school_class_id IS NOT NULL),
+si AS (SELECT warning_id, at, to_state, LEAD(at) OVER (PARTITION BY warning_id ORDER BY at, id) AS until
+       FROM ev WHERE to_state <> ''),
+li AS (SELECT warning_id, at, to_level_id, LEAD(at) OVER (PARTITION BY warning_id ORDER BY at, id) AS until
+       FROM ev WHERE to_level_id IS NOT NULL)
+SELECT s.school_class_id, m.mo, COALESCE(li.to_level_id, w.level_id), COUNT(DISTINCT w.student_id)
+FROM si JOIN m ON m.run = 0 AND si.at < m.sat AND (si.until IS NULL OR si.until >= m.sat)
+JOIN {T["warning"]} w ON w.id = si.warning_id JOIN {T["student"]} s ON s.id = w.student_id
+LEFT JOIN li ON li.warning_id = si.warning_id AND li.at < m.sat AND (li.until IS NULL OR li.until >= m.sat)
+WHERE si.to_state IN ({_CURRENT})
+GROUP BY s.school_class_id, m.mo, COALESCE(li.to_level_id, w.level_id)
+"""  # noqa: S608 (table names and constants only)
+
+# The same now (the running month), and those past their due time.
+SQL_CURRENT_NOW = f"""
+SELECT s.school_class_id, w.level_id, COUNT(DISTINCT w.student_id),
+  COUNT(DISTINCT CASE WHEN w.due_at <= %s THEN w.student_id END)
+FROM {T["warning"]} w JOIN {T["student"]} s ON s.id = w.student_id
+WHERE s.school_id = %s AND s.school_class_id IS NOT NULL AND w.state IN ({_CURRENT})
+GROUP BY s.school_class_id, w.level_id
+"""  # noqa: S608 (table names and constants only)
+
+# Follow-ups (回访) due in the month, done in the month, and open past their day (the running month).
+SQL_FOLLOW_UPS = f"""
+SELECT s.school_class_id, m.mo,
+  SUM(CASE WHEN f.due_on >= m.mo AND f.due_on < m.nxt THEN 1 ELSE 0 END),
+  SUM(CASE WHEN f.done_at >= m.t0 AND f.done_at < m.t1 THEN 1 ELSE 0 END),
+  SUM(CASE WHEN m.run = 1 AND f.done_at IS NULL AND f.due_on < m.sday THEN 1 ELSE 0 END)
+FROM {T["followup"]} f JOIN {T["student"]} s ON s.id = f.student_id CROSS JOIN m
+WHERE s.school_id = %s AND s.school_class_id IS NOT NULL
+GROUP BY s.school_class_id, m.mo
+"""  # noqa: S608 (table names and constants only)
+
+# Referrals made in the month; first hospital visits in the month and the whole days they took.
+SQL_REFERRALS = f"""
+SELECT s.school_class_id, m.mo,
+  SUM(CASE WHEN r.referred_at >= m.t0 AND r.referred_at < m.t1 THEN 1 ELSE 0 END),
+  SUM(CASE WHEN r.first_visit_at >= m.t0 AND r.first_visit_at < m.t1 THEN 1 ELSE 0 END),
+  SUM(CASE WHEN r.first_visit_at >= m.t0 AND r.first_visit_at < m.t1
+      THEN {_whole_days("r.referred_at", "r.first_visit_at")} ELSE 0 END)
+FROM {T["referral"]} r JOIN {T["student"]} s ON s.id = r.student_id
+JOIN m ON (r.referred_at >= m.t0 AND r.referred_at < m.t1) OR (r.first_visit_at >= m.t0 AND r.first_visit_at < m.t1)
+WHERE s.school_id = %s AND s.school_class_id IS NOT NULL
+GROUP BY s.school_class_id, m.mo
+"""  # noqa: S608 (table names and constants only)
+
+SQL_HOME_VISITS = f"""
+SELECT s.school_class_id, m.mo, COUNT(*)
+FROM {T["contact"]} v JOIN {T["student"]} s ON s.id = v.student_id
+JOIN m ON v.done_on >= m.mo AND v.done_on < m.nxt
+WHERE s.school_id = %s AND s.school_class_id IS NOT NULL AND v.kind = 'home_visit' AND v.status = 'done'
+GROUP BY s.school_class_id, m.mo
+"""  # noqa: S608 (table names and constants only)
+
+# Incident reviews count at the school holding the review (no class: an incident is not a class figure).
+SQL_INCIDENTS = f"""
+SELECT m.mo, COUNT(*) FROM {T["incident"]} i JOIN m ON i.incident_on >= m.mo AND i.incident_on < m.nxt
+WHERE i.school_id = %s GROUP BY m.mo
+"""  # noqa: S608 (table names and constants only)
+
+
+def _month(value) -> date:
+    """A month as the database returns it (a date, or text on SQLite)."""
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+Figures = dict[tuple[int, date, str], int]  # (unit id, month, measure) → value
+
+
+def compute_school(school_id: int, wins: list[Window], *, levels: dict[int, str] | None = None,
+                   now: datetime | None = None) -> Figures:
+    """Every figure of the school, its grades and its classes for the months of `wins`, from the base tables,
+    zeros left out: ten grouped queries, whatever the number of students."""
+    if not wins:
+        return {}
+    now = now or timezone.now()
+    levels = _level_codes() if levels is None else levels
+    cte, cte_params = _months_cte(wins)
+    by_class: dict[tuple[int, date], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+
+    def rows(sql: str, *params) -> list[tuple]:
+        sql = sql.strip()
+        # The months join the query's own common table expressions, if it has any.
+        sql = f"WITH {cte}, {sql[5:]}" if sql.startswith("WITH ") else f"WITH {cte} {sql}"
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*cte_params, *params])
+            return cursor.fetchall()
+
+    def add(cls, month, values: dict[str, int]) -> None:
+        figures = by_class[(cls, _month(month))]
+        for measure, value in values.items():
+            figures[measure] += int(value or 0)
+
+    for cls, mo, students, key, covered, key_covered in rows(SQL_STUDENTS, school_id):
+        add(cls, mo, {"students": students, "visits.key_students": key, "visits.covered": covered,
+                      "visits.key_covered": key_covered})
+    for cls, mo, total, none, moderate, high, critical, invalid in rows(SQL_RESULTS, school_id):
+        add(cls, mo, {"screening.results": total, "screening.results.none": none,
+                      "screening.results.moderate": moderate, "screening.results.high": high,
+                      "screening.results.unbanded": total - none - moderate - high,
+                      "screening.results.critical": critical, "screening.results.invalid": invalid})
+    for cls, mo, covered in rows(SQL_COVERED, school_id, school_id):
+        add(cls, mo, {"screening.covered": covered})
+    for cls, mo, level_id, count in rows(SQL_NEW, school_id):
+        add(cls, mo, {"warnings.new": count, f"warnings.new.{levels[level_id]}": count})
+    for cls, mo, cleared, escalated in rows(SQL_STEPS, school_id):
+        add(cls, mo, {"warnings.cleared": cleared, "warnings.escalated": escalated})
+    if any(not w.running for w in wins):
+        for cls, mo, level_id, count in rows(SQL_CURRENT_PAST, school_id, *_CURRENT_PARAMS):
+            add(cls, mo, {"warnings.current": count, f"warnings.current.{levels[level_id]}": count})
+    running = [w for w in wins if w.running]
+    if running:
+        with connection.cursor() as cursor:
+            cursor.execute(SQL_CURRENT_NOW, [_param(now), school_id, *_CURRENT_PARAMS])
+            for cls, level_id, count, overdue in cursor.fetchall():
+                add(cls, running[0].month, {"warnings.current": count,
+                                            f"warnings.current.{levels[level_id]}": count, "warnings.overdue": overdue})
+    for cls, mo, due, done, overdue in rows(SQL_FOLLOW_UPS, school_id):
+        add(cls, mo, {"followups.due": due, "followups.done": done, "followups.overdue": overdue})
+    for cls, mo, new, first, days in rows(SQL_REFERRALS, school_id):
+        add(cls, mo, {"referrals.new": new, "referrals.first_visit": first, "referrals.days_to_first_visit": days})
+    for cls, mo, visits in rows(SQL_HOME_VISITS, school_id):
+        add(cls, mo, {"visits.home": visits})
+
+    classes = dict(OrgUnit.objects.filter(pk__in={cls for cls, _m in by_class}, kind=OrgUnit.Kind.CLASS,
+                                          school_id=school_id).values_list("id", "parent_id"))
+    figures: Figures = defaultdict(int)
+    for (cls, month), values in by_class.items():
+        grade = classes.get(cls)
+        if grade is None:  # a class of another school (placement columns out of step): counted there
+            continue
+        for measure, value in values.items():
+            if value:
+                for unit in (cls, grade, school_id):
+                    figures[(unit, month, measure)] += value
+    for mo, count in rows(SQL_INCIDENTS, school_id):
+        figures[(school_id, _month(mo), "incidents.new")] += count
+    return {key: value for key, value in figures.items() if value}
+
+
+def _level_codes() -> dict[int, str]:
+    return dict(WarningLevel.objects.values_list("id", "code"))
+
+
+# ------------------------------------------------------------------------------------------------- writing
+
+def _write(units: Q, months: list[date], figures: Figures) -> set[date]:
+    """Make the stored figures of `units` for `months` equal `figures` (zeros are not stored); returns the
+    months where anything changed. A changed figure is written hidden (suppressed) until the suppression
+    pass decides, so no page shows a small count in between."""
+    if not months:
+        return set()
+    stored = {(unit, month, measure): (pk, value) for pk, unit, month, measure, value in
+              UnitFigure.objects.filter(units, month__in=months).values_list("id", "unit_id", "month", "measure",
+                                                                              "value")}
+    gone = [pk for key, (pk, _value) in stored.items() if key not in figures]
+    changed = [UnitFigure(unit_id=unit, month=month, measure=measure, value=value, suppressed=True)
+               for (unit, month, measure), value in figures.items()
+               if stored.get((unit, month, measure), (None, None))[1] != value]
+    if gone:
+        UnitFigure.objects.filter(pk__in=gone).delete()
+    if changed:
+        UnitFigure.objects.bulk_create(changed, batch_size=2000, update_conflicts=True,
+                                       unique_fields=["unit", "month", "measure"], update_fields=["value", "suppressed"])
+    return {key[1] for key in stored if key not in figures} | {figure.month for figure in changed}
+
+
+def write_school(school_id: int, wins: list[Window], figures: Figures) -> set[date]:
+    """Store a school's figures (compute_school) for the months of `wins`, in one transaction."""
+    with transaction.atomic():
+        return _write(Q(unit_id=school_id) | Q(unit__school_id=school_id), [w.month for w in wins], figures)
+
+
+def rollup(months: Iterable[date]) -> set[date]:
+    """Districts and cities as the sums of their schools (stocks included) for `months`; returns the months
+    where anything changed."""
+    cities = dict(OrgUnit.objects.filter(kind=OrgUnit.Kind.DISTRICT).values_list("id", "parent_id"))
+    changed: set[date] = set()
+    for month in sorted(set(months)):
+        figures: Figures = defaultdict(int)
+        for district, measure, value in (
+                UnitFigure.objects.filter(month=month, unit__kind=OrgUnit.Kind.SCHOOL)
+                .values("unit__parent_id", "measure").annotate(total=Sum("value")).order_by()
+                .values_list("unit__parent_id", "measure", "total")):
+            if district in cities and cities[district] is not None and value:
+                figures[(district, month, measure)] += value
+                figures[(cities[district], month, measure)] += value
+        with transaction.atomic():
+            changed |= _write(Q(unit__kind__in=[OrgUnit.Kind.DISTRICT, OrgUnit.Kind.CITY]), [month], figures)
+    return changed
+
+
+# ---------------------------------------------------------------------------------------------- suppression
+
+class _Candidates:
+    """Every (unit, measure) key but those of measures that are never suppressed."""
+
+    def __contains__(self, key) -> bool:
+        return key[1] not in NEVER_SUPPRESSED
+
+
+def decide(values: dict[tuple[int, str], int], parents: dict[int, int | None],
+           level_codes: Iterable[str]) -> frozenset[tuple[int, str]]:
+    """The figures of one month to hide, over the whole tree: `values` maps (unit id, measure) to the stored
+    value, `parents` each unit to its parent. Lines: every parent with its children per measure, and per unit
+    each breakdown (new and current warnings by level, results by band). The days to first visits are hidden
+    wherever their count is, then protected along the tree the same way."""
+    parts = breakdowns(level_codes)
+    children: dict[tuple[int, str], list[tuple[int, str]]] = defaultdict(list)
+    for unit, measure in values:
+        parent = parents.get(unit)
+        if parent is not None and measure not in NEVER_SUPPRESSED:
+            children[(parent, measure)].append((unit, measure))
+    # Sorted, so the decision is the same whatever order the rows were read in.
+    lines = [[total, *sorted(members)] for total, members in sorted(children.items())]
+    for unit in sorted({unit for unit, _m in values}):
+        for total, members in parts.items():
+            if (unit, total) in values:
+                lines.append([(unit, total), *((unit, m) for m in members)])
+    following = set(FOLLOWS)
+    first = [line for line in lines if line[0][1] not in following]
+    hidden = suppress({k: v for k, v in values.items() if k[1] not in following}, first, candidates=_Candidates())
+    for measure, count in FOLLOWS.items():
+        own = {k: v for k, v in values.items() if k[1] == measure}
+        given = [(unit, measure) for unit, m in hidden if m == count and (unit, measure) in own]
+        hidden |= suppress(own, [line for line in lines if line[0][1] == measure], given=given)
+    return frozenset(hidden)
+
+
+def tree_parents() -> dict[int, int | None]:
+    """Each unit of the region tree (city … class) and its parent."""
+    return dict(OrgUnit.objects.filter(kind__in=TREE_KINDS).values_list("id", "parent_id"))
+
+
+def suppress_month(month: date, *, parents: dict[int, int | None] | None = None,
+                   level_codes: Iterable[str] | None = None) -> int:
+    """Decide `suppressed` for every figure of `month` (decide()) and store it; returns how many flags changed."""
+    parents = tree_parents() if parents is None else parents
+    level_codes = list(_level_codes().values()) if level_codes is None else level_codes
+    rows = list(UnitFigure.objects.filter(month=month).order_by("unit_id", "measure")
+                .values_list("id", "unit_id", "measure", "value", "suppressed"))
+    hidden = decide({(unit, measure): value for _pk, unit, measure, value, _s in rows}, parents, level_codes)
+    flip_on = [pk for pk, unit, measure, _v, was in rows if not was and (unit, measure) in hidden]
+    flip_off = [pk for pk, unit, measure, _v, was in rows if was and (unit, measure) not in hidden]
+    with transaction.atomic():
+        for flag, ids in ((True, flip_on), (False, flip_off)):
+            for start in range(0, len(ids), 10000):
+                UnitFigure.objects.filter(pk__in=ids[start:start + 10000]).update(suppressed=flag)
+    return len(flip_on) + len(flip_off)
+
+
+# ------------------------------------------------------------------------------------------------- upkeep
+
+def recompute_schools(school_ids: Iterable[int], months: Iterable[date], *, now: datetime | None = None,
+                      suppress_months: Iterable[date] = (), progress=None) -> set[date]:
+    """Recompute every figure of these schools (their classes, grades and themselves) for `months` from the
+    base tables, one transaction per school; then add districts and cities up and decide suppression over
+    the whole tree for every month in which a figure changed (and for `suppress_months`). Returns the
+    months that changed. `progress(done)` is called after each school."""
+    now = now or timezone.now()
+    wins = windows(months, now=now)
+    levels = _level_codes()
+    changed: set[date] = set()
+    for done, school_id in enumerate(sorted(set(school_ids)), start=1):
+        changed |= write_school(school_id, wins, compute_school(school_id, wins, levels=levels, now=now))
+        if progress is not None:
+            progress(done)
+    finish(changed, suppress_months=suppress_months, levels=levels)
+    return changed
+
+
+def finish(changed: set[date], *, suppress_months: Iterable[date] = (), levels: dict[int, str] | None = None) -> None:
+    """After schools were written: the roll-up for the changed months and the suppression decision for them
+    (and for `suppress_months`)."""
+    levels = _level_codes() if levels is None else levels
+    months = set(changed) | rollup(changed) | set(suppress_months)
+    if not months:
+        return
+    parents = tree_parents()
+    for month in sorted(months):
+        suppress_month(month, parents=parents, level_codes=list(levels.values()))
+
+
+def school_ids() -> list[int]:
+    return list(OrgUnit.objects.filter(kind=OrgUnit.Kind.SCHOOL).order_by("id").values_list("id", flat=True))

@@ -1,0 +1,312 @@
+"""When the figures are recomputed: the incremental pass every minute, the full rebuild every night.
+
+refresh() finds the schools whose records changed since the last pass, from the records' own timestamps with
+an overlap (OVERLAP) for transactions that committed late, and recomputes them for the months those changes
+touch plus the running month (facts.recompute_schools). Time alone moves some stocks, so it also picks the
+schools where a warning's due time or a follow-up's day passed, and at the turn of a month every school (the
+month that ended is then taken at its end, the new one begins). rebuild() recomputes everything; the nightly
+one heals whatever the incremental pass cannot see (a record's date edited into another month, a visit
+recorded more than a month after it was made, a school moved to another district).
+
+One pass at a time: on PostgreSQL a session advisory lock; a pass that finds it taken returns at once.
+Progress and "figures as of …" are kept in RefreshState (name "unit_figures").
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, time, timedelta
+
+from django.db import connection
+from django.db.models import Min, Q
+from django.utils import timezone
+
+from runxin.alerts.models import FollowUp, Warning, WarningEvent
+from runxin.cases.models import IncidentReview
+from runxin.org.models import SchoolYear
+from runxin.people.models import Enrollment, Student
+from runxin.referrals.models import Referral
+from runxin.screening.models import Campaign, CampaignTarget, Submission
+from runxin.visits.models import FamilyContact
+
+from . import facts
+from .models import RefreshState, UnitFigure
+
+logger = logging.getLogger("runxin.analytics")
+
+STATE = "unit_figures"
+OVERLAP = timedelta(minutes=5)  # a transaction that commits this late is still seen by the next pass
+LATE_VISIT_DAYS = 31  # a home visit recorded up to this long after it was made is picked up at once
+NIGHTLY_AT = time(2, 30)  # local time of the nightly rebuild (CELERY_BEAT_SCHEDULE says the same)
+HISTORY_YEARS = 10  # the rebuild goes back no further, whatever stray date a record carries
+_LOCK_KEY = 13_0001  # pg advisory lock: one pass (refresh or rebuild) at a time
+
+
+def state() -> RefreshState:
+    found, _created = RefreshState.objects.get_or_create(name=STATE)
+    return found
+
+
+@contextmanager
+def _one_pass() -> Iterator[bool]:
+    """Whether this process holds the upkeep lock (always on SQLite, which has one writer anyway)."""
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [_LOCK_KEY])
+        held = cursor.fetchone()[0]
+    try:
+        yield held
+    finally:
+        if held:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [_LOCK_KEY])
+
+
+# ---------------------------------------------------------------------------------------------- rebuild
+
+def first_month(now: datetime | None = None) -> date:
+    """The first month with figures: the earliest school year or dated record, at most HISTORY_YEARS back."""
+    today = timezone.localdate(now or timezone.now())
+    found = [today]
+    for value in (SchoolYear.objects.aggregate(v=Min("starts_on"))["v"],
+                  Campaign.objects.aggregate(v=Min("window_start"))["v"],
+                  Warning.objects.aggregate(v=Min("raised_at"))["v"],
+                  FollowUp.objects.aggregate(v=Min("due_on"))["v"],
+                  Referral.objects.aggregate(v=Min("referred_at"))["v"],
+                  FamilyContact.objects.filter(status=FamilyContact.Status.DONE).aggregate(v=Min("done_on"))["v"],
+                  IncidentReview.objects.aggregate(v=Min("incident_on"))["v"]):
+        if isinstance(value, datetime):
+            value = timezone.localdate(value)
+        if value is not None:
+            found.append(value)
+    return facts.month_of(max(min(found), today.replace(year=today.year - HISTORY_YEARS)))
+
+
+def rebuild(*, now: datetime | None = None, progress: Callable[[int, int], None] | None = None) -> dict:
+    """Every figure from scratch: every school for every month from first_month() to the running month, then
+    districts, the city and suppression for every month. Progress (schools done of total) is kept in
+    RefreshState as it goes. Figures of months outside that range are removed."""
+    with _one_pass() as held:
+        if not held:
+            return {"skipped": "another pass is running"}
+        return _rebuild(now=now, progress=progress)
+
+
+def _rebuild(*, now: datetime | None, progress) -> dict:
+    started = now or timezone.now()
+    months = facts.months_between(first_month(started), timezone.localdate(started))
+    schools = facts.school_ids()
+    current = state()
+    current.rebuild_started_at, current.rebuild_finished_at = started, None
+    current.done, current.total, current.error = 0, len(schools), ""
+    current.save(update_fields=["rebuild_started_at", "rebuild_finished_at", "done", "total", "error"])
+
+    def step(done: int) -> None:
+        if done % 10 == 0 or done == len(schools):
+            RefreshState.objects.filter(pk=current.pk).update(done=done)
+        if progress is not None:
+            progress(done, len(schools))
+
+    try:
+        UnitFigure.objects.exclude(month__in=months).delete()
+        facts.recompute_schools(schools, months, now=started, suppress_months=months, progress=step)
+    except Exception as error:
+        RefreshState.objects.filter(pk=current.pk).update(error=f"{type(error).__name__}: {error}"[:2000])
+        raise
+    finished = timezone.now()
+    RefreshState.objects.filter(pk=current.pk).update(started_at=started, finished_at=finished,
+                                                      rebuild_finished_at=finished, done=len(schools))
+    return {"schools": len(schools), "months": len(months), "seconds": round((finished - started).total_seconds(), 1)}
+
+
+def last_nightly_slot(now: datetime) -> datetime:
+    """The latest NIGHTLY_AT moment at or before `now` (local time)."""
+    local = timezone.localtime(now)
+    slot = local.replace(hour=NIGHTLY_AT.hour, minute=NIGHTLY_AT.minute, second=0, microsecond=0)
+    return slot if slot <= local else slot - timedelta(days=1)
+
+
+def nightly(*, now: datetime | None = None) -> dict:
+    """The nightly rebuild, once per night: skipped when a rebuild already started since the last slot (the
+    embedded scheduler runs every job at its start, to catch up)."""
+    now = now or timezone.now()
+    started = state().rebuild_started_at
+    if started is not None and started >= last_nightly_slot(now):
+        return {"skipped": "rebuilt since the last nightly slot"}
+    return rebuild(now=now)
+
+
+# ---------------------------------------------------------------------------------------------- refresh
+
+def refresh(*, now: datetime | None = None) -> dict:
+    """The incremental pass (every minute). With no pass before it, a rebuild."""
+    now = now or timezone.now()
+    current = state()
+    if current.started_at is None:
+        return rebuild(now=now)
+    with _one_pass() as held:
+        if not held:
+            return {"skipped": "another pass is running"}
+        current.refresh_from_db()
+        previous = current.started_at
+        # A pass that failed leaves its months possibly hidden too much: decide them again this time.
+        failed = bool(current.error)
+        try:
+            touched = changed_schools(since=previous - OVERLAP, previous=previous, now=now)
+            by_months: dict[frozenset[date], list[int]] = defaultdict(list)
+            for school, months in touched.items():
+                by_months[frozenset(months)].append(school)
+            changed: set[date] = set()
+            for months, schools in by_months.items():
+                changed |= _recompute(schools, sorted(months), now=now)
+            running = facts.month_of(timezone.localdate(now))
+            facts.finish(changed, suppress_months={running} if failed and touched else ())
+        except Exception as error:
+            RefreshState.objects.filter(pk=current.pk).update(error=f"{type(error).__name__}: {error}"[:2000])
+            raise
+        RefreshState.objects.filter(pk=current.pk).update(started_at=now, finished_at=timezone.now(), error="")
+    return {"schools": len(touched), "months": sorted(m.isoformat() for m in changed)}
+
+
+def _recompute(schools: list[int], months: list[date], *, now: datetime) -> set[date]:
+    """Schools written, without the roll-up and suppression (refresh() does those once for all)."""
+    wins = facts.windows(months, now=now)
+    levels = facts._level_codes()
+    changed: set[date] = set()
+    for school in schools:
+        changed |= facts.write_school(school, wins, facts.compute_school(school, wins, levels=levels, now=now))
+    return changed
+
+
+def changed_schools(*, since: datetime, previous: datetime, now: datetime) -> dict[int, set[date]]:
+    """The schools whose figures may have changed since `since`, each with the months to recompute: the
+    months of what changed up to the running month (a change moves the stocks of every month after it)."""
+    today = timezone.localdate(now)
+    running = facts.month_of(today)
+    touched: dict[int, set[date]] = defaultdict(set)
+
+    def from_month(school: int | None, when) -> None:
+        if school is None or when is None:
+            return
+        month = facts.month_of(timezone.localdate(when) if isinstance(when, datetime) else when)
+        touched[school].update(facts.months_between(min(month, running), running))
+
+    def only(school: int | None, when) -> None:
+        if school is None or when is None:
+            return
+        month = facts.month_of(timezone.localdate(when) if isinstance(when, datetime) else when)
+        if month <= running:
+            touched[school].add(month)
+        touched[school].add(running)
+
+    # The turn of a month: every school, the month that ended (now at its end) and the new one.
+    if facts.month_of(timezone.localdate(previous)) < running:
+        for school in facts.school_ids():
+            from_month(school, timezone.localdate(previous))
+    # Warnings: every step is an event (the (kind, at) index answers with the kinds listed). A warning's
+    # month of raising is recomputed too: dismissing it or changing its level changes that month's new ones.
+    for school, raised_at, first_at in (
+            WarningEvent.objects.filter(kind__in=WarningEvent.Kind.values, at__gte=since)
+            .values_list("warning__student__school_id", "warning__raised_at").annotate(first=Min("at"))
+            .order_by()):
+        from_month(school, first_at)
+        only(school, raised_at)
+    # A current warning's due time passed: it is overdue now.
+    for school in (Warning.objects.filter(due_at__gt=previous - OVERLAP, due_at__lte=now)
+                   .values_list("student__school_id", flat=True).distinct()):
+        only(school, now)
+    for school, due_on, done_at in (
+            FollowUp.objects.filter(Q(created_at__gte=since) | Q(done_at__gte=since)).values_list("student__school_id", "due_on", "done_at")):
+        only(school, due_on)
+        only(school, done_at)
+    # An open follow-up's day passed: overdue now.
+    for school in (FollowUp.objects.filter(done_at__isnull=True, due_on__gte=timezone.localdate(previous) - timedelta(days=1),
+                                           due_on__lt=today).values_list("student__school_id", flat=True).distinct()):
+        only(school, now)
+    for school, referred_at, first_visit_at in (
+            Referral.objects.filter(updated_at__gte=since)
+            .values_list("student__school_id", "referred_at", "first_visit_at")):
+        only(school, referred_at)
+        only(school, first_visit_at)
+    # Home visits done lately (the (school, status, done_on) index, once per school).
+    for school, done_on in (
+            FamilyContact.objects.filter(school_id__in=facts.school_ids(), status=FamilyContact.Status.DONE,
+                                         kind=FamilyContact.Kind.HOME_VISIT,
+                                         done_on__gte=timezone.localdate(since) - timedelta(days=LATE_VISIT_DAYS),
+                                         updated_at__gte=since)
+            .values_list("student__school_id", "done_on")):
+        from_month(school, done_on)
+    for school, incident_on in (
+            IncidentReview.objects.filter(Q(created_at__gte=since) | Q(finalised_at__gte=since)).values_list("school_id", "incident_on")):
+        only(school, incident_on)
+    _screening(touched, since=since, from_month=from_month)
+    _students(touched, since=since, from_month=from_month)
+    return {school: months for school, months in touched.items() if months}
+
+
+def recent_ids(model, column: str, since: datetime, *, page: int = 5000) -> int:
+    """The lowest id from which every row of an append-mostly table with `column` at or after `since` is
+    found: rows are inserted in time order, so walk back from the newest id in growing steps until a step
+    holds a row older than `since` (no index on the time column needed)."""
+    newest = model.objects.order_by("-pk").values_list("pk", flat=True).first()
+    if newest is None:
+        return 0
+    low = newest - page
+    while low > 0:
+        oldest = model.objects.filter(pk__gt=low).aggregate(v=Min(column))["v"]
+        if oldest is not None and oldest < since:
+            return low
+        page *= 2
+        low = newest - page
+    return 0
+
+
+def _screening(touched, *, since: datetime, from_month) -> None:
+    """Questionnaires handed in since `since`: their campaign targets' schools from the month they were
+    handed in; and the other schools where those students finished a screening this school year (their
+    latest screening now counts elsewhere)."""
+    low = recent_ids(Submission, "received_at", since)
+    rows = list(Submission.objects.filter(pk__gt=low, received_at__gte=since)
+                .values_list("target__school_id", "target__student_id", "received_at"))
+    students: dict[int, datetime] = {}
+    for school, student, received_at in rows:
+        from_month(school, received_at)
+        students[student] = min(received_at, students.get(student, received_at))
+    if not students:
+        return
+    year_start = facts.school_year_start(timezone.localdate(min(students.values())))
+    tz = timezone.get_current_timezone()
+    for school, student in (CampaignTarget.objects.filter(
+            student_id__in=list(students), finished_at__gte=datetime.combine(year_start, time.min, tzinfo=tz))
+            .values_list("school_id", "student_id").distinct()):
+        from_month(school, students[student])
+
+
+def _students(touched, *, since: datetime, from_month) -> None:
+    """Students changed since `since` (placed in another class, left, marked as key students …): a move
+    takes every record of the student along, so their schools now and lately are recomputed from the month
+    of their first enrollment (no earlier than the first stored month)."""
+    changed = dict(Student.objects.filter(updated_at__gte=since).values_list("id", "school_id"))
+    if not changed:
+        return
+    floor = UnitFigure.objects.aggregate(v=Min("month"))["v"]
+    starts = dict(Enrollment.objects.filter(student_id__in=list(changed)).values_list("student_id")
+                  .annotate(first=Min("started_on")).order_by())
+    left = Enrollment.objects.filter(student_id__in=list(changed),
+                                     ended_on__gte=timezone.localdate(since) - timedelta(days=7))
+    schools = defaultdict(set)
+    for student, school in changed.items():
+        schools[student].add(school)
+    for student, school in left.values_list("student_id", "school_id"):
+        schools[student].add(school)
+    for student, found in schools.items():
+        first = starts.get(student) or timezone.localdate(since)
+        if floor is not None:
+            first = max(first, floor)
+        for school in found:
+            from_month(school, first)
