@@ -47,12 +47,13 @@ def suppress(values: Mapping[K, int], lines: Iterable[Sequence[K]], *, given: It
 
     `lines` are sequences of keys whose first key is the total of the others (total = sum of parts); a key
     may sit in any number of lines; a key missing from `values` counts 0. Only keys in `candidates` (all when
-    None) are newly hidden. Complementary choice, deterministic: the smallest non-zero visible part (then key
-    order), a zero part only when no non-zero part is left and it suffices, the total when no part can be
-    hidden; with `candidates`, a member whose hiding would leave another line it belongs to unprotectable is
-    passed over while another will do. Hiding a member puts its other lines under the same rule, to a fixed
-    point. Keys must be mutually orderable (tuples of ints and strings). Raises Unprotectable when a line
-    cannot be protected.
+    None) are newly hidden. Complementary choice, deterministic: a non-zero visible part, else the total, a
+    zero only when nothing else is left (a hidden 0 is pinned as soon as the others' ranges leave it no room,
+    so it protects little); among those, the one that leaves the fewest other lines with a single hidden
+    member (tables close into rectangles), then the smallest value, then key order. With `candidates`, a
+    member whose hiding would leave another line nothing to protect it with is passed over while another will
+    do. Hiding a member puts its other lines under the same rule, to a fixed point. Keys must be mutually
+    orderable (tuples of ints and strings). Raises Unprotectable when a line cannot be protected.
 
     Cost: one pass over the line memberships to index lines by key, then work only on the lines that hold a
     hidden key (bench/suppression.py: a city of 40 k units × 40 measures in a few seconds)."""
@@ -102,6 +103,9 @@ def _suppress(values, lines, given, candidates):
     return frozenset(hidden)
 
 
+_PART, _TOTAL, _ZERO = 0, 1, 2  # the order in which complementary figures are chosen
+
+
 class _Chooser:
     """Which member of a line to hide next (None when the line is settled)."""
 
@@ -128,14 +132,14 @@ class _Chooser:
         else:
             if not n_hidden or (n_hidden > 1 and hidden_sum >= SMALL):
                 return None
-            # One hidden part, or hidden parts adding up to less than SMALL: another part (a zero only
-            # helps when the hidden sum is already large enough), else the total.
+            # One hidden part, or hidden parts adding up to less than SMALL: another part or the total (a zero
+            # only helps when the hidden sum is already large enough).
             options = self._parts(line, zero_will_do=hidden_sum >= SMALL)
             if self._may_hide(total):
-                options.append((2, 0, total))
+                options.append((_TOTAL, 0, total))
         if not options:
             raise Unprotectable(f"no member of the line {line!r} may be hidden to protect it")
-        # A dead end last; then a non-zero part, a zero, the total; the one opening the fewest other lines;
+        # A dead end last; then a non-zero part, the total, a zero; the one opening the fewest other lines;
         # the smallest; the first key.
         return min((dead_end, group, opened, value, key) for group, value, key in options
                    for dead_end, opened in (self._cost(key, at),))[-1]
@@ -144,18 +148,18 @@ class _Chooser:
         return self.candidates is None or key in self.candidates
 
     def _parts(self, line: Sequence, *, zero_will_do: bool) -> list:
-        """The visible parts that may be hidden as (group, value, key): non-zero ones (group 0), then zeros
-        (group 1) when they help. Every visible non-zero candidate is ≥ SMALL (smaller ones are primary), so
-        any of them lifts the hidden sum to SMALL."""
+        """The visible parts that may be hidden as (group, value, key): non-zero ones, and zeros when they
+        help. Every visible non-zero candidate is ≥ SMALL (smaller ones are primary), so any of them lifts
+        the hidden sum to SMALL."""
         hidden, get, may_hide = self.hidden, self.get, self._may_hide
         options = []
         for p in line[1:]:
             if p not in hidden and may_hide(p):
                 value = get(p, 0)
                 if value > 0:
-                    options.append((0, value, p))
+                    options.append((_PART, value, p))
                 elif zero_will_do:
-                    options.append((1, 0, p))
+                    options.append((_ZERO, 0, p))
         return options
 
     def _cost(self, key, at: int) -> tuple[bool, int]:
