@@ -354,6 +354,23 @@ SPECTACULAR_SETTINGS = {
 # An API token lives this many days unless the administrator chooses fewer.
 API_TOKEN_DAYS = envint("API_TOKEN_DAYS", 90)
 
+# >>> analytics zoning and white paper
+# District risk zoning (重点警示区域/一般警示区/少发不发区, runxin/analytics/zoning.py), the bureau's policy: rates per
+# 1,000 students over the last RISK_ZONING_WINDOW_MONTHS months against the city's. A district whose warning or
+# incident rate reaches KEY_PERCENT % of the city's is a key warning area; one whose rates are both at most
+# FEW_PERCENT % of the city's is a low-incidence area; below MIN_STUDENTS students a district is not classified.
+RISK_ZONING_WINDOW_MONTHS = envint("RISK_ZONING_WINDOW_MONTHS", 12)
+RISK_ZONING_MIN_STUDENTS = envint("RISK_ZONING_MIN_STUDENTS", 1000)
+RISK_ZONING_KEY_PERCENT = envint("RISK_ZONING_KEY_PERCENT", 150)
+RISK_ZONING_FEW_PERCENT = envint("RISK_ZONING_FEW_PERCENT", 50)
+if not 1 <= RISK_ZONING_WINDOW_MONTHS <= 36:
+    raise ImproperlyConfigured("RISK_ZONING_WINDOW_MONTHS must be between 1 and 36")
+if RISK_ZONING_MIN_STUDENTS < 1:
+    raise ImproperlyConfigured("RISK_ZONING_MIN_STUDENTS must be at least 1")
+if not 0 <= RISK_ZONING_FEW_PERCENT < 100 < RISK_ZONING_KEY_PERCENT:
+    raise ImproperlyConfigured("RISK_ZONING_FEW_PERCENT must be below 100 and RISK_ZONING_KEY_PERCENT above 100")
+# <<< analytics zoning and white paper
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

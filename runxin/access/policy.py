@@ -478,6 +478,12 @@ ROUTES: dict[str, Route] = {
     "analytics:dashboard_group": Route("service_group", everywhere({"city_admin", "centre_staff", "supervisor"}),
                                        NOBODY),
     # <<< analytics dashboards
+    # >>> analytics zoning and white paper
+    # District risk zoning: the city's districts with their zones and rates (counts only, small ones hidden outside
+    # need-to-know), for whoever holds analytics.risk_zoning at the city, or at a district (its place among the
+    # city's districts). The white paper of a city or district, every figure as published, for analytics.white_paper.
+    "analytics:zoning": page({"city_admin", "centre_staff", "supervisor"}, posts=False),
+    # <<< analytics zoning and white paper
     # --- the inbox: one's own notifications only
     "notify:inbox": page(INBOX),
     "notify:open": action(INBOX),

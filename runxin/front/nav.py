@@ -16,6 +16,9 @@ NAV = [
     # >>> analytics dashboards
     ("analytics:dashboard", _("Dashboard"), roles.DASHBOARD_VIEW, None),
     # <<< analytics dashboards
+    # >>> analytics zoning and white paper
+    ("analytics:zoning", _("District risk zoning"), roles.RISK_ZONING, WARNINGS),
+    # <<< analytics zoning and white paper
     ("people:student_list", _("Students"), roles.STUDENT_ROSTER, STUDENTS),
     ("people:key_students", _("Key students"), roles.KEY_STUDENT_VIEW, STUDENTS),
     ("accounts:mentor_list", _("Mentors"), roles.MENTOR_PAIR, STUDENTS),
