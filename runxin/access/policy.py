@@ -483,6 +483,8 @@ ROUTES: dict[str, Route] = {
     # need-to-know), for whoever holds analytics.risk_zoning at the city, or at a district (its place among the
     # city's districts). The white paper of a city or district, every figure as published, for analytics.white_paper.
     "analytics:zoning": page({"city_admin", "centre_staff", "supervisor"}, posts=False),
+    "analytics:white_paper": page({"city_admin", "centre_staff"}, posts=False),
+    "analytics:white_paper_pdf": page({"city_admin", "centre_staff"}, posts=False),
     # <<< analytics zoning and white paper
     # --- the inbox: one's own notifications only
     "notify:inbox": page(INBOX),

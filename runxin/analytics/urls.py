@@ -12,9 +12,11 @@ urlpatterns += [
 ]
 # <<< dashboards
 # >>> zoning and white paper
-from . import views_zoning  # noqa: E402 — each engineer's block imports its own views
+from . import views_white_paper, views_zoning  # noqa: E402 — each engineer's block imports its own views
 
 urlpatterns += [
     path("zoning/", views_zoning.zoning_page, name="zoning"),
+    path("white-paper/", views_white_paper.white_paper_page, name="white_paper"),
+    path("white-paper/pdf/", views_white_paper.white_paper_pdf, name="white_paper_pdf"),
 ]
 # <<< zoning and white paper

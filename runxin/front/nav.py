@@ -18,6 +18,7 @@ NAV = [
     # <<< analytics dashboards
     # >>> analytics zoning and white paper
     ("analytics:zoning", _("District risk zoning"), roles.RISK_ZONING, WARNINGS),
+    ("analytics:white_paper", _("Yearly white paper"), roles.WHITE_PAPER, None),
     # <<< analytics zoning and white paper
     ("people:student_list", _("Students"), roles.STUDENT_ROSTER, STUDENTS),
     ("people:key_students", _("Key students"), roles.KEY_STUDENT_VIEW, STUDENTS),
