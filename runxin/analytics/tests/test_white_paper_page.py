@@ -104,3 +104,19 @@ def test_the_pdf_is_downloaded(client_for, world, figures):
     document = pypdfium2.PdfDocument(response.content)
     text = document[0].get_textpage().get_text_range()
     assert "测试市" in text and "2026-2027" in text
+
+
+def test_the_queries_do_not_grow_with_the_districts(client_for, world, figures):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(world.city_admin)
+    client.get(PAGE)
+    with CaptureQueriesContext(connection) as two:
+        client.get(PAGE)
+    for n in range(4):
+        district = f.district(world.city, f"新区{n}", f"D-N{n}")
+        f.school(district, f"新区{n}学校", f"S-N{n}")
+    with CaptureQueriesContext(connection) as six:
+        client.get(PAGE)
+    assert len(six) == len(two)

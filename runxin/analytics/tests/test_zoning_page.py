@@ -124,3 +124,18 @@ def test_a_bad_month_is_not_found(client_for, world, month):
 def test_a_month_after_the_running_one_is_not_found(client_for, world):
     after = zoning.shift_month(zoning.latest_month(), 1)
     assert client_for(world.city_admin).get(URL, {"month": f"{after:%Y-%m}"}).status_code == 404
+
+
+def test_the_queries_do_not_grow_with_the_districts(client_for, world, figures):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(world.city_admin)
+    client.get(URL)  # the session and grants warmed up
+    with CaptureQueriesContext(connection) as two:
+        client.get(URL)
+    for n in range(4):
+        f.district(world.city, f"新区{n}", f"D-N{n}")
+    with CaptureQueriesContext(connection) as six:
+        client.get(URL)
+    assert len(six) == len(two)
