@@ -303,6 +303,11 @@ CELERY_BEAT_SCHEDULE = {
     "cases-plans-follow-students": {"task": "runxin.cases.tasks.plans_follow_students", "schedule": 300.0},
     "accounts-student-sweep": {"task": "runxin.accounts.tasks.student_accounts_sweep",
                                "schedule": crontab(hour=1, minute=30)},
+    # >>> analytics campaign figures
+    # The screening reports' figures (runxin/analytics/campaign_figures.py): open and recently closed campaigns
+    # whose answers, refusals or consent changed, every 3 minutes.
+    "analytics-campaign-figures": {"task": "runxin.analytics.tasks.campaign_figures", "schedule": 180.0},
+    # <<< analytics campaign figures
 }
 
 # Roster import on PostgreSQL: skip the per-row foreign-key triggers after locking every parent row once

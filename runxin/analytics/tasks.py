@@ -16,3 +16,14 @@ def refresh() -> dict:
 @shared_task(name="runxin.analytics.tasks.rebuild", ignore_result=True)
 def rebuild() -> dict:
     return upkeep.nightly()
+
+
+# >>> screening reports
+@shared_task(name="runxin.analytics.tasks.campaign_figures", ignore_result=True)
+def campaign_figures() -> dict:
+    """The screening reports' figures (campaign_figures.py): open and recently closed campaigns that changed,
+    and a few never computed. Beat entry "analytics-campaign-figures"."""
+    from .campaign_figures import refresh_campaign_figures
+
+    return refresh_campaign_figures()
+# <<< screening reports

@@ -227,3 +227,14 @@ def test_figures_per_unit_kind(city):
     assert {d for (u, d) in kinds if u == city.class1.pk} == {"all"}
     assert {d for (u, d) in kinds if u == city.school.pk} == {"all", "grade", "sex", "group"}
     assert {d for (u, d) in kinds if u == city.city.pk} == {"all", "grade", "sex", "group"}
+
+
+def test_the_scheduler_runs_the_refresh(city, settings):
+    from runxin.alerts import scheduler
+
+    entry = settings.CELERY_BEAT_SCHEDULE["analytics-campaign-figures"]
+    task = scheduler.task_for(entry["task"])
+    assert task.name == "runxin.analytics.tasks.campaign_figures" and float(entry["schedule"]) <= 300
+    RefreshState.objects.filter(name=cf.state_name(city.campaign.pk)).delete()
+    task()
+    assert RefreshState.objects.get(name=cf.state_name(city.campaign.pk)).finished_at is not None
