@@ -308,6 +308,12 @@ CELERY_BEAT_SCHEDULE = {
     # whose answers, refusals or consent changed, every 3 minutes.
     "analytics-campaign-figures": {"task": "runxin.analytics.tasks.campaign_figures", "schedule": 180.0},
     # <<< analytics campaign figures
+    # >>> analytics figures
+    # The dashboards' figures: the schools whose records changed, every minute; everything again at night
+    # (heals what the incremental pass cannot see; runxin/analytics/refresh.py).
+    "analytics-refresh": {"task": "runxin.analytics.tasks.refresh", "schedule": 60.0},
+    "analytics-rebuild": {"task": "runxin.analytics.tasks.rebuild", "schedule": crontab(hour=2, minute=30)},
+    # <<< analytics figures
 }
 
 # Roster import on PostgreSQL: skip the per-row foreign-key triggers after locking every parent row once

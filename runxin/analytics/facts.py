@@ -239,22 +239,39 @@ _CURRENT, _CURRENT_PARAMS = _in(sorted(states.CURRENT))
 
 # Per class and month: enrolled students, key students, students visited at home this school year and key
 # students among them. Past months from the history (an enrollment open at the month's end, a key-student
-# marking open then); the running month from the student's status and key flag now.
+# marking open then); the running month from the student's status and key flag now. Joins over the student's
+# few rows rather than a lookup per student and month.
 SQL_STUDENTS = f"""
+WITH pupils AS MATERIALIZED (
+  SELECT s.id, s.school_class_id AS cls, s.status, s.is_key_student FROM {T["student"]} s
+  WHERE s.school_id = %s AND s.school_class_id IS NOT NULL),
+stays AS MATERIALIZED (
+  SELECT e.student_id, e.started_on, e.ended_on FROM pupils JOIN {T["enrollment"]} e ON e.student_id = pupils.id),
+marks AS MATERIALIZED (
+  SELECT km.student_id, km.marked_on, km.ended_on FROM pupils JOIN {T["mark"]} km ON km.student_id = pupils.id),
+homes AS MATERIALIZED (
+  SELECT v.student_id, v.done_on FROM pupils JOIN {T["contact"]} v ON v.student_id = pupils.id
+  WHERE v.kind = 'home_visit' AND v.status = 'done'),
+sm AS MATERIALIZED (
+  SELECT pupils.id AS sid, pupils.cls, m.mo, m.sday, m.ys, m.run,
+         CASE WHEN pupils.is_key_student THEN 1 ELSE 0 END AS key_now
+  FROM pupils JOIN m ON m.run = 1 WHERE pupils.status = 'enrolled'
+  UNION ALL
+  SELECT DISTINCT pupils.id, pupils.cls, m.mo, m.sday, m.ys, m.run, 0
+  FROM pupils JOIN stays ON stays.student_id = pupils.id
+  JOIN m ON m.run = 0 AND stays.started_on <= m.sday AND (stays.ended_on IS NULL OR stays.ended_on > m.sday)),
+marked AS (
+  SELECT DISTINCT sm.sid, sm.mo FROM sm JOIN marks ON marks.student_id = sm.sid
+  WHERE sm.run = 0 AND marks.marked_on <= sm.sday AND (marks.ended_on IS NULL OR marks.ended_on > sm.sday)),
+visited AS (
+  SELECT DISTINCT sm.sid, sm.mo FROM sm JOIN homes ON homes.student_id = sm.sid
+  WHERE homes.done_on >= sm.ys AND homes.done_on <= sm.sday)
 SELECT cls, mo, COUNT(*), SUM(k), SUM(v), SUM(k * v) FROM (
-  SELECT s.school_class_id AS cls, m.mo AS mo,
-    CASE WHEN (m.run = 1 AND s.is_key_student) OR (m.run = 0 AND EXISTS (
-      SELECT 1 FROM {T["mark"]} km WHERE km.student_id = s.id AND km.marked_on <= m.sday
-        AND (km.ended_on IS NULL OR km.ended_on > m.sday))) THEN 1 ELSE 0 END AS k,
-    CASE WHEN EXISTS (
-      SELECT 1 FROM {T["contact"]} v WHERE v.student_id = s.id AND v.kind = 'home_visit' AND v.status = 'done'
-        AND v.done_on >= m.ys AND v.done_on <= m.sday) THEN 1 ELSE 0 END AS v
-  FROM {T["student"]} s CROSS JOIN m
-  WHERE s.school_id = %s AND s.school_class_id IS NOT NULL
-    AND ((m.run = 1 AND s.status = 'enrolled') OR (m.run = 0 AND EXISTS (
-      SELECT 1 FROM {T["enrollment"]} e WHERE e.student_id = s.id AND e.started_on <= m.sday
-        AND (e.ended_on IS NULL OR e.ended_on > m.sday))))
-) x GROUP BY cls, mo
+  SELECT sm.cls, sm.mo, CASE WHEN sm.key_now = 1 OR marked.sid IS NOT NULL THEN 1 ELSE 0 END AS k,
+         CASE WHEN visited.sid IS NOT NULL THEN 1 ELSE 0 END AS v
+  FROM sm LEFT JOIN marked ON marked.sid = sm.sid AND marked.mo = sm.mo
+  LEFT JOIN visited ON visited.sid = sm.sid AND visited.mo = sm.mo) x
+GROUP BY cls, mo
 """  # noqa: S608 (table names and constants only)
 
 # Per campaign-target class and month: results scored, by band level, critical, not valid.
@@ -472,21 +489,38 @@ def _write(units: Q, months: list[date], figures: Figures) -> set[date]:
               UnitFigure.objects.filter(units, month__in=months).values_list("id", "unit_id", "month", "measure",
                                                                               "value")}
     gone = [pk for key, (pk, _value) in stored.items() if key not in figures]
-    changed = [UnitFigure(unit_id=unit, month=month, measure=measure, value=value, suppressed=True)
-               for (unit, month, measure), value in figures.items()
-               if stored.get((unit, month, measure), (None, None))[1] != value]
+    changed = [(key, value) for key, value in figures.items() if stored.get(key, (None, None))[1] != value]
     if gone:
         UnitFigure.objects.filter(pk__in=gone).delete()
     if changed:
-        UnitFigure.objects.bulk_create(changed, batch_size=2000, update_conflicts=True,
-                                       unique_fields=["unit", "month", "measure"], update_fields=["value", "suppressed"])
-    return {key[1] for key in stored if key not in figures} | {figure.month for figure in changed}
+        _upsert(changed)
+    return {key[1] for key in stored if key not in figures} | {key[1] for key, _value in changed}
+
+
+def _upsert(rows: list[tuple[tuple[int, date, str], int]]) -> None:
+    """Insert or update figures, hidden: on PostgreSQL one statement over arrays (a rebuild writes millions)."""
+    if connection.vendor != "postgresql":
+        UnitFigure.objects.bulk_create(
+            [UnitFigure(unit_id=unit, month=month, measure=measure, value=value, suppressed=True)
+             for (unit, month, measure), value in rows],
+            batch_size=2000, update_conflicts=True, unique_fields=["unit", "month", "measure"],
+            update_fields=["value", "suppressed"])
+        return
+    table = UnitFigure._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (unit_id, month, measure, value, suppressed) "  # noqa: S608 (own table name)
+            "SELECT u, m, k, v, true FROM unnest(%s::bigint[], %s::date[], %s::varchar[], %s::bigint[]) AS t(u, m, k, v) "
+            "ON CONFLICT (unit_id, month, measure) DO UPDATE SET value = EXCLUDED.value, suppressed = true",
+            [[key[0] for key, _v in rows], [key[1] for key, _v in rows], [key[2] for key, _v in rows],
+             [value for _key, value in rows]])
 
 
 def write_school(school_id: int, wins: list[Window], figures: Figures) -> set[date]:
     """Store a school's figures (compute_school) for the months of `wins`, in one transaction."""
+    units = [school_id, *OrgUnit.objects.filter(school_id=school_id).values_list("id", flat=True)]
     with transaction.atomic():
-        return _write(Q(unit_id=school_id) | Q(unit__school_id=school_id), [w.month for w in wins], figures)
+        return _write(Q(unit_id__in=units), [w.month for w in wins], figures)
 
 
 def rollup(months: Iterable[date]) -> set[date]:
