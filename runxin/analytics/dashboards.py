@@ -16,27 +16,27 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.http import Http404
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 
 from runxin.access import roles, scope
 from runxin.alerts.models import WarningLevel
 from runxin.org.models import OrgUnit, ServiceGroup, ServiceGroupStaff
 
-from . import seasons
-from .core.suppression import Unprotectable, is_small, suppress
-from .models import UnitFigure
+from . import facts, seasons, selectors
+from .core.suppression import Unprotectable, suppress
+from .models import CampaignFigure
 
 TREND_MONTHS = 24
 DASHBOARD_KINDS = ("city", "district", "school", "grade", "class")
 BAND_LEVELS = ("none", "moderate", "high")
-BAND_LABELS = {"none": gettext_lazy("No concern"), "moderate": gettext_lazy("Moderate"),
-               "high": gettext_lazy("High")}
-# Measures that say nothing about any student's risk: never suppressed (the contract), so rates can use them.
-NEVER_HIDDEN = frozenset({"students", "screening.covered"})
+BAND_LABELS = {"none": pgettext_lazy("screening band", "No concern"),
+               "moderate": pgettext_lazy("screening band", "Moderate concern"),
+               "high": pgettext_lazy("screening band", "High concern")}
 HIDDEN_TEXT = {"primary": "<5", "complementary": "◦"}
 
 
@@ -95,18 +95,12 @@ def percent(figure: Figure, base: Figure) -> Rate:
                 percent=True)
 
 
-def _figure(key: str, value: int, suppressed: bool, exact: bool) -> Figure:
-    if suppressed and not exact:
-        return Figure(key, None, "primary" if is_small(value) else "complementary")
-    return Figure(key, value)
-
-
 def month_key(month: date) -> str:
     return f"{month:%Y-%m}"
 
 
 def running_month(today: date | None = None) -> date:
-    return (today or timezone.localdate()).replace(day=1)
+    return facts.month_of(today or timezone.localdate())
 
 
 def months_back(last: date, count: int = TREND_MONTHS) -> list[date]:
@@ -116,58 +110,30 @@ def months_back(last: date, count: int = TREND_MONTHS) -> list[date]:
 
 
 class Figures:
-    """The stored figures of some units over some months as one viewer sees them. A missing row is 0 (the
-    refresh stores what is there); get() never returns a figure the viewer may not see."""
+    """Figures of some units (or groups) over some months as one viewer sees them; get() never returns a value
+    the viewer may not see."""
 
     def __init__(self, prefix: str, stored: dict, exact: bool, hidden: frozenset = frozenset()):
-        # stored: {(id, month, measure): (value, suppressed)}; hidden: (id, month, measure) hidden on top
+        # stored: {(id, month, measure): selectors.Figure (an int that knows whether it is suppressed)};
+        # hidden: (id, month, measure) hidden on top (a service group's sums, decided on the page)
         self.prefix, self.stored, self.exact, self.hidden = prefix, stored, exact, hidden
 
     def get(self, ident: int, month: date, measure: str) -> Figure:
-        value, suppressed = self.stored.get((ident, month, measure), (0, False))
+        stored = self.stored.get((ident, month, measure)) or selectors.Figure()
+        if (ident, month, measure) in self.hidden:
+            stored = selectors.Figure(int(stored), suppressed=True)
         key = f"{self.prefix}:{ident}:{measure}:{month_key(month)}"
-        return _figure(key, value, suppressed or (ident, month, measure) in self.hidden, self.exact)
+        if stored.suppressed and not self.exact:
+            return Figure(key, None, stored.hidden)
+        return Figure(key, int(stored))
 
 
 def stored_figures(units: Iterable[OrgUnit], first: date, last: date,
                    measures: Iterable[str] | None = None) -> dict:
-    """{(unit id, month, measure): (value, suppressed)}: the stored rows with the flag the refresh decided (the
-    read API's unit_months gives the values alone)."""
-    rows = UnitFigure.objects.filter(unit_id__in=[u.pk for u in units], month__gte=first, month__lte=last)
-    if measures is not None:
-        rows = rows.filter(measure__in=list(measures))
-    return {(unit_id, month, measure): (value, suppressed) for unit_id, month, measure, value, suppressed
-            in rows.values_list("unit_id", "month", "measure", "value", "suppressed")}
-
-
-# --------------------------------------------------------------------------- the read API (selectors.py)
-class api:  # noqa: N801 — stands in for engineer A's selectors until they are committed (same names)
-    @staticmethod
-    def needs_to_know(user, unit: OrgUnit) -> bool:
-        return scope.unit_permission(user, unit, roles.STUDENT_RISK_LEVEL)
-
-    @staticmethod
-    def as_of():
-        from .models import RefreshState
-
-        state = RefreshState.objects.filter(started_at__isnull=False, finished_at__isnull=False) \
-            .order_by("-started_at").first()
-        return state.started_at if state else None
-
-    @staticmethod
-    def children(unit: OrgUnit) -> list[OrgUnit]:
-        rows = OrgUnit.objects.filter(parent=unit, is_active=True)
-        if unit.kind == "school":
-            rows = rows.filter(kind="grade", school_year__is_current=True)
-        return list(rows.order_by("grade_level", "class_number", "code", "name"))
-
-    @staticmethod
-    def service_groups(district: OrgUnit) -> list[ServiceGroup]:
-        return list(ServiceGroup.objects.filter(district=district, is_active=True).order_by("code", "name"))
-
-    @staticmethod
-    def group_units(group: ServiceGroup) -> list[OrgUnit]:
-        return list(OrgUnit.objects.filter(service_group_membership__group=group, is_active=True).order_by("code", "name"))
+    """{(unit id, month, measure): selectors.Figure} from the read API."""
+    found = selectors.units_months(list(units), first, last, list(measures) if measures is not None else None)
+    return {(uid, month, measure): figure for uid, months in found.items() for month, figures in months.items()
+            for measure, figure in figures.items()}
 
 
 # ------------------------------------------------------------------------------------------------- levels
@@ -185,11 +151,10 @@ def warning_levels(language: str) -> list[Level]:
             for lv in WarningLevel.objects.filter(is_active=True).order_by("-severity")]
 
 
-def breakdown_lines(levels: list[Level]) -> list[tuple[str, list[str]]]:
-    """The totals whose parts are stored beside them (total = sum of parts, facts.py keeps it exact)."""
-    return [("warnings.new", [f"warnings.new.{lv.code}" for lv in levels]),
-            ("warnings.current", [f"warnings.current.{lv.code}" for lv in levels]),
-            ("screening.results", [f"screening.results.{band}" for band in (*BAND_LEVELS, "unbanded")])]
+def breakdown_lines() -> list[tuple[str, list[str]]]:
+    """The totals whose parts are stored beside them, as facts.py keeps them exact (every level, active or not)."""
+    codes = WarningLevel.objects.order_by("-severity").values_list("code", flat=True)
+    return list(facts.breakdowns(codes).items())
 
 
 # ------------------------------------------------------------------------------------------- who sees what
@@ -200,8 +165,6 @@ def roots(user) -> list[OrgUnit]:
 
 
 def unit_or_404(user, unit_id: int) -> OrgUnit:
-    from django.http import Http404
-
     unit = scope.unit_or_404(user, unit_id, roles.DASHBOARD_VIEW)
     if unit.kind not in DASHBOARD_KINDS or not unit.is_active:
         raise Http404("No dashboard for this unit")
@@ -210,8 +173,6 @@ def unit_or_404(user, unit_id: int) -> OrgUnit:
 
 def group_or_404(user, group_id: int) -> ServiceGroup:
     """A service group of a district whose dashboard the user may open (404 otherwise, as for a unit)."""
-    from django.http import Http404
-
     group = ServiceGroup.objects.filter(pk=group_id, is_active=True).select_related("district").first()
     if group is None or not scope.unit_permission(user, group.district, roles.DASHBOARD_VIEW):
         raise Http404("No such service group")
@@ -329,7 +290,8 @@ def trend_catalogue(levels: list[Level]) -> list[dict]:
          "table_only": [Series("screening.results", _("All results"), ""),
                         Series("screening.results.invalid", _("Not valid"), "")]},
         {"id": "follow-ups", "title": _("Follow-ups due and done"), "kind": "bar",
-         "series": [Series("followups.due", _("Due"), "blue"), Series("followups.done", _("Done"), "green")],
+         "series": [Series("followups.due", pgettext("follow-ups", "Due"), "blue"),
+                    Series("followups.done", pgettext("follow-ups", "Done"), "green")],
          "table_only": []},
         {"id": "referrals", "title": _("Referrals and first hospital visits"), "kind": "bar",
          "series": [Series("referrals.new", _("Referred"), "brown"),
@@ -340,15 +302,15 @@ def trend_catalogue(levels: list[Level]) -> list[dict]:
     ]
 
 
-def shown_measures(levels: list[Level]) -> tuple[str, ...]:
-    """Every measure a dashboard shows (the service groups' sums are computed and protected over all of them, so
-    that each page decides the same)."""
+def shown_measures(levels: list[Level], breakdowns: list[tuple[str, list[str]]]) -> tuple[str, ...]:
+    """Every measure a dashboard shows, and every part of the breakdowns (the service groups' sums are computed
+    and protected over all of them, so that each page decides the same)."""
     measures = [line.measure for _key, _title, lines in SECTIONS for line in lines]
     measures += [line.base for _key, _title, lines in SECTIONS for line in lines if line.rate]
     measures += list(CHILD_MEASURES)
     for trend in trend_catalogue(levels):
         measures += [s.measure for s in (*trend["series"], *trend["table_only"])]
-    for total, parts in breakdown_lines(levels):
+    for total, parts in breakdowns:
         measures += [total, *parts]
     return tuple(dict.fromkeys(measures))
 
@@ -381,6 +343,7 @@ class Act:
     url: str = ""
     link: str = ""
     ranked: list = field(default_factory=list)  # (name, url, Figure, Rate)
+    who: str = ""  # who acts on it, when this person cannot
 
 
 @dataclass
@@ -396,8 +359,9 @@ class Page:
     levels: list = field(default_factory=list)  # (Level, current Figure, Rate, new Figure, Rate)
     level_totals: tuple = ()
     bands: dict = field(default_factory=dict)
+    campaigns: list = field(default_factory=list)  # (name, window, url, targets Figure, done Figure, Rate)
     child_title: str = ""
-    child_columns: list = field(default_factory=list)  # (label, "figure" | "rate")
+    child_columns: list = field(default_factory=list)  # child_headers()
     children: list = field(default_factory=list)  # ChildRow
     groups: list = field(default_factory=list)  # ChildRow of the district's service groups
     trends: list = field(default_factory=list)
@@ -545,8 +509,6 @@ def _trail(user, unit: OrgUnit) -> list[tuple[str, str]]:
 
 
 def _language() -> str:
-    from django.utils import translation
-
     return translation.get_language() or "zh-hans"
 
 
@@ -555,16 +517,17 @@ def unit_page(user, unit: OrgUnit, *, today: date | None = None) -> Page:
     month = running_month(today)
     months = months_back(month)
     levels = warning_levels(_language())
-    exact = api.needs_to_know(user, unit)
+    exact = selectors.needs_to_know(user, unit)
     own = Figures("u", stored_figures([unit], months[0], month), exact)
 
     def get(m: date, measure: str) -> Figure:
         return own.get(unit.pk, m, measure)
 
     page = Page(title=unit.name, kind=unit.kind, subject_id=unit.pk, month=month, months=months, exact=exact,
-                as_of=api.as_of(), legend=seasons.legend(), trail=_trail(user, unit))
+                as_of=selectors.as_of(), legend=seasons.legend(), trail=_trail(user, unit))
     _fill(page, get, levels)
-    children = [c for c in api.children(unit) if c.kind in DASHBOARD_KINDS]
+    page.campaigns = campaign_completion(user, [unit], month, "c", unit.pk)
+    children = [c for c in selectors.children(unit) if c.kind in DASHBOARD_KINDS]
     if children:
         figures = Figures("u", stored_figures(children, month, month, CHILD_MEASURES), exact)
         page.child_title = str(CHILD_TITLES[unit.kind])
@@ -572,7 +535,7 @@ def unit_page(user, unit: OrgUnit, *, today: date | None = None) -> Page:
                                     lambda c: reverse("analytics:dashboard_unit", args=[c.pk]))
     page.child_columns = child_headers()
     if unit.kind == "district":
-        groups = api.service_groups(unit)
+        groups = selectors.service_groups(unit)
         if groups:
             sums = group_figures(unit, groups, [month], levels, exact)
             page.groups = _child_rows(groups, sums, month, lambda g: reverse("analytics:dashboard_group", args=[g.pk]))
@@ -587,17 +550,18 @@ def group_page(user, group: ServiceGroup, *, today: date | None = None) -> Page:
     months = months_back(month)
     levels = warning_levels(_language())
     district = group.district
-    exact = api.needs_to_know(user, district)
-    sums = group_figures(district, api.service_groups(district), months, levels, exact)
+    exact = selectors.needs_to_know(user, district)
+    sums = group_figures(district, selectors.service_groups(district), months, levels, exact)
 
     def get(m: date, measure: str) -> Figure:
         return sums.get(group.pk, m, measure)
 
     page = Page(title=group.name, kind="group", subject_id=group.pk, month=month, months=months, exact=exact,
-                as_of=api.as_of(), legend=seasons.legend(),
+                as_of=selectors.as_of(), legend=seasons.legend(),
                 trail=[*_trail(user, district), (district.name, reverse("analytics:dashboard_unit", args=[district.pk]))])
     _fill(page, get, levels)
-    schools = api.group_units(group)
+    schools = selectors.group_units(group)
+    page.campaigns = campaign_completion(user, schools, month, "gc", group.pk) if schools else []
     if schools:
         figures = Figures("u", stored_figures(schools, month, month, CHILD_MEASURES), exact)
         page.child_title = str(CHILD_TITLES["group"])
@@ -615,6 +579,29 @@ def _fill(page: Page, get, levels: list[Level]) -> None:
     page.trends = _trends(get, page.months, levels)
 
 
+# ---------------------------------------------------------------------------------- campaigns' completion
+
+def campaign_completion(user, units: list[OrgUnit], month: date, prefix: str, ident: int) -> list[tuple]:
+    """The screening campaigns of this school year at these units (one unit, or a group's schools summed):
+    students asked and students who handed in, with the completion rate. Coverage figures are public (never
+    suppressed, engineer D's CampaignFigure), so a group's sums need no protection."""
+    rows = CampaignFigure.objects.filter(
+        unit_id__in=[u.pk for u in units], instrument_code="", dimension="all", key="",
+        measure__in=("targets", "done"), campaign__window_start__gte=facts.school_year_start(month),
+    ).values_list("campaign_id", "campaign__name", "campaign__window_start", "campaign__window_end", "measure",
+                  "value")
+    campaigns: dict[int, dict] = {}
+    for campaign_id, name, start, end, measure, value in rows:
+        entry = campaigns.setdefault(campaign_id, {"name": name, "window": (start, end), "targets": 0, "done": 0})
+        entry[measure] += value
+    found = []
+    for campaign_id, entry in sorted(campaigns.items(), key=lambda item: (item[1]["window"], item[0]), reverse=True):
+        targets = Figure(f"{prefix}:{campaign_id}:{ident}::all::targets", entry["targets"])
+        done = Figure(f"{prefix}:{campaign_id}:{ident}::all::done", entry["done"])
+        found.append((entry["name"], entry["window"], "", targets, done, percent(done, targets)))
+    return found
+
+
 # ------------------------------------------------------------------------------------ service groups' sums
 
 def group_figures(district: OrgUnit, groups: list[ServiceGroup], months: list[date], levels: list[Level],
@@ -622,40 +609,43 @@ def group_figures(district: OrgUnit, groups: list[ServiceGroup], months: list[da
     """The service groups' figures: each the sum of its schools' stored figures, month by month, over every
     measure a dashboard shows. For a viewer without need-to-know, the sums to hide are decided over the whole
     district (suppress_sums), so this district's page and each group's page hide the same ones."""
-    measures = shown_measures(levels)
-    members = {g.pk: [s.pk for s in api.group_units(g)] for g in groups}
-    schools = [s for s in api.children(district) if s.kind == "school"]
-    stored = stored_figures([district, *schools], months[0], months[-1], measures)
+    breakdowns = breakdown_lines()
+    measures = shown_measures(levels, breakdowns)
+    units = {g.pk: selectors.group_units(g) for g in groups}
+    members = {group_id: [s.pk for s in schools] for group_id, schools in units.items()}
+    schools = {s.pk: s for s in selectors.children(district) if s.kind == "school"}
+    for group_schools in units.values():  # a member school closed since still counts in its group's past months
+        schools.update({s.pk: s for s in group_schools})
+    stored = stored_figures([district, *schools.values()], months[0], months[-1], measures)
     sums = {}
     hidden: set = set()
     for month in months:
         for group in groups:
             for measure in measures:
-                sums[(group.pk, month, measure)] = (
-                    sum(stored.get((s, month, measure), (0, False))[0] for s in members[group.pk]), False)
+                sums[(group.pk, month, measure)] = selectors.Figure(
+                    sum(stored[(s, month, measure)] for s in members[group.pk]))
         if not exact:
-            hidden |= suppress_sums(district.pk, [s.pk for s in schools], members, stored, sums, month, measures,
-                                    levels)
+            hidden |= suppress_sums(district.pk, list(schools), members, stored, sums, month, measures, breakdowns)
     return Figures("g", sums, exact, frozenset(hidden))
 
 
 def suppress_sums(district_id: int, school_ids: list[int], members: dict[int, list[int]], stored: dict, sums: dict,
-                  month: date, measures: Iterable[str], levels: list[Level]) -> set:
+                  month: date, measures: Iterable[str], breakdowns: list[tuple[str, list[str]]]) -> set:
     """The group sums of one month to hide: the schools' and the district's stored hidden flags are given; the
     lines are each group against its schools, the district against its groups and the schools in no group (a
     district total minus the visible groups would otherwise give a hidden one back), and each group's
     breakdowns (warnings by level, results by band); only the groups' own sums may be newly hidden. A line
     that cannot be protected (none of its members may be hidden) hides every sum of the month."""
-    risky = [m for m in measures if m not in NEVER_HIDDEN]
+    risky = [m for m in measures if m not in facts.NEVER_SUPPRESSED]
     values, given = {}, set()
     for measure in risky:
         for ident, kind in [(district_id, "d"), *[(s, "s") for s in school_ids]]:
-            value, suppressed = stored.get((ident, month, measure), (0, False))
-            values[(kind, ident, measure)] = value
-            if suppressed:
+            figure = stored[(ident, month, measure)]
+            values[(kind, ident, measure)] = int(figure)
+            if figure.suppressed:
                 given.add((kind, ident, measure))
         for group_id in members:
-            values[("g", group_id, measure)] = sums[(group_id, month, measure)][0]
+            values[("g", group_id, measure)] = int(sums[(group_id, month, measure)])
     grouped = {s for schools in members.values() for s in schools}
     lines = []
     for measure in risky:
@@ -663,7 +653,7 @@ def suppress_sums(district_id: int, school_ids: list[int], members: dict[int, li
             lines.append([("g", group_id, measure), *[("s", s, measure) for s in schools]])
         lines.append([("d", district_id, measure), *[("g", g, measure) for g in members],
                       *[("s", s, measure) for s in school_ids if s not in grouped]])
-    for total, parts in breakdown_lines(levels):
+    for total, parts in breakdowns:
         for group_id in members:
             lines.append([("g", group_id, total), *[("g", group_id, part) for part in parts]])
     candidates = {("g", g, m) for g in members for m in risky}
@@ -708,15 +698,18 @@ def actions(user, unit: OrgUnit, kind: str, get, month: date, page: Page) -> lis
     overview = _link(user, unit, roles.ALERT_OVERVIEW, "alerts:overview", args=[unit.pk]) \
         if kind in ("city", "district", "school") else ""
     coverage = _link(user, unit, roles.VISIT_COVERAGE, "visits:coverage", f"?unit={unit.pk}")
+    handlers = "" if queue else _("The schools' psychology teachers and the district centres act on these in "
+                                  "their warning queues.")
     overdue = get(month, "warnings.overdue")
     if overdue.hidden or overdue.value:
         acts.append(Act(_("Warnings past their due time"), overdue, queue or overview,
-                        _("Open the overdue warnings") if queue else _("Open the warning overview") if overview else ""))
+                        _("Open the overdue warnings") if queue else _("Open the warning overview") if overview else "",
+                        who=handlers))
     late = get(month, "followups.overdue")
     if late.hidden or late.value:
         follow_ups = _link(user, unit, roles.ALERT_QUEUE, "alerts:follow_ups", "?show=overdue")
         acts.append(Act(_("Follow-ups (回访) past due"), late, follow_ups,
-                        _("Open the overdue follow-ups") if follow_ups else ""))
+                        _("Open the overdue follow-ups") if follow_ups else "", who=handlers))
     if kind in ("class", "grade", "school") and page.exact:
         visits = _link(user, unit, roles.VISIT_COVERAGE, "visits:class", args=[unit.pk]) if kind == "class" \
             else coverage
@@ -743,4 +736,9 @@ def actions(user, unit: OrgUnit, kind: str, get, month: date, page: Page) -> lis
         if ranked:
             acts.append(Act(_("Lowest home-visit coverage this school year"), url=coverage,
                             link=_("Open the home-visit coverage") if coverage else "", ranked=ranked))
+    if kind in ("city", "district"):
+        zoning = _link(user, unit, roles.RISK_ZONING, "analytics:zoning")
+        if zoning:
+            acts.append(Act(_("Where the districts stand: key warning areas, general warning areas and "
+                              "low-incidence areas"), url=zoning, link=_("Open the district risk zoning")))
     return acts

@@ -13,7 +13,7 @@ from html.parser import HTMLParser
 import pytest
 from django.urls import reverse
 
-from runxin.analytics import dashboards
+from runxin.analytics import dashboards, facts
 from runxin.analytics.models import UnitFigure
 from runxin.org import services as org_services
 from runxin.org.models import OrgUnit
@@ -215,6 +215,8 @@ def test_a_district_is_told_its_schools_with_the_highest_rates(city, client_for)
     act = html[html.index('id="act-title"'):html.index('class="figures"')]
     assert act.index("东区第二中学") < act.index("东区第一中学")  # 50.0 before 10.0 per 1,000
     assert "50.0" in act and "10.0" in act
+    assert reverse("analytics:zoning") in act  # where 东区 stands among the city's districts
+    assert reverse("alerts:overview", args=[w.east.pk]) in act
 
 
 # ------------------------------------------------------------------------------------------- small counts
@@ -325,11 +327,59 @@ def test_other_levels_home_pages_link_to_their_dashboard(city, client_for):
     assert f'href="{reverse("analytics:dashboard")}"' not in html
 
 
-def test_a_dashboard_reads_a_bounded_number_of_queries(city, client_for, django_assert_max_num_queries):
+def test_a_dashboard_reads_as_many_queries_for_many_units_as_for_few(city, client_for):
+    """The district's page (with its service groups) and a group's page: the same number of queries for two
+    schools in a group as for eight in two groups."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from runxin.org.models import ServiceGroupSchool
+
     w = city
+    one = org_services.service_group_create(district=w.east, name="东区一片")
+    ServiceGroupSchool.objects.create(group=one, school=w.school)
+    client = client_for(w.city_admin)
+    urls = [reverse("analytics:dashboard_unit", args=[w.east.pk]), reverse("analytics:dashboard_group", args=[one.pk])]
+    client.get(urls[0])  # warm the session
+
+    def counts():
+        found = []
+        for url in urls:
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(url).status_code == 200
+            found.append(len(queries))
+        return found
+
+    few = counts()
+    two = org_services.service_group_create(district=w.east, name="东区二片")
     for n in range(3, 9):
-        f.school(w.east, f"东区第{n}中学", f"S-E{n}")
-    client = client_for(w.district_centre)
-    client.get(reverse("analytics:dashboard"))  # warm the session
-    with django_assert_max_num_queries(25):
-        client.get(reverse("analytics:dashboard"))
+        school = f.school(w.east, f"东区第{n}中学", f"S-E{n}")
+        ServiceGroupSchool.objects.create(group=one if n % 2 else two, school=school)
+        put(school, "students", 500)
+    assert counts() == [few[0] + 1, few[1] + 1]  # one more group: one query for its schools
+    assert max(few) <= 25, few
+
+
+def test_screening_completion_of_this_school_years_campaigns(city, client_for):
+    from datetime import timedelta
+
+    from runxin.analytics.models import CampaignFigure
+    from runxin.screening.models import Campaign
+
+    w = city
+    start = facts.school_year_start(MONTH)
+    this_year = Campaign.objects.create(name="秋季开学普测", kind=Campaign.Kind.UNIVERSAL, owner=w.school,
+                                        created_by=w.psych, window_start=start + timedelta(days=10),
+                                        window_end=start + timedelta(days=30))
+    last_year = Campaign.objects.create(name="去年春季普测", kind=Campaign.Kind.UNIVERSAL, owner=w.school,
+                                        created_by=w.psych, window_start=start - timedelta(days=180),
+                                        window_end=start - timedelta(days=160))
+    for campaign, targets, done in [(this_year, 900, 810), (last_year, 880, 700)]:
+        CampaignFigure.objects.create(campaign=campaign, unit=w.school, measure="targets", value=targets)
+        CampaignFigure.objects.create(campaign=campaign, unit=w.school, measure="done", value=done)
+    html = page(client_for(w.leader), reverse("analytics:dashboard"))
+    figures = Figures(html)
+    done_key = f"c:{this_year.pk}:{w.school.pk}::all::done"
+    assert figures.figures[done_key][0][:2] == (810, None)
+    assert figures.rates[done_key] == ["90.0%"]
+    assert "去年春季普测" not in html  # last school year's
