@@ -478,6 +478,20 @@ ROUTES: dict[str, Route] = {
     "analytics:dashboard_group": Route("service_group", everywhere({"city_admin", "centre_staff", "supervisor"}),
                                        NOBODY),
     # <<< analytics dashboards
+    # >>> analytics screening reports
+    # A campaign's screening report for a school, district or city in reach (the campaign run there or above it):
+    # counts for everyone who holds analytics.screening_report; the key students by name only where the viewer
+    # may see their risk level (the school's leader and psychology teacher, the district centre). The matrix
+    # names the relation's school and that school's campaign.
+    "analytics:screening_reports": page({"city_admin", "centre_staff", "school_leader", "psych_teacher",
+                                         "supervisor"}, posts=False),
+    "analytics:screening_report": record("school", {"city_admin", "centre_staff", "school_leader", "psych_teacher",
+                                                    "supervisor"}, posts=False),
+    "analytics:screening_report_pdf": record("school", {"city_admin", "centre_staff", "school_leader",
+                                                        "psych_teacher", "supervisor"}, posts=False),
+    "analytics:screening_report_xlsx": record("school", {"city_admin", "centre_staff", "school_leader",
+                                                         "psych_teacher", "supervisor"}, posts=False),
+    # <<< analytics screening reports
     # >>> analytics zoning and white paper
     # District risk zoning: the city's districts with their zones and rates (counts only, small ones hidden outside
     # need-to-know), for whoever holds analytics.risk_zoning at the city, or at a district (its place among the
