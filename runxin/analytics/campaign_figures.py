@@ -505,14 +505,19 @@ def _changed_since(campaign: Campaign, since: datetime) -> bool:
         or ConsentRecord.objects.filter(target__campaign=campaign, decided_at__gte=since).exists())
 
 
+def reportable_campaigns():
+    """Campaigns with figures and a report: opened at least once, not a monitoring series (its rounds are)."""
+    return Campaign.objects.exclude(status=Campaign.Status.DRAFT).exclude(
+        kind=Campaign.Kind.MONITORING, series__isnull=True)
+
+
 def campaigns_to_refresh(now: datetime | None = None) -> list[Campaign]:
     """Open campaigns and those closed in the last RECENTLY_CLOSED whose answers, refusals or consent changed
     since their figures were computed, and a few campaigns never computed (oldest first)."""
     now = now or timezone.now()
     computed_at = {int(name.split(":", 1)[1]): started for name, started in RefreshState.objects.filter(
         name__startswith="campaign:", started_at__isnull=False).values_list("name", "started_at")}
-    reportable = Campaign.objects.exclude(status=Campaign.Status.DRAFT).exclude(
-        kind=Campaign.Kind.MONITORING, series__isnull=True)
+    reportable = reportable_campaigns()
     live = list(reportable.filter(Q(status=Campaign.Status.OPEN) | Q(closed_at__gte=now - RECENTLY_CLOSED))
                 .order_by("pk"))
     out = [c for c in live if c.pk not in computed_at or _changed_since(c, computed_at[c.pk])]

@@ -30,7 +30,8 @@ def screening_report_sheets(report: Report, key_students: list[KeyStudents]) -> 
             sheets.append(writer.Sheet(title=f"{number:02d} {title}"[:31], header=table.header, rows=rows,
                                        widths=[28] + [12] * (len(table.header) - 1)))
     if not report.exact:
-        sheets.append(writer.Sheet(title=f"{number + 1:02d} {_('Legend')}", header=[_("Mark"), _("Meaning")], rows=[
+        legend = _("Legend")
+        sheets.append(writer.Sheet(title=f"{number + 1:02d} {legend}", header=[_("Mark"), _("Meaning")], rows=[
             ["<5", _("From 1 to 4 students: hidden outside the care team, it could name a student.")],
             ["◦", _("Hidden so that no total minus the figures shown gives a hidden one away.")],
             ["—", _("Not shown: a share of a hidden figure, or nothing to compare with.")]]))
@@ -42,6 +43,7 @@ def screening_report_sheets(report: Report, key_students: list[KeyStudents]) -> 
         rows = [[school.name, row.school_class.name if row.school_class else "", row.student.name,
                  row.student.student_number, "；".join(row.reasons),
                  row.level_name, row.status] for school, row in named]
-        sheets.append(writer.Sheet(title=f"{number + 1:02d} {_('Key students')}"[:31], header=header, rows=rows,
+        title = _("Key students")
+        sheets.append(writer.Sheet(title=f"{number + 1:02d} {title}"[:31], header=header, rows=rows,
                                    widths=[20, 14, 10, 22, 48, 10, 16]))
     return sheets

@@ -139,6 +139,15 @@ def white_paper(paper) -> bytes:
 
 
 # >>> screening report
+# Characters the CID font has no glyph for (a reader draws a box), and what the report's PDF writes instead: the
+# page's "◦" mark is "○" here, and its legend says so.
+_NO_GLYPH = str.maketrans({"\u00b7": "\u30fb", "\u25e6": "\u25cb", "\u2013": "\u2014", "\u2022": "\u25cf"})
+
+
+def _glyphs(text) -> str:
+    return str(text).translate(_NO_GLYPH)
+
+
 def screening_report(report) -> bytes:
     """A campaign's screening report (screening_report.Report) as a PDF: the page's sections and tables, the
     bar charts drawn from the same figures (hidden ones as a mark, never a bar), and the named key students
@@ -147,42 +156,51 @@ def screening_report(report) -> bytes:
 
     st = styles()
     campaign, unit = report.campaign, report.unit
-    title = f"{campaign.name} · {_('Screening report')}"
+    what, as_of_label, key_label = _("Screening report"), _("Figures as of"), _("Key students")
+    title = _glyphs(f"{campaign.name} · {what}")
     as_of = report.as_of.astimezone().strftime("%Y-%m-%d %H:%M") if report.as_of else _("not computed yet")
-    story: list = [paragraph(title, st["title"]), paragraph(
+
+    def text(value, style: str) -> Paragraph:
+        return paragraph(_glyphs(value), st[style])
+
+    story: list = [text(title, "title"), text(
         f"{unit.name} · {campaign.window_start:%Y-%m-%d} – {campaign.window_end:%Y-%m-%d} · "
-        f"{_('Figures as of')} {as_of}", st["subtitle"])]
+        f"{as_of_label} {as_of}", "subtitle")]
     if not report.exact:
-        story.append(paragraph(_("<5: from 1 to 4 students, hidden outside the care team. ◦: hidden so that no "
-                                 "total minus the figures shown gives a hidden one away. —: a share of a hidden "
-                                 "figure."), st["note"]))
+        story.append(text(_("<5: from 1 to 4 students, hidden outside the care team. ◦: hidden so that no total "
+                            "minus the figures shown gives a hidden one away. —: a share of a hidden figure."),
+                          "note"))
     if not report.computed:
-        story.append(paragraph(_("The figures of this campaign have not been computed yet: they are refreshed "
-                                 "every few minutes."), st["body"]))
+        story.append(text(_("The figures of this campaign have not been computed yet: they are refreshed every "
+                            "few minutes."), "body"))
     for section in report.sections:
-        story.append(paragraph(section.title, st["h2"]))
-        if section.intro:
-            story.append(paragraph(section.intro, st["body"]))
+        # The section's heading stays on the page of its first table.
+        heading = [text(section.title, "h2")] + ([text(section.intro, "body")] if section.intro else [])
+        if not section.tables:
+            story.extend(heading)
         for tab in section.tables:
-            block = [paragraph(tab.title, st["h3"]), table(tab.header, [[c.text for c in row] for row in tab.rows])]
+            block = [*heading, text(tab.title, "h3"), table([_glyphs(h) for h in tab.header],
+                                                          [[_glyphs(c.text) for c in row] for row in tab.rows])]
+            heading = []
             if tab.note:
-                block.append(paragraph(tab.note, st["note"]))
+                block.append(text(tab.note, "note"))
             story.extend([KeepTogether(block)] if len(tab.rows) <= 15 else block)
             chart = tab.chart or {}
             if chart.get("kind") in ("bar", "hbar") and len(chart.get("series", ())) == 1 and chart["categories"]:
-                labels = [str(c)[:8] for c in chart["categories"]]
-                story.append(bar_chart(labels, chart["series"][0]["data"], percent=bool(chart.get("percent"))))
+                labels = [_glyphs(c)[:8] for c in chart["categories"]]
+                story.append(bar_chart(labels, chart["series"][0]["data"], percent=bool(chart.get("percent")),
+                                       hidden_mark=_glyphs("◦")))
                 story.append(Spacer(1, 2 * mm))
     for block in report.key_students:
-        story.append(paragraph(f"{_('Key students')} · {block.school.name}", st["h2"]))
-        rows = [[row.school_class.name if row.school_class else "", row.student.name, "；".join(row.reasons),
-                 row.level_name, row.status] for row in block.rows]
+        story.append(text(f"{key_label} · {block.school.name}", "h2"))
+        rows = [[_glyphs(v) for v in (row.school_class.name if row.school_class else "", row.student.name,
+                                      "；".join(row.reasons), row.level_name, row.status)] for row in block.rows]
         if rows:
             story.append(table([_("Class"), _("Name"), _("Why"), _("Warning level"), _("Action status")], rows,
                                first_width=WIDTH * 0.14))
         else:
-            story.append(paragraph(_("No key student in this screening."), st["body"]))
-    story.append(paragraph(_("A screening band is not a diagnosis. Key students are assessed by the school's "
-                             "psychology teacher."), st["note"]))
-    return document(story, title=title, footer=f"{title} · {unit.name}")
+            story.append(text(_("No key student in this screening."), "body"))
+    story.append(text(_("A screening band is not a diagnosis. Key students are assessed by the school's psychology "
+                        "teacher."), "note"))
+    return document(story, title=title, footer=_glyphs(f"{title} · {unit.name}"))
 # <<< screening report

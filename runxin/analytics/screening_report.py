@@ -46,16 +46,10 @@ SEASON_DAYS = 42
 # ------------------------------------------------------------------------------------------ who may open what
 
 
-def _reportable():
-    """Campaigns with a report: opened at least once, not a monitoring series (its rounds have the reports)."""
-    return Campaign.objects.exclude(status=Campaign.Status.DRAFT).exclude(
-        kind=Campaign.Kind.MONITORING, series__isnull=True)
-
-
 def campaign_or_404(user, campaign_id: int) -> Campaign:
     """A campaign run within the user's reach for screening reports, or above it (a city's screening seen by a
     school for its own students); 404 otherwise, whether or not it exists."""
-    campaign = (campaigns_visible(user, roles.SCREENING_REPORT).filter(pk__in=_reportable().values("pk"))
+    campaign = (campaigns_visible(user, roles.SCREENING_REPORT).filter(pk__in=cf.reportable_campaigns().values("pk"))
                 .select_related("owner").filter(pk=campaign_id).first())
     if campaign is None:
         raise Http404("No such screening report")
@@ -89,7 +83,7 @@ def report_units(user, campaign: Campaign) -> list[OrgUnit]:
 
 def report_list(user, *, limit: int = 100) -> list[tuple[Campaign, list[OrgUnit]]]:
     """The campaigns with a report for the user, newest first, each with the units to open."""
-    campaigns = (campaigns_visible(user, roles.SCREENING_REPORT).filter(pk__in=_reportable().values("pk"))
+    campaigns = (campaigns_visible(user, roles.SCREENING_REPORT).filter(pk__in=cf.reportable_campaigns().values("pk"))
                  .select_related("owner").order_by("-window_start", "-pk")[:limit])
     out = []
     for campaign in campaigns:
@@ -358,7 +352,7 @@ def as_of(campaign: Campaign) -> datetime | None:
 
 def previous_campaign(campaign: Campaign) -> Campaign | None:
     """The latest campaign of the same unit and kind that opened before this one."""
-    return (_reportable().filter(owner_id=campaign.owner_id, kind=campaign.kind,
+    return (cf.reportable_campaigns().filter(owner_id=campaign.owner_id, kind=campaign.kind,
                                  window_start__lt=campaign.window_start)
             .order_by("-window_start", "-pk").first())
 
@@ -371,7 +365,7 @@ def same_season_last_year(campaign: Campaign) -> Campaign | None:
         year_before = start.replace(year=start.year - 1)
     except ValueError:  # 29 February
         year_before = start.replace(year=start.year - 1, day=28)
-    candidates = _reportable().filter(
+    candidates = cf.reportable_campaigns().filter(
         owner_id=campaign.owner_id, kind=campaign.kind, window_start__gte=year_before - timedelta(days=SEASON_DAYS),
         window_start__lte=year_before + timedelta(days=SEASON_DAYS)).exclude(pk=campaign.pk)
     return min(candidates, key=lambda c: (abs((c.window_start - year_before).days), -c.pk), default=None)
@@ -576,13 +570,15 @@ def _comparison(unit: OrgUnit, figures: Figures, instruments: list[InstrumentLab
             line(_("Completion"), cf.CAMPAIGN, "done", "targets"), line(_("Key students"), cf.CAMPAIGN, "key"),
             line(_("Key students per hundred handed in"), cf.CAMPAIGN, "key", "done")]
     for labels in instruments:
-        rows.append(line(f"{labels.title} · {_('Results')}", labels.code, "results"))
+        results_label, critical_label, invalid_label = _("Results"), _("Positive critical item"), \
+            _("Invalid or to be reviewed")
+        rows.append(line(f"{labels.title} · {results_label}", labels.code, "results"))
         for lv in _levels_of(labels):
             if lv != "none":
-                rows.append(line(f"{labels.title} · {_('%(level)s share') % {'level': level_label(lv)}}",
-                                 labels.code, f"level:{lv}", "results"))
-        rows.append(line(f"{labels.title} · {_('Positive critical item')}", labels.code, "critical", "results"))
-        rows.append(line(f"{labels.title} · {_('Invalid or to be reviewed')}", labels.code, "invalid", "results"))
+                share = _("%(level)s share") % {"level": level_label(lv)}
+                rows.append(line(f"{labels.title} · {share}", labels.code, f"level:{lv}", "results"))
+        rows.append(line(f"{labels.title} · {critical_label}", labels.code, "critical", "results"))
+        rows.append(line(f"{labels.title} · {invalid_label}", labels.code, "invalid", "results"))
     note = " ".join([pgettext("earlier campaign", "Previous: %(rule)s") % {"rule": previous.rule},
                      _("Same season last year: %(rule)s") % {"rule": season.rule},
                      _("Each campaign's figures for %(unit)s; shares are of the results.") % {"unit": unit.name}])

@@ -64,8 +64,7 @@ def screening_report_pdf(request, campaign_id: int, unit_id: int):
     built = _report(request, campaign_id, unit_id)
     _audit(request, built.campaign, built.key_students)
     response = HttpResponse(pdf.screening_report(built), content_type="application/pdf")
-    response["Content-Disposition"] = writer.attachment(
-        f"{built.campaign.name}-{built.unit.name}-{_('screening report')}.pdf").replace("attachment", "inline", 1)
+    response["Content-Disposition"] = writer.attachment(f"{_filename(built)}.pdf").replace("attachment", "inline", 1)
     return response
 
 
@@ -78,8 +77,14 @@ def screening_report_xlsx(request, campaign_id: int, unit_id: int):
     schools = report.named_schools(request.user, built.campaign, built.unit)
     blocks = report.key_students_of(request.user, built.campaign, built.unit, schools=schools)
     _audit(request, built.campaign, blocks)
+    what = _("Screening report")
     export = writer.start(request, kind="analytics.screening_report", file_format="xlsx",
-                          title=f"{_('Screening report')} · {built.campaign.name} · {built.unit.name}",
+                          title=f"{what} · {built.campaign.name} · {built.unit.name}",
                           filters={"campaign": built.campaign.pk, "unit": built.unit.pk})
     return writer.xlsx_response(export, excel.screening_report_sheets(built, blocks),
-                                filename=f"{built.campaign.name}-{built.unit.name}-{_('screening report')}.xlsx")
+                                filename=f"{_filename(built)}.xlsx")
+
+
+def _filename(built) -> str:
+    what = _("screening report")
+    return f"{built.campaign.name}-{built.unit.name}-{what}"

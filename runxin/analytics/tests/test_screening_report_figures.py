@@ -238,3 +238,20 @@ def test_the_scheduler_runs_the_refresh(city, settings):
     RefreshState.objects.filter(name=cf.state_name(city.campaign.pk)).delete()
     task()
     assert RefreshState.objects.get(name=cf.state_name(city.campaign.pk)).finished_at is not None
+
+
+def test_the_command_recomputes_one_campaign_or_all(city):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    CampaignFigure.objects.filter(campaign=city.spring).delete()
+    out = StringIO()
+    call_command("campaign_figures", campaign=city.spring.pk, stdout=out)
+    assert f"{city.spring.pk} {city.spring.name}:" in out.getvalue()
+    assert stored(city.spring) == recomputed(city.spring, ["mini-mht"])
+    out = StringIO()
+    call_command("campaign_figures", "--all", stdout=out)
+    assert all(f"{c.pk} {c.name}:" in out.getvalue() for c in (city.last_year, city.spring, city.campaign))
+    with pytest.raises(CommandError):
+        call_command("campaign_figures", campaign=999_999_999, stdout=StringIO())

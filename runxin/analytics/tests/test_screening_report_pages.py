@@ -18,6 +18,7 @@ from runxin.converters import BIGINT_MAX
 from runxin.org.models import OrgUnit
 from runxin.screening import services
 from runxin.screening.models import Campaign, Result
+from runxin.screening.tests.test_individual_report_pdf import NO_GLYPH, assert_drawn
 
 from .screening_report_city import build_city
 
@@ -228,6 +229,8 @@ def test_the_pdf_renders_chinese_text_on_a_page_that_is_not_blank(city, client_f
     assert city.campaign.name in text and city.school.name in text  # 秋季开学普测, 东区第一中学
     assert "七年级(1)班" in text
     assert all(name in text for name in key_names(city, city.school))
+    assert not set(text) & (NO_GLYPH | {"\u25e6"})  # characters the CID font lacks are written as ones it has
+    assert_drawn(response.content, city.campaign.name)  # real glyphs, not blanks or tofu
     image = document[0].render(scale=1.5).to_pil().convert("L")
     SHOTS.mkdir(parents=True, exist_ok=True)
     image.save(SHOTS / "screening_report_school_p1.png")
@@ -243,7 +246,7 @@ def test_the_city_pdf_names_nobody(city, client_for):
     content = client_for(city.city_admin).get(url("screening_report_pdf", city.campaign, city.city)).content
     document = pypdfium2.PdfDocument(content)
     text = "".join(document[i].get_textpage().get_text_range() for i in range(len(document)))
-    assert "测试市" in text and "东区" in text and "<5" in text
+    assert "测试市" in text and "东区" in text and "<5" in text and "○" in text
     assert not any(name in text for name in key_names(city, city.school) | key_names(city, city.school2))
 
 
