@@ -588,17 +588,24 @@ def campaign_completion(user, units: list[OrgUnit], month: date, prefix: str, id
     rows = CampaignFigure.objects.filter(
         unit_id__in=[u.pk for u in units], instrument_code="", dimension="all", key="",
         measure__in=("targets", "done"), campaign__window_start__gte=facts.school_year_start(month),
-    ).values_list("campaign_id", "campaign__name", "campaign__window_start", "campaign__window_end", "measure",
-                  "value")
+    ).values_list("campaign_id", "campaign__name", "campaign__window_start", "campaign__window_end",
+                  "campaign__owner__path", "measure", "value")
     campaigns: dict[int, dict] = {}
-    for campaign_id, name, start, end, measure, value in rows:
-        entry = campaigns.setdefault(campaign_id, {"name": name, "window": (start, end), "targets": 0, "done": 0})
+    for campaign_id, name, start, end, owner_path, measure, value in rows:
+        entry = campaigns.setdefault(campaign_id, {"name": name, "window": (start, end), "owner": owner_path,
+                                                   "targets": 0, "done": 0})
         entry[measure] += value
+    single = units[0] if len(units) == 1 else None
     found = []
     for campaign_id, entry in sorted(campaigns.items(), key=lambda item: (item[1]["window"], item[0]), reverse=True):
         targets = Figure(f"{prefix}:{campaign_id}:{ident}::all::targets", entry["targets"])
         done = Figure(f"{prefix}:{campaign_id}:{ident}::all::done", entry["done"])
-        found.append((entry["name"], entry["window"], "", targets, done, percent(done, targets)))
+        url = ""  # the campaign's report for this unit, where it has one (screening_report.unit_or_404's rule)
+        if single is not None and single.kind in ("city", "district", "school") \
+                and single.path.startswith(entry["owner"]) \
+                and scope.unit_permission(user, single, roles.SCREENING_REPORT):
+            url = reverse("analytics:screening_report", args=[campaign_id, single.pk])
+        found.append((entry["name"], entry["window"], url, targets, done, percent(done, targets)))
     return found
 
 

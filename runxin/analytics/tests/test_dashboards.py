@@ -307,7 +307,7 @@ def test_group_sums_with_nothing_hidden_are_shown(city, client_for):
 
 # --------------------------------------------------------------------------------------------- home pages
 
-def test_the_city_home_page_is_the_dashboard(city, client_for):
+def test_the_city_home_page_is_the_dashboard(city, client_for, english):
     w = city
     put(w.city, "warnings.current", 40)
     for user in (w.city_admin, w.city_centre):
@@ -315,6 +315,11 @@ def test_the_city_home_page_is_the_dashboard(city, client_for):
         assert f"<h1>{w.city.name}</h1>" in html
         assert Figures(html).figures[key(w.city, "warnings.current")][0][:2] == (40, None)
         assert 'id="trend-new-warnings"' in html
+    # The city centre handles warnings: its home page keeps the cards of its own work above the dashboard.
+    html = page(client_for(w.city_centre), reverse("front:home"))
+    assert html.index("Open warnings you can see") < html.index(f"<h1>{w.city.name}</h1>")
+    html = page(client_for(w.city_admin), reverse("front:home"))
+    assert "Open warnings you can see" not in html
 
 
 def test_other_levels_home_pages_link_to_their_dashboard(city, client_for):
@@ -369,12 +374,15 @@ def test_screening_completion_of_this_school_years_campaigns(city, client_for):
     w = city
     start = facts.school_year_start(MONTH)
     this_year = Campaign.objects.create(name="秋季开学普测", kind=Campaign.Kind.UNIVERSAL, owner=w.school,
-                                        created_by=w.psych, window_start=start + timedelta(days=10),
+                                        status=Campaign.Status.CLOSED, created_by=w.psych, window_start=start + timedelta(days=10),
                                         window_end=start + timedelta(days=30))
     last_year = Campaign.objects.create(name="去年春季普测", kind=Campaign.Kind.UNIVERSAL, owner=w.school,
                                         created_by=w.psych, window_start=start - timedelta(days=180),
                                         window_end=start - timedelta(days=160))
-    for campaign, targets, done in [(this_year, 900, 810), (last_year, 880, 700)]:
+    city_wide = Campaign.objects.create(name="全市普测", kind=Campaign.Kind.UNIVERSAL, owner=w.city,
+                                        created_by=w.city_admin, window_start=start + timedelta(days=40),
+                                        window_end=start + timedelta(days=60))
+    for campaign, targets, done in [(this_year, 900, 810), (last_year, 880, 700), (city_wide, 900, 450)]:
         CampaignFigure.objects.create(campaign=campaign, unit=w.school, measure="targets", value=targets)
         CampaignFigure.objects.create(campaign=campaign, unit=w.school, measure="done", value=done)
     html = page(client_for(w.leader), reverse("analytics:dashboard"))
@@ -383,3 +391,18 @@ def test_screening_completion_of_this_school_years_campaigns(city, client_for):
     assert figures.figures[done_key][0][:2] == (810, None)
     assert figures.rates[done_key] == ["90.0%"]
     assert "去年春季普测" not in html  # last school year's
+    assert reverse("analytics:screening_report", args=[this_year.pk, w.school.pk]) in html
+    assert client_for(w.leader).get(reverse("analytics:screening_report", args=[this_year.pk, w.school.pk])) \
+        .status_code == 200  # the link opens the campaign's report
+    assert reverse("analytics:screening_report", args=[city_wide.pk, w.school.pk]) in html  # its schools' part
+    assert figures.rates[f"c:{city_wide.pk}:{w.school.pk}::all::done"] == ["50.0%"]
+    # A school's campaign has no district report: the district's dashboard shows its completion, unlinked.
+    CampaignFigure.objects.create(campaign=this_year, unit=w.east, measure="targets", value=900)
+    html = page(client_for(w.district_centre), reverse("analytics:dashboard"))
+    assert f"c:{this_year.pk}:{w.east.pk}::all::targets" in Figures(html).figures
+    assert reverse("analytics:screening_report", args=[this_year.pk, w.east.pk]) not in html
+    # A class has completion figures but no report of its own (and a head teacher opens no screening report).
+    CampaignFigure.objects.create(campaign=this_year, unit=w.class1, measure="done", value=36)
+    html = page(client_for(w.head), reverse("analytics:dashboard"))
+    assert Figures(html).figures[f"c:{this_year.pk}:{w.class1.pk}::all::done"][0][:2] == (36, None)
+    assert "/analytics/screening/" not in html
