@@ -685,6 +685,8 @@ def _ranking(rows: list[ChildRow], measure: str, *, highest: bool) -> list:
         seen = [row for row in seen if row.by[measure][1].value > 0]
     else:
         seen = [row for row in seen if row.by[measure][1].value < 100]
+    if len(seen) < 2:
+        return []  # a ranking of one unit says nothing the table does not
     seen.sort(key=lambda row: (-row.by[measure][1].value if highest else row.by[measure][1].value, row.name))
     return [(row.name, row.url, *row.by[measure]) for row in seen[:RANKED]]
 

@@ -217,6 +217,19 @@ def test_a_district_is_told_its_schools_with_the_highest_rates(city, client_for)
     assert "50.0" in act and "10.0" in act
     assert reverse("analytics:zoning") in act  # where 东区 stands among the city's districts
     assert reverse("alerts:overview", args=[w.east.pk]) in act
+    # A hidden figure takes no place in a ranking (its place would tell something about it), and one unit left
+    # makes no ranking.
+    school3 = f.school(w.east, "东区第三中学", "S-E3")
+    put(school3, "students", 100)
+    put(school3, "warnings.current", 3, suppressed=True)
+    html = page(client_for(w.city_admin), reverse("analytics:dashboard_unit", args=[w.east.pk]))
+    act = html[html.index('id="act-title"'):html.index('class="figures"')]
+    ranked = Figures(act).rates
+    assert key(school2, "warnings.current") in ranked and key(school3, "warnings.current") not in ranked
+    put(w.school, "warnings.current", 2, suppressed=True)
+    html = page(client_for(w.city_admin), reverse("analytics:dashboard_unit", args=[w.east.pk]))
+    act = html[html.index('id="act-title"'):html.index('class="figures"')]
+    assert not [k for k in Figures(act).rates if k.endswith(f"warnings.current:{MONTH:%Y-%m}")]
 
 
 # ------------------------------------------------------------------------------------------- small counts
