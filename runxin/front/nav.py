@@ -28,6 +28,9 @@ NAV = [
     # Screening (心理测评)
     ("screening:campaign_list", _("Screening"), roles.SCREENING_PROGRESS, SCREENING),
     ("screening:instrument_list", _("Instruments"), roles.INSTRUMENTS_MANAGE, SCREENING),
+    # >>> analytics screening reports
+    ("analytics:screening_reports", _("Screening reports"), roles.SCREENING_REPORT, SCREENING),
+    # <<< analytics screening reports
     ("screening:mine", _("My screenings"), roles.SCREENING_TAKE, SCREENING),
     # Early warning (预警)
     ("alerts:queue", _("Warnings"), roles.ALERT_QUEUE, WARNINGS),
