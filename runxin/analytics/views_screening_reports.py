@@ -43,18 +43,19 @@ def screening_reports(request):
 
 
 def _report(request, campaign_id: int, unit_id: int, *, names: bool = True):
+    """The report the user may open (404 otherwise), with the read of the key students it names recorded."""
     campaign = report.campaign_or_404(request.user, campaign_id)
     unit = report.unit_or_404(request.user, campaign, unit_id)
-    return report.build(request.user, campaign, unit, language=_language(), names=names)
+    built = report.build(request.user, campaign, unit, language=_language(), names=names)
+    _audit(request, campaign, built.key_students)
+    return built
 
 
 @require_GET
 @requires(roles.SCREENING_REPORT)
 @audited_read
 def screening_report(request, campaign_id: int, unit_id: int):
-    built = _report(request, campaign_id, unit_id)
-    _audit(request, built.campaign, built.key_students)
-    return render(request, "analytics/screening_report.html", {"report": built})
+    return render(request, "analytics/screening_report.html", {"report": _report(request, campaign_id, unit_id)})
 
 
 @require_GET
@@ -62,7 +63,6 @@ def screening_report(request, campaign_id: int, unit_id: int):
 @audited_read
 def screening_report_pdf(request, campaign_id: int, unit_id: int):
     built = _report(request, campaign_id, unit_id)
-    _audit(request, built.campaign, built.key_students)
     response = HttpResponse(pdf.screening_report(built), content_type="application/pdf")
     response["Content-Disposition"] = writer.attachment(f"{_filename(built)}.pdf").replace("attachment", "inline", 1)
     return response

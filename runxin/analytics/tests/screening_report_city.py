@@ -16,6 +16,8 @@ import uuid
 from datetime import date, timedelta
 from types import SimpleNamespace
 
+import pytest
+from django.db import transaction
 from django.utils import timezone
 
 from runxin.alerts import services as alerts
@@ -23,11 +25,10 @@ from runxin.alerts.models import Warning
 from runxin.people.models import GroupMembership, SpecialGroup
 from runxin.screening import services
 from runxin.screening.models import Campaign, CampaignTarget, InstrumentVersion, Result
+from runxin.screening.tests.helpers import gad7_answers, phqa_answers
 from runxin.testing import factories as f
 from runxin.testing.clock import frozen_at
 from runxin.testing.world import build_world
-
-FREQ = {0: "LA6568-5", 1: "LA6569-3", 2: "LA6570-1", 3: "LA6571-9"}
 
 MINI = {
     "schema": "runxin.instrument/1", "code": "mini-mht", "version": "1.0.0",
@@ -70,25 +71,6 @@ def mini_version() -> InstrumentVersion:
 
 def version(code: str) -> InstrumentVersion:
     return InstrumentVersion.objects.get(instrument__code=code, is_published=True)
-
-
-def phqa(score: int, q9: int = 0, thoughts: str = "no") -> dict:
-    answers = {f"q{n}": FREQ[score] for n in range(1, 9)} | {"q9": FREQ[q9]}
-    definition = services.definition_of(version("phqa"))
-    for item in definition.items:
-        if item.id not in answers and item.ask_if is None and item.options:
-            answers[item.id] = "no" if item.type == "yes_no" else item.options[0].value
-    answers["past_month_thoughts"] = thoughts
-    return answers
-
-
-def gad7(score: int) -> dict:
-    answers = {f"q{n}": FREQ[score] for n in range(1, 8)}
-    definition = services.definition_of(version("gad7"))
-    for item in definition.items:
-        if item.id not in answers and item.ask_if is None and item.options:
-            answers[item.id] = item.options[0].value
-    return answers
 
 
 def asq(positive: bool, acute: bool = False) -> dict:
@@ -154,7 +136,7 @@ def _answer(campaign: Campaign, rng: random.Random, *, share: float, with_mini: 
         roll = rng.random()
         score = 0 if roll < 0.55 else 1 if roll < 0.8 else 2 if roll < 0.93 else 3
         q9 = 1 if rng.random() < 0.06 else 0
-        answers = {"phqa": phqa(score, q9), "gad7": gad7(min(score, 3)), "asq": asq(rng.random() < 0.08,
+        answers = {"phqa": phqa_answers(score, q9=q9), "gad7": gad7_answers(score), "asq": asq(rng.random() < 0.08,
                                                                                    acute=rng.random() < 0.3)}
         if with_mini:
             answers["mini-mht"] = mini(rng.choice([0, 1, 2, 3, 4]), rng.choice([0, 1, 2, 2, 3, 4]))
@@ -187,3 +169,22 @@ def build_city(seed: int = 13) -> SimpleNamespace:
     if first is not None:
         alerts.warning_acknowledge(warning=first, actor=w.psych)
     return w
+
+
+@pytest.fixture(scope="module", name="city")
+def city_fixture(django_db_setup, django_db_blocker):
+    """The city built once per test module, its three campaigns' figures computed (inside a transaction rolled
+    back at the end; each test runs in its own savepoint)."""
+    from runxin.analytics import campaign_figures
+
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            w = build_city()
+            for campaign in (w.last_year, w.spring, w.campaign):
+                campaign_figures.compute_campaign_figures(campaign)
+            yield w
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)

@@ -6,7 +6,7 @@ import uuid
 from collections import Counter
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 
 from runxin.analytics import campaign_figures as cf
 from runxin.analytics.core.disclosure import attack
@@ -14,26 +14,11 @@ from runxin.analytics.core.suppression import SMALL
 from runxin.analytics.models import CampaignFigure, RefreshState
 from runxin.screening import services
 from runxin.screening.models import CampaignTarget
+from runxin.screening.tests.helpers import gad7_answers, phqa_answers
 
-from .screening_report_city import build_city, gad7, phqa
+from .screening_report_city import city_fixture  # noqa: F401 — the module fixture "city"
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(scope="module")
-def city(django_db_setup, django_db_blocker):
-    """The city built once for the module (inside a transaction rolled back at the end)."""
-    with django_db_blocker.unblock():
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            w = build_city()
-            for campaign in (w.last_year, w.spring, w.campaign):
-                cf.compute_campaign_figures(campaign)
-            yield w
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
 
 
 def stored(campaign) -> dict[tuple, int]:
@@ -191,7 +176,7 @@ def test_the_refresh_computes_what_changed_and_backfills_the_rest(city):
     target = (CampaignTarget.objects.filter(campaign=city.campaign, finished_at__isnull=True)
               .exclude(student_decision="declined").select_related("campaign", "student").first())
     services.submission_accept(target=target, client_id=uuid.uuid4(), answers={
-        "phqa": phqa(3, q9=2), "gad7": gad7(3), "asq": {"q1": "no", "q2": "no", "q3": "no", "q4": "no"},
+        "phqa": phqa_answers(3, q9=2), "gad7": gad7_answers(3), "asq": {"q1": "no", "q2": "no", "q3": "no", "q4": "no"},
         "mini-mht": {"q1": "2", "q2": "2", "q3": "0", "q4": "0"}})
     assert cf.refresh_campaign_figures()["computed"] == [city.campaign.pk]
     after = stored(city.campaign)

@@ -7,7 +7,6 @@ import re
 from pathlib import Path
 
 import pytest
-from django.db import transaction
 from django.urls import reverse
 from openpyxl import load_workbook
 
@@ -20,26 +19,11 @@ from runxin.screening import services
 from runxin.screening.models import Campaign, Result
 from runxin.screening.tests.test_individual_report_pdf import NO_GLYPH, assert_drawn
 
-from .screening_report_city import build_city
+from .screening_report_city import city_fixture  # noqa: F401 — the module fixture "city"
 
 pytestmark = pytest.mark.django_db
 
 SHOTS = Path(__file__).resolve().parents[3] / "var" / "test-shots"
-
-
-@pytest.fixture(scope="module")
-def city(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            w = build_city()
-            for campaign in (w.last_year, w.spring, w.campaign):
-                cf.compute_campaign_figures(campaign)
-            yield w
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
 
 
 def url(name: str, campaign, unit) -> str:
