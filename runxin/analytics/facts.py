@@ -291,18 +291,14 @@ GROUP BY t.school_class_id, m.mo
 """  # noqa: S608 (table names and constants only)
 
 # Students with a finished screening this school year, each counted once: at the class of their latest
-# finished target (in whatever school) up to the moment of the stock.
+# finished target (in whatever school) up to the moment of the stock, looked up by student (its index).
 SQL_COVERED = f"""
-WITH fin AS (
-  SELECT t.school_id, t.school_class_id, t.finished_at,
-    LEAD(t.finished_at) OVER (PARTITION BY t.student_id ORDER BY t.finished_at, t.id) AS later
-  FROM {T["target"]} t
-  WHERE t.finished_at IS NOT NULL AND t.student_id IN (
-    SELECT t2.student_id FROM {T["target"]} t2 WHERE t2.school_id = %s AND t2.finished_at IS NOT NULL))
-SELECT fin.school_class_id, m.mo, COUNT(*)
-FROM fin JOIN m ON fin.finished_at >= m.ysat AND fin.finished_at < m.sat AND (fin.later IS NULL OR fin.later >= m.sat)
-WHERE fin.school_id = %s AND fin.school_class_id IS NOT NULL
-GROUP BY fin.school_class_id, m.mo
+SELECT t.school_class_id, m.mo, COUNT(*)
+FROM {T["target"]} t JOIN m ON t.finished_at >= m.ysat AND t.finished_at < m.sat
+WHERE t.school_id = %s AND t.school_class_id IS NOT NULL AND t.id = (
+  SELECT t2.id FROM {T["target"]} t2 WHERE t2.student_id = t.student_id AND t2.finished_at < m.sat
+    AND t2.finished_at >= m.ysat ORDER BY t2.finished_at DESC, t2.id DESC LIMIT 1)
+GROUP BY t.school_class_id, m.mo
 """  # noqa: S608 (table names and constants only)
 
 # New warnings per level (the warning's level now), dismissed ones left out.
@@ -406,10 +402,23 @@ def compute_school(school_id: int, wins: list[Window], *, levels: dict[int, str]
                    now: datetime | None = None) -> Figures:
     """Every figure of the school, its grades and its classes for the months of `wins`, from the base tables,
     zeros left out: ten grouped queries, whatever the number of students."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # A school's queries read its few thousand rows by index. The planner, guessing from the sizes of the
+            # whole tables, would now and then scan a table of millions instead, start parallel workers or compile
+            # the query (JIT): each costs more than the school's whole read.
+            with connection.cursor() as cursor:
+                for setting in ("enable_seqscan = off", "max_parallel_workers_per_gather = 0", "jit = off"):
+                    cursor.execute(f"SET LOCAL {setting}")
+        return _compute_school(school_id, wins, levels=levels, now=now)
+
+
+def _compute_school(school_id: int, wins: list[Window], *, levels: dict[int, str] | None = None,
+                    now: datetime | None = None) -> Figures:
     if not wins:
         return {}
     now = now or timezone.now()
-    levels = _level_codes() if levels is None else levels
+    levels = level_codes() if levels is None else levels
     cte, cte_params = _months_cte(wins)
     by_class: dict[tuple[int, date], dict[str, int]] = defaultdict(lambda: defaultdict(int))
 
@@ -434,7 +443,7 @@ def compute_school(school_id: int, wins: list[Window], *, levels: dict[int, str]
                       "screening.results.moderate": moderate, "screening.results.high": high,
                       "screening.results.unbanded": total - none - moderate - high,
                       "screening.results.critical": critical, "screening.results.invalid": invalid})
-    for cls, mo, covered in rows(SQL_COVERED, school_id, school_id):
+    for cls, mo, covered in rows(SQL_COVERED, school_id):
         add(cls, mo, {"screening.covered": covered})
     for cls, mo, level_id, count in rows(SQL_NEW, school_id):
         add(cls, mo, {"warnings.new": count, f"warnings.new.{levels[level_id]}": count})
@@ -473,36 +482,58 @@ def compute_school(school_id: int, wins: list[Window], *, levels: dict[int, str]
     return {key: value for key, value in figures.items() if value}
 
 
-def _level_codes() -> dict[int, str]:
+def level_codes() -> dict[int, str]:
     return dict(WarningLevel.objects.values_list("id", "code"))
 
 
 # ------------------------------------------------------------------------------------------------- writing
 
-def _write(units: Q, months: list[date], figures: Figures) -> set[date]:
-    """Make the stored figures of `units` for `months` equal `figures` (zeros are not stored); returns the
-    months where anything changed. A changed figure is written hidden (suppressed) until the suppression
-    pass decides, so no page shows a small count in between."""
+class Changes(dict):
+    """month → whether a figure that may be hidden changed in it (a month where only figures that are never
+    suppressed changed needs its roll-up, not a new suppression decision)."""
+
+    def add(self, month: date, hideable: bool) -> None:
+        self[month] = self.get(month, False) or hideable
+
+    def merge(self, other: Changes) -> Changes:
+        for month, hideable in other.items():
+            self.add(month, hideable)
+        return self
+
+    def to_suppress(self) -> set[date]:
+        return {month for month, hideable in self.items() if hideable}
+
+
+def _write(units: Q, months: list[date], figures: Figures) -> Changes:
+    """Make the stored figures of `units` for `months` equal `figures` (zeros are not stored); returns where
+    they changed. A changed figure that may be hidden is written hidden (suppressed) until the suppression pass
+    decides, so no page shows a small count in between."""
+    changes = Changes()
     if not months:
-        return set()
+        return changes
+    wanted = set(months)
     stored = {(unit, month, measure): (pk, value) for pk, unit, month, measure, value in
-              UnitFigure.objects.filter(units, month__in=months).values_list("id", "unit_id", "month", "measure",
-                                                                              "value")}
+              UnitFigure.objects.filter(units, month__gte=min(months), month__lte=max(months))
+              .values_list("id", "unit_id", "month", "measure", "value") if month in wanted}
     gone = [pk for key, (pk, _value) in stored.items() if key not in figures]
     changed = [(key, value) for key, value in figures.items() if stored.get(key, (None, None))[1] != value]
     if gone:
         UnitFigure.objects.filter(pk__in=gone).delete()
     if changed:
         _upsert(changed)
-    return {key[1] for key in stored if key not in figures} | {key[1] for key, _value in changed}
+    for key in [*(key for key in stored if key not in figures), *(key for key, _value in changed)]:
+        changes.add(key[1], key[2] not in NEVER_SUPPRESSED)
+    return changes
 
 
 def _upsert(rows: list[tuple[tuple[int, date, str], int]]) -> None:
-    """Insert or update figures, hidden: on PostgreSQL one statement over arrays (a rebuild writes millions)."""
+    """Insert or update figures, hidden unless never suppressed: on PostgreSQL one statement over arrays (a
+    rebuild writes millions)."""
+    hidden = [key[2] not in NEVER_SUPPRESSED for key, _value in rows]
     if connection.vendor != "postgresql":
         UnitFigure.objects.bulk_create(
-            [UnitFigure(unit_id=unit, month=month, measure=measure, value=value, suppressed=True)
-             for (unit, month, measure), value in rows],
+            [UnitFigure(unit_id=unit, month=month, measure=measure, value=value, suppressed=hide)
+             for ((unit, month, measure), value), hide in zip(rows, hidden, strict=True)],
             batch_size=2000, update_conflicts=True, unique_fields=["unit", "month", "measure"],
             update_fields=["value", "suppressed"])
         return
@@ -510,24 +541,24 @@ def _upsert(rows: list[tuple[tuple[int, date, str], int]]) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (unit_id, month, measure, value, suppressed) "  # noqa: S608 (own table name)
-            "SELECT u, m, k, v, true FROM unnest(%s::bigint[], %s::date[], %s::varchar[], %s::bigint[]) AS t(u, m, k, v) "
-            "ON CONFLICT (unit_id, month, measure) DO UPDATE SET value = EXCLUDED.value, suppressed = true",
+            "SELECT * FROM unnest(%s::bigint[], %s::date[], %s::varchar[], %s::bigint[], %s::boolean[]) "
+            "ON CONFLICT (unit_id, month, measure) DO UPDATE SET value = EXCLUDED.value, suppressed = EXCLUDED.suppressed",
             [[key[0] for key, _v in rows], [key[1] for key, _v in rows], [key[2] for key, _v in rows],
-             [value for _key, value in rows]])
+             [value for _key, value in rows], hidden])
 
 
-def write_school(school_id: int, wins: list[Window], figures: Figures) -> set[date]:
+def write_school(school_id: int, wins: list[Window], figures: Figures) -> Changes:
     """Store a school's figures (compute_school) for the months of `wins`, in one transaction."""
     units = [school_id, *OrgUnit.objects.filter(school_id=school_id).values_list("id", flat=True)]
     with transaction.atomic():
         return _write(Q(unit_id__in=units), [w.month for w in wins], figures)
 
 
-def rollup(months: Iterable[date]) -> set[date]:
-    """Districts and cities as the sums of their schools (stocks included) for `months`; returns the months
-    where anything changed."""
+def rollup(months: Iterable[date]) -> Changes:
+    """Districts and cities as the sums of their schools (stocks included) for `months`; returns where they
+    changed."""
     cities = dict(OrgUnit.objects.filter(kind=OrgUnit.Kind.DISTRICT).values_list("id", "parent_id"))
-    changed: set[date] = set()
+    changes = Changes()
     for month in sorted(set(months)):
         figures: Figures = defaultdict(int)
         for district, measure, value in (
@@ -538,8 +569,8 @@ def rollup(months: Iterable[date]) -> set[date]:
                 figures[(district, month, measure)] += value
                 figures[(cities[district], month, measure)] += value
         with transaction.atomic():
-            changed |= _write(Q(unit__kind__in=[OrgUnit.Kind.DISTRICT, OrgUnit.Kind.CITY]), [month], figures)
-    return changed
+            changes.merge(_write(Q(unit__kind__in=[OrgUnit.Kind.DISTRICT, OrgUnit.Kind.CITY]), [month], figures))
+    return changes
 
 
 # ---------------------------------------------------------------------------------------------- suppression
@@ -552,12 +583,12 @@ class _Candidates:
 
 
 def decide(values: dict[tuple[int, str], int], parents: dict[int, int | None],
-           level_codes: Iterable[str]) -> frozenset[tuple[int, str]]:
+           codes: Iterable[str]) -> frozenset[tuple[int, str]]:
     """The figures of one month to hide, over the whole tree: `values` maps (unit id, measure) to the stored
-    value, `parents` each unit to its parent. Lines: every parent with its children per measure, and per unit
-    each breakdown (new and current warnings by level, results by band). The days to first visits are hidden
-    wherever their count is, then protected along the tree the same way."""
-    parts = breakdowns(level_codes)
+    value, `parents` each unit to its parent, `codes` the warning levels' codes. Lines: every parent with its
+    children per measure, and per unit each breakdown (new and current warnings by level, results by band). The
+    days to first visits are hidden wherever their count is, then protected along the tree the same way."""
+    parts = breakdowns(codes)
     children: dict[tuple[int, str], list[tuple[int, str]]] = defaultdict(list)
     for unit, measure in values:
         parent = parents.get(unit)
@@ -585,13 +616,13 @@ def tree_parents() -> dict[int, int | None]:
 
 
 def suppress_month(month: date, *, parents: dict[int, int | None] | None = None,
-                   level_codes: Iterable[str] | None = None) -> int:
+                   codes: Iterable[str] | None = None) -> int:
     """Decide `suppressed` for every figure of `month` (decide()) and store it; returns how many flags changed."""
     parents = tree_parents() if parents is None else parents
-    level_codes = list(_level_codes().values()) if level_codes is None else level_codes
+    codes = list(level_codes().values()) if codes is None else list(codes)
     rows = list(UnitFigure.objects.filter(month=month).order_by("unit_id", "measure")
                 .values_list("id", "unit_id", "measure", "value", "suppressed"))
-    hidden = decide({(unit, measure): value for _pk, unit, measure, value, _s in rows}, parents, level_codes)
+    hidden = decide({(unit, measure): value for _pk, unit, measure, value, _s in rows}, parents, codes)
     flip_on = [pk for pk, unit, measure, _v, was in rows if not was and (unit, measure) in hidden]
     flip_off = [pk for pk, unit, measure, _v, was in rows if was and (unit, measure) not in hidden]
     with transaction.atomic():
@@ -607,30 +638,30 @@ def recompute_schools(school_ids: Iterable[int], months: Iterable[date], *, now:
                       suppress_months: Iterable[date] = (), progress=None) -> set[date]:
     """Recompute every figure of these schools (their classes, grades and themselves) for `months` from the
     base tables, one transaction per school; then add districts and cities up and decide suppression over
-    the whole tree for every month in which a figure changed (and for `suppress_months`). Returns the
-    months that changed. `progress(done)` is called after each school."""
+    the whole tree for every month in which a figure that may be hidden changed (and for `suppress_months`).
+    Returns the months that changed. `progress(done)` is called after each school."""
     now = now or timezone.now()
     wins = windows(months, now=now)
-    levels = _level_codes()
-    changed: set[date] = set()
+    levels = level_codes()
+    changes = Changes()
     for done, school_id in enumerate(sorted(set(school_ids)), start=1):
-        changed |= write_school(school_id, wins, compute_school(school_id, wins, levels=levels, now=now))
+        changes.merge(write_school(school_id, wins, compute_school(school_id, wins, levels=levels, now=now)))
         if progress is not None:
             progress(done)
-    finish(changed, suppress_months=suppress_months, levels=levels)
-    return changed
+    finish(changes, suppress_months=suppress_months, levels=levels)
+    return set(changes)
 
 
-def finish(changed: set[date], *, suppress_months: Iterable[date] = (), levels: dict[int, str] | None = None) -> None:
-    """After schools were written: the roll-up for the changed months and the suppression decision for them
-    (and for `suppress_months`)."""
-    levels = _level_codes() if levels is None else levels
-    months = set(changed) | rollup(changed) | set(suppress_months)
+def finish(changes: Changes, *, suppress_months: Iterable[date] = (), levels: dict[int, str] | None = None) -> None:
+    """After schools were written: the roll-up for the months that changed, and the suppression decision for
+    those where a figure that may be hidden changed (and for `suppress_months`)."""
+    levels = level_codes() if levels is None else levels
+    months = changes.merge(rollup(changes)).to_suppress() | set(suppress_months)
     if not months:
         return
     parents = tree_parents()
     for month in sorted(months):
-        suppress_month(month, parents=parents, level_codes=list(levels.values()))
+        suppress_month(month, parents=parents, codes=list(levels.values()))
 
 
 def school_ids() -> list[int]:

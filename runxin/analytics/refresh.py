@@ -109,6 +109,8 @@ def _rebuild(*, now: datetime | None, progress) -> dict:
     def step(done: int) -> None:
         if done % 10 == 0 or done == len(schools):
             RefreshState.objects.filter(pk=current.pk).update(done=done)
+        if done in (10, 100) or done % 500 == 0:
+            _analyze()  # the table grows from nothing: keep the planner on the (unit, month) index
         if progress is not None:
             progress(done, len(schools))
 
@@ -122,6 +124,12 @@ def _rebuild(*, now: datetime | None, progress) -> dict:
     RefreshState.objects.filter(pk=current.pk).update(started_at=started, finished_at=finished,
                                                       rebuild_finished_at=finished, done=len(schools))
     return {"schools": len(schools), "months": len(months), "seconds": round((finished - started).total_seconds(), 1)}
+
+
+def _analyze() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {UnitFigure._meta.db_table}")
 
 
 def last_nightly_slot(now: datetime) -> datetime:
@@ -161,26 +169,26 @@ def refresh(*, now: datetime | None = None) -> dict:
             by_months: dict[frozenset[date], list[int]] = defaultdict(list)
             for school, months in touched.items():
                 by_months[frozenset(months)].append(school)
-            changed: set[date] = set()
+            changes = facts.Changes()
             for months, schools in by_months.items():
-                changed |= _recompute(schools, sorted(months), now=now)
+                changes.merge(_recompute(schools, sorted(months), now=now))
             running = facts.month_of(timezone.localdate(now))
-            facts.finish(changed, suppress_months={running} if failed and touched else ())
+            facts.finish(changes, suppress_months={running} if failed and touched else ())
         except Exception as error:
             RefreshState.objects.filter(pk=current.pk).update(error=f"{type(error).__name__}: {error}"[:2000])
             raise
         RefreshState.objects.filter(pk=current.pk).update(started_at=now, finished_at=timezone.now(), error="")
-    return {"schools": len(touched), "months": sorted(m.isoformat() for m in changed)}
+    return {"schools": len(touched), "months": sorted(m.isoformat() for m in changes)}
 
 
-def _recompute(schools: list[int], months: list[date], *, now: datetime) -> set[date]:
+def _recompute(schools: list[int], months: list[date], *, now: datetime) -> facts.Changes:
     """Schools written, without the roll-up and suppression (refresh() does those once for all)."""
     wins = facts.windows(months, now=now)
-    levels = facts._level_codes()
-    changed: set[date] = set()
+    levels = facts.level_codes()
+    changes = facts.Changes()
     for school in schools:
-        changed |= facts.write_school(school, wins, facts.compute_school(school, wins, levels=levels, now=now))
-    return changed
+        changes.merge(facts.write_school(school, wins, facts.compute_school(school, wins, levels=levels, now=now)))
+    return changes
 
 
 def changed_schools(*, since: datetime, previous: datetime, now: datetime) -> dict[int, set[date]]:

@@ -203,11 +203,16 @@ def test_a_changed_figure_stays_hidden_until_suppression_is_decided(demo_city):
     with frozen_at(TODAY):
         wins = facts.windows(MONTHS)
         figures = facts.compute_school(school.pk, wins)
-        key = next(k for k, v in figures.items() if k[0] == school.pk and k[2] == "students")
+        key = (school.pk, MONTHS[0], "screening.results")
+        students = (school.pk, MONTHS[1], "students")
+        assert figures[key] >= SMALL
         figures[key] += 1
-        assert facts.write_school(school.pk, wins, figures) == {key[1]}
+        figures[students] += 1
+        # Written hidden until decided; the number of students is never hidden, so its month needs no new decision.
+        assert facts.write_school(school.pk, wins, figures) == {MONTHS[0]: True, MONTHS[1]: False}
         assert UnitFigure.objects.get(unit_id=key[0], month=key[1], measure=key[2]).suppressed
-        facts.finish({key[1]})
+        assert not UnitFigure.objects.get(unit_id=students[0], month=students[1], measure=students[2]).suppressed
+        facts.finish(facts.Changes({MONTHS[0]: True}))
         assert not UnitFigure.objects.get(unit_id=key[0], month=key[1], measure=key[2]).suppressed
 
 
