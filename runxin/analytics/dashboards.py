@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.db.models import Q
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 
@@ -29,7 +30,7 @@ from runxin.org.models import OrgUnit, ServiceGroup, ServiceGroupStaff
 
 from . import facts, seasons, selectors
 from .core.suppression import Unprotectable, suppress
-from .models import CampaignFigure
+from .models import CampaignFigure, UnitFigure
 
 TREND_MONTHS = 24
 DASHBOARD_KINDS = ("city", "district", "school", "grade", "class")
@@ -62,6 +63,11 @@ class Figure:
 
     def __str__(self) -> str:
         return HIDDEN_TEXT[self.hidden] if self.hidden else f"{self.value:,}"
+
+    @property
+    def td(self) -> str:
+        """The figure as a table cell (the trends' tables: hundreds of cells, written here in one go)."""
+        return format_html('<td class="num" {}>{}</td>', self.attrs(), str(self))
 
 
 @dataclass(frozen=True)
@@ -315,6 +321,18 @@ def shown_measures(levels: list[Level], breakdowns: list[tuple[str, list[str]]])
     return tuple(dict.fromkeys(measures))
 
 
+def trend_measures(levels: list[Level], breakdowns: list[tuple[str, list[str]]]) -> tuple[str, ...]:
+    """The measures shown for the months before the running one (the trends, the last month's screening bands),
+    with the parts of their breakdowns and the students the rates divide by."""
+    measures = ["students"]
+    for trend in trend_catalogue(levels):
+        measures += [s.measure for s in (*trend["series"], *trend["table_only"])]
+    for total, parts in breakdowns:
+        if total in measures or any(part in measures for part in parts):
+            measures += [total, *parts]
+    return tuple(dict.fromkeys(measures))
+
+
 # ----------------------------------------------------------------------------------------------- the page
 
 @dataclass
@@ -442,7 +460,9 @@ def _trends(get, months: list[date], levels: list[Level]) -> list[dict]:
     trends = []
     for spec in trend_catalogue(levels):
         columns = [*spec["table_only"], *spec["series"]]
-        table = [(month_key(m), ", ".join(nodes[m]), [get(m, s.measure) for s in columns]) for m in months]
+        table = [(month_key(m), ", ".join(nodes[m]), format_html_join("", "{}", ((get(m, s.measure).td,)
+                                                                              for s in columns)))
+                 for m in months]
         chart = {
             "kind": spec["kind"], "categories": categories,
             "series": [{"name": s.label, "colour": s.colour, "data": [get(m, s.measure).value for m in months],
@@ -613,57 +633,75 @@ def campaign_completion(user, units: list[OrgUnit], month: date, prefix: str, id
 
 def group_figures(district: OrgUnit, groups: list[ServiceGroup], months: list[date], levels: list[Level],
                   exact: bool) -> Figures:
-    """The service groups' figures: each the sum of its schools' stored figures, month by month, over every
-    measure a dashboard shows. For a viewer without need-to-know, the sums to hide are decided over the whole
-    district (suppress_sums), so this district's page and each group's page hide the same ones."""
+    """The service groups' figures: each the sum of its schools' stored figures, month by month — in the last
+    (running) month every measure a dashboard shows, before it those the trends show. For a viewer without
+    need-to-know, the sums to hide are decided over the whole district (suppress_sums), so this district's page
+    and each group's page hide the same ones."""
     breakdowns = breakdown_lines()
-    measures = shown_measures(levels, breakdowns)
+    everything = shown_measures(levels, breakdowns)
+    trended = trend_measures(levels, breakdowns)
     units = {g.pk: selectors.group_units(g) for g in groups}
     members = {group_id: [s.pk for s in schools] for group_id, schools in units.items()}
-    schools = {s.pk: s for s in selectors.children(district) if s.kind == "school"}
-    for group_schools in units.values():  # a member school closed since still counts in its group's past months
-        schools.update({s.pk: s for s in group_schools})
-    stored = stored_figures([district, *schools.values()], months[0], months[-1], measures)
-    sums = {}
+    school_ids = {s.pk for s in selectors.children(district) if s.kind == "school"}
+    school_ids.update(s for schools in members.values() for s in schools)  # a closed member counts in past months
+    group_of = {s: group_id for group_id, schools in members.items() for s in schools}
+    # The stored rows as they are (a district of a few hundred schools over 24 months: the read API's full grid
+    # of every unit, month and measure costs more than the sums themselves).
+    last = months[-1]
+    rows = UnitFigure.objects.filter(unit_id__in=[district.pk, *school_ids]).filter(
+        Q(month=last, measure__in=everything) | Q(month__gte=months[0], month__lt=last, measure__in=trended))
+    by_month: dict[date, list] = {month: [] for month in months}
+    sums: dict = {}
+    for unit_id, month, measure, value, suppressed in rows.values_list("unit_id", "month", "measure", "value",
+                                                                       "suppressed"):
+        by_month[month].append((unit_id, measure, value, suppressed))
+        if unit_id in group_of:
+            key = (group_of[unit_id], month, measure)
+            sums[key] = sums.get(key, 0) + value
     hidden: set = set()
-    for month in months:
-        for group in groups:
-            for measure in measures:
-                sums[(group.pk, month, measure)] = selectors.Figure(
-                    sum(stored[(s, month, measure)] for s in members[group.pk]))
-        if not exact:
-            hidden |= suppress_sums(district.pk, list(schools), members, stored, sums, month, measures, breakdowns)
-    return Figures("g", sums, exact, frozenset(hidden))
+    if not exact:
+        running = group_lines(district.pk, school_ids, members, everything, breakdowns)
+        before = group_lines(district.pk, school_ids, members, trended, breakdowns)
+        for month in months:
+            lines, candidates = running if month == last else before
+            hidden |= suppress_sums(district.pk, by_month[month], sums, month, lines, candidates)
+    return Figures("g", {key: selectors.Figure(value) for key, value in sums.items()}, exact, frozenset(hidden))
 
 
-def suppress_sums(district_id: int, school_ids: list[int], members: dict[int, list[int]], stored: dict, sums: dict,
-                  month: date, measures: Iterable[str], breakdowns: list[tuple[str, list[str]]]) -> set:
-    """The group sums of one month to hide: the schools' and the district's stored hidden flags are given; the
-    lines are each group against its schools, the district against its groups and the schools in no group (a
-    district total minus the visible groups would otherwise give a hidden one back), and each group's
-    breakdowns (warnings by level, results by band); only the groups' own sums may be newly hidden. A line
-    that cannot be protected (none of its members may be hidden) hides every sum of the month."""
+def group_lines(district_id: int, school_ids: Iterable[int], members: dict[int, list[int]], measures: Iterable[str],
+                breakdowns: list[tuple[str, list[str]]]) -> tuple[list, set]:
+    """The lines the groups' sums are protected over (the same every month), and the sums that may be hidden:
+    each group against its schools, the district against its groups and the schools in no group (a district
+    total minus the visible groups would otherwise give a hidden one back), and each group's breakdowns
+    (warnings by level, results by band). Students and screening coverage are never hidden and stay out."""
     risky = [m for m in measures if m not in facts.NEVER_SUPPRESSED]
-    values, given = {}, set()
-    for measure in risky:
-        for ident, kind in [(district_id, "d"), *[(s, "s") for s in school_ids]]:
-            figure = stored[(ident, month, measure)]
-            values[(kind, ident, measure)] = int(figure)
-            if figure.suppressed:
-                given.add((kind, ident, measure))
-        for group_id in members:
-            values[("g", group_id, measure)] = int(sums[(group_id, month, measure)])
     grouped = {s for schools in members.values() for s in schools}
+    alone = sorted(s for s in school_ids if s not in grouped)
     lines = []
     for measure in risky:
         for group_id, schools in members.items():
             lines.append([("g", group_id, measure), *[("s", s, measure) for s in schools]])
         lines.append([("d", district_id, measure), *[("g", g, measure) for g in members],
-                      *[("s", s, measure) for s in school_ids if s not in grouped]])
+                      *[("s", s, measure) for s in alone]])
     for total, parts in breakdowns:
-        for group_id in members:
-            lines.append([("g", group_id, total), *[("g", group_id, part) for part in parts]])
-    candidates = {("g", g, m) for g in members for m in risky}
+        if total in risky:
+            for group_id in members:
+                lines.append([("g", group_id, total), *[("g", group_id, part) for part in parts]])
+    return lines, {("g", g, m) for g in members for m in risky}
+
+
+def suppress_sums(district_id: int, rows: list, sums: dict, month: date, lines: list, candidates: set) -> set:
+    """The group sums of one month to hide, given the district's and the schools' stored flags (`rows`: their
+    stored figures of the month); only the groups' own sums may be newly hidden. A line that cannot be protected
+    (none of its members may be hidden) hides every sum of the month."""
+    values, given = {}, set()
+    for unit_id, measure, value, suppressed in rows:
+        key = ("d" if unit_id == district_id else "s", unit_id, measure)
+        values[key] = value
+        if suppressed:
+            given.add(key)
+    for kind, group_id, measure in candidates:
+        values[(kind, group_id, measure)] = sums.get((group_id, month, measure), 0)
     try:
         chosen = suppress(values, lines, given=given, candidates=candidates)
     except Unprotectable:
