@@ -243,8 +243,8 @@ _CURRENT, _CURRENT_PARAMS = _in(sorted(states.CURRENT))
 # few rows rather than a lookup per student and month.
 SQL_STUDENTS = f"""
 WITH pupils AS MATERIALIZED (
-  SELECT s.id, s.school_class_id AS cls, s.status, s.is_key_student FROM {T["student"]} s
-  WHERE s.school_id = %s AND s.school_class_id IS NOT NULL),
+  SELECT s.id, s.school_id AS school, s.school_class_id AS cls, s.status, s.is_key_student FROM {T["student"]} s
+  WHERE s.school_id IN (SCHOOLS) AND s.school_class_id IS NOT NULL),
 stays AS MATERIALIZED (
   SELECT e.student_id, e.started_on, e.ended_on FROM pupils JOIN {T["enrollment"]} e ON e.student_id = pupils.id),
 marks AS MATERIALIZED (
@@ -253,11 +253,11 @@ homes AS MATERIALIZED (
   SELECT v.student_id, v.done_on FROM pupils JOIN {T["contact"]} v ON v.student_id = pupils.id
   WHERE v.kind = 'home_visit' AND v.status = 'done'),
 sm AS MATERIALIZED (
-  SELECT pupils.id AS sid, pupils.cls, m.mo, m.sday, m.ys, m.run,
+  SELECT pupils.id AS sid, pupils.school, pupils.cls, m.mo, m.sday, m.ys, m.run,
          CASE WHEN pupils.is_key_student THEN 1 ELSE 0 END AS key_now
   FROM pupils JOIN m ON m.run = 1 WHERE pupils.status = 'enrolled'
   UNION ALL
-  SELECT DISTINCT pupils.id, pupils.cls, m.mo, m.sday, m.ys, m.run, 0
+  SELECT DISTINCT pupils.id, pupils.school, pupils.cls, m.mo, m.sday, m.ys, m.run, 0
   FROM pupils JOIN stays ON stays.student_id = pupils.id
   JOIN m ON m.run = 0 AND stays.started_on <= m.sday AND (stays.ended_on IS NULL OR stays.ended_on > m.sday)),
 marked AS (
@@ -266,17 +266,17 @@ marked AS (
 visited AS (
   SELECT DISTINCT sm.sid, sm.mo FROM sm JOIN homes ON homes.student_id = sm.sid
   WHERE homes.done_on >= sm.ys AND homes.done_on <= sm.sday)
-SELECT cls, mo, COUNT(*), SUM(k), SUM(v), SUM(k * v) FROM (
-  SELECT sm.cls, sm.mo, CASE WHEN sm.key_now = 1 OR marked.sid IS NOT NULL THEN 1 ELSE 0 END AS k,
+SELECT school, cls, mo, COUNT(*), SUM(k), SUM(v), SUM(k * v) FROM (
+  SELECT sm.school, sm.cls, sm.mo, CASE WHEN sm.key_now = 1 OR marked.sid IS NOT NULL THEN 1 ELSE 0 END AS k,
          CASE WHEN visited.sid IS NOT NULL THEN 1 ELSE 0 END AS v
   FROM sm LEFT JOIN marked ON marked.sid = sm.sid AND marked.mo = sm.mo
   LEFT JOIN visited ON visited.sid = sm.sid AND visited.mo = sm.mo) x
-GROUP BY cls, mo
+GROUP BY school, cls, mo
 """  # noqa: S608 (table names and constants only)
 
 # Per campaign-target class and month: results scored, by band level, critical, not valid.
 SQL_RESULTS = f"""
-SELECT t.school_class_id, m.mo, COUNT(*),
+SELECT t.school_id, t.school_class_id, m.mo, COUNT(*),
   SUM(CASE WHEN r.band_level = 'none' THEN 1 ELSE 0 END),
   SUM(CASE WHEN r.band_level = 'moderate' THEN 1 ELSE 0 END),
   SUM(CASE WHEN r.band_level = 'high' THEN 1 ELSE 0 END),
@@ -286,41 +286,41 @@ FROM {T["target"]} t
 JOIN {T["submission"]} sub ON sub.target_id = t.id
 JOIN {T["result"]} r ON r.submission_id = sub.id
 JOIN m ON r.scored_at >= m.t0 AND r.scored_at < m.t1
-WHERE t.school_id = %s AND t.school_class_id IS NOT NULL
-GROUP BY t.school_class_id, m.mo
+WHERE t.school_id IN (SCHOOLS) AND t.school_class_id IS NOT NULL
+GROUP BY t.school_id, t.school_class_id, m.mo
 """  # noqa: S608 (table names and constants only)
 
 # Students with a finished screening this school year, each counted once: at the class of their latest
 # finished target (in whatever school) up to the moment of the stock, looked up by student (its index).
 SQL_COVERED = f"""
-SELECT t.school_class_id, m.mo, COUNT(*)
+SELECT t.school_id, t.school_class_id, m.mo, COUNT(*)
 FROM {T["target"]} t JOIN m ON t.finished_at >= m.ysat AND t.finished_at < m.sat
-WHERE t.school_id = %s AND t.school_class_id IS NOT NULL AND t.id = (
+WHERE t.school_id IN (SCHOOLS) AND t.school_class_id IS NOT NULL AND t.id = (
   SELECT t2.id FROM {T["target"]} t2 WHERE t2.student_id = t.student_id AND t2.finished_at < m.sat
     AND t2.finished_at >= m.ysat ORDER BY t2.finished_at DESC, t2.id DESC LIMIT 1)
-GROUP BY t.school_class_id, m.mo
+GROUP BY t.school_id, t.school_class_id, m.mo
 """  # noqa: S608 (table names and constants only)
 
 # New warnings per level (the warning's level now), dismissed ones left out.
 SQL_NEW = f"""
-SELECT s.school_class_id, m.mo, w.level_id, COUNT(*)
+SELECT s.school_id, s.school_class_id, m.mo, w.level_id, COUNT(*)
 FROM {T["warning"]} w JOIN {T["student"]} s ON s.id = w.student_id
 JOIN m ON w.raised_at >= m.t0 AND w.raised_at < m.t1
-WHERE s.school_id = %s AND s.school_class_id IS NOT NULL AND w.state <> 'dismissed'
-GROUP BY s.school_class_id, m.mo, w.level_id
+WHERE s.school_id IN (SCHOOLS) AND s.school_class_id IS NOT NULL AND w.state <> 'dismissed'
+GROUP BY s.school_id, s.school_class_id, m.mo, w.level_id
 """  # noqa: S608 (table names and constants only)
 
 # Warnings cleared (解除 approved) and escalated (moved to a higher tier of the network) in the month.
 SQL_STEPS = f"""
-SELECT s.school_class_id, m.mo,
+SELECT s.school_id, s.school_class_id, m.mo,
   COUNT(DISTINCT CASE WHEN e.kind = 'clear_approved' THEN e.warning_id END),
   COUNT(DISTINCT CASE WHEN e.kind <> 'clear_approved' THEN e.warning_id END)
 FROM {T["event"]} e JOIN {T["warning"]} w ON w.id = e.warning_id JOIN {T["student"]} s ON s.id = w.student_id
 JOIN m ON e.at >= m.t0 AND e.at < m.t1
-WHERE s.school_id = %s AND s.school_class_id IS NOT NULL
+WHERE s.school_id IN (SCHOOLS) AND s.school_class_id IS NOT NULL
   AND (e.kind = 'clear_approved' OR (e.from_tier IS NOT NULL AND e.to_tier IS NOT NULL
        AND {_tier_rank("e.to_tier")} > {_tier_rank("e.from_tier")}))
-GROUP BY s.school_class_id, m.mo
+GROUP BY s.school_id, s.school_class_id, m.mo
 """  # noqa: S608 (table names and constants only)
 
 # Students with a current warning at the end of a past month, per level then: from the warning's events
@@ -329,64 +329,64 @@ SQL_CURRENT_PAST = f"""
 WITH ev AS (
   SELECT e.id, e.warning_id, e.at, e.to_state, e.to_level_id
   FROM {T["event"]} e JOIN {T["warning"]} w ON w.id = e.warning_id JOIN {T["student"]} s ON s.id = w.student_id
-  WHERE s.school_id = %s AND s.school_class_id IS NOT NULL),
+  WHERE s.school_id IN (SCHOOLS) AND s.school_class_id IS NOT NULL),
 si AS (SELECT warning_id, at, to_state, LEAD(at) OVER (PARTITION BY warning_id ORDER BY at, id) AS until
        FROM ev WHERE to_state <> ''),
 li AS (SELECT warning_id, at, to_level_id, LEAD(at) OVER (PARTITION BY warning_id ORDER BY at, id) AS until
        FROM ev WHERE to_level_id IS NOT NULL)
-SELECT s.school_class_id, m.mo, COALESCE(li.to_level_id, w.level_id), COUNT(DISTINCT w.student_id)
+SELECT s.school_id, s.school_class_id, m.mo, COALESCE(li.to_level_id, w.level_id), COUNT(DISTINCT w.student_id)
 FROM si JOIN m ON m.run = 0 AND si.at < m.sat AND (si.until IS NULL OR si.until >= m.sat)
 JOIN {T["warning"]} w ON w.id = si.warning_id JOIN {T["student"]} s ON s.id = w.student_id
 LEFT JOIN li ON li.warning_id = si.warning_id AND li.at < m.sat AND (li.until IS NULL OR li.until >= m.sat)
 WHERE si.to_state IN ({_CURRENT})
-GROUP BY s.school_class_id, m.mo, COALESCE(li.to_level_id, w.level_id)
+GROUP BY s.school_id, s.school_class_id, m.mo, COALESCE(li.to_level_id, w.level_id)
 """  # noqa: S608 (table names and constants only)
 
 # The same now (the running month), and those past their due time.
 SQL_CURRENT_NOW = f"""
-SELECT s.school_class_id, w.level_id, COUNT(DISTINCT w.student_id),
+SELECT s.school_id, s.school_class_id, w.level_id, COUNT(DISTINCT w.student_id),
   COUNT(DISTINCT CASE WHEN w.due_at <= %s THEN w.student_id END)
 FROM {T["warning"]} w JOIN {T["student"]} s ON s.id = w.student_id
-WHERE s.school_id = %s AND s.school_class_id IS NOT NULL AND w.state IN ({_CURRENT})
-GROUP BY s.school_class_id, w.level_id
+WHERE s.school_id IN (SCHOOLS) AND s.school_class_id IS NOT NULL AND w.state IN ({_CURRENT})
+GROUP BY s.school_id, s.school_class_id, w.level_id
 """  # noqa: S608 (table names and constants only)
 
 # Follow-ups (回访) due in the month, done in the month, and open past their day (the running month).
 SQL_FOLLOW_UPS = f"""
-SELECT s.school_class_id, m.mo,
+SELECT s.school_id, s.school_class_id, m.mo,
   SUM(CASE WHEN f.due_on >= m.mo AND f.due_on < m.nxt THEN 1 ELSE 0 END),
   SUM(CASE WHEN f.done_at >= m.t0 AND f.done_at < m.t1 THEN 1 ELSE 0 END),
   SUM(CASE WHEN m.run = 1 AND f.done_at IS NULL AND f.due_on < m.sday THEN 1 ELSE 0 END)
 FROM {T["followup"]} f JOIN {T["student"]} s ON s.id = f.student_id CROSS JOIN m
-WHERE s.school_id = %s AND s.school_class_id IS NOT NULL
-GROUP BY s.school_class_id, m.mo
+WHERE s.school_id IN (SCHOOLS) AND s.school_class_id IS NOT NULL
+GROUP BY s.school_id, s.school_class_id, m.mo
 """  # noqa: S608 (table names and constants only)
 
 # Referrals made in the month; first hospital visits in the month and the whole days they took.
 SQL_REFERRALS = f"""
-SELECT s.school_class_id, m.mo,
+SELECT s.school_id, s.school_class_id, m.mo,
   SUM(CASE WHEN r.referred_at >= m.t0 AND r.referred_at < m.t1 THEN 1 ELSE 0 END),
   SUM(CASE WHEN r.first_visit_at >= m.t0 AND r.first_visit_at < m.t1 THEN 1 ELSE 0 END),
   SUM(CASE WHEN r.first_visit_at >= m.t0 AND r.first_visit_at < m.t1
       THEN {_whole_days("r.referred_at", "r.first_visit_at")} ELSE 0 END)
 FROM {T["referral"]} r JOIN {T["student"]} s ON s.id = r.student_id
 JOIN m ON (r.referred_at >= m.t0 AND r.referred_at < m.t1) OR (r.first_visit_at >= m.t0 AND r.first_visit_at < m.t1)
-WHERE s.school_id = %s AND s.school_class_id IS NOT NULL
-GROUP BY s.school_class_id, m.mo
+WHERE s.school_id IN (SCHOOLS) AND s.school_class_id IS NOT NULL
+GROUP BY s.school_id, s.school_class_id, m.mo
 """  # noqa: S608 (table names and constants only)
 
 SQL_HOME_VISITS = f"""
-SELECT s.school_class_id, m.mo, COUNT(*)
+SELECT s.school_id, s.school_class_id, m.mo, COUNT(*)
 FROM {T["contact"]} v JOIN {T["student"]} s ON s.id = v.student_id
 JOIN m ON v.done_on >= m.mo AND v.done_on < m.nxt
-WHERE s.school_id = %s AND s.school_class_id IS NOT NULL AND v.kind = 'home_visit' AND v.status = 'done'
-GROUP BY s.school_class_id, m.mo
+WHERE s.school_id IN (SCHOOLS) AND s.school_class_id IS NOT NULL AND v.kind = 'home_visit' AND v.status = 'done'
+GROUP BY s.school_id, s.school_class_id, m.mo
 """  # noqa: S608 (table names and constants only)
 
 # Incident reviews count at the school holding the review (no class: an incident is not a class figure).
 SQL_INCIDENTS = f"""
-SELECT m.mo, COUNT(*) FROM {T["incident"]} i JOIN m ON i.incident_on >= m.mo AND i.incident_on < m.nxt
-WHERE i.school_id = %s GROUP BY m.mo
+SELECT i.school_id, m.mo, COUNT(*) FROM {T["incident"]} i JOIN m ON i.incident_on >= m.mo AND i.incident_on < m.nxt
+WHERE i.school_id IN (SCHOOLS) GROUP BY i.school_id, m.mo
 """  # noqa: S608 (table names and constants only)
 
 
@@ -402,84 +402,93 @@ def compute_school(school_id: int, wins: list[Window], *, levels: dict[int, str]
                    now: datetime | None = None) -> Figures:
     """Every figure of the school, its grades and its classes for the months of `wins`, from the base tables,
     zeros left out: ten grouped queries, whatever the number of students."""
+    return compute_schools([school_id], wins, levels=levels, now=now)[school_id]
+
+
+def compute_schools(school_ids: list[int], wins: list[Window], *, levels: dict[int, str] | None = None,
+                    now: datetime | None = None) -> dict[int, Figures]:
+    """compute_school for several schools with the same ten queries (fewer round trips in a big pass)."""
     with transaction.atomic():
         if connection.vendor == "postgresql":
             # A school's queries read its few thousand rows by index. The planner, guessing from the sizes of the
             # whole tables, would now and then scan a table of millions instead, start parallel workers or compile
-            # the query (JIT): each costs more than the school's whole read.
+            # the query (JIT): each costs more than the schools' whole read.
             with connection.cursor() as cursor:
                 for setting in ("enable_seqscan = off", "max_parallel_workers_per_gather = 0", "jit = off"):
                     cursor.execute(f"SET LOCAL {setting}")
-        return _compute_school(school_id, wins, levels=levels, now=now)
+        return _compute(list(school_ids), wins, levels=level_codes() if levels is None else levels,
+                        now=now or timezone.now())
 
 
-def _compute_school(school_id: int, wins: list[Window], *, levels: dict[int, str] | None = None,
-                    now: datetime | None = None) -> Figures:
-    if not wins:
-        return {}
-    now = now or timezone.now()
-    levels = level_codes() if levels is None else levels
+def _compute(school_ids: list[int], wins: list[Window], *, levels: dict[int, str], now: datetime) -> dict[int, Figures]:
+    found: dict[int, Figures] = {school: {} for school in school_ids}
+    if not wins or not school_ids:
+        return found
     cte, cte_params = _months_cte(wins)
-    by_class: dict[tuple[int, date], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    marks = ", ".join(["%s"] * len(school_ids))
+    by_class: dict[tuple[int, int, date], dict[str, int]] = defaultdict(lambda: defaultdict(int))
 
-    def rows(sql: str, *params) -> list[tuple]:
-        sql = sql.strip()
-        # The months join the query's own common table expressions, if it has any.
-        sql = f"WITH {cte}, {sql[5:]}" if sql.startswith("WITH ") else f"WITH {cte} {sql}"
+    def rows(sql: str, *params, months: bool = True) -> list[tuple]:
+        sql = sql.strip().replace("SCHOOLS", marks)
+        if months:  # the months join the query's own common table expressions, if it has any
+            sql = f"WITH {cte}, {sql[5:]}" if sql.startswith("WITH ") else f"WITH {cte} {sql}"
         with connection.cursor() as cursor:
-            cursor.execute(sql, [*cte_params, *params])
+            cursor.execute(sql, [*(cte_params if months else ()), *params])
             return cursor.fetchall()
 
-    def add(cls, month, values: dict[str, int]) -> None:
-        figures = by_class[(cls, _month(month))]
+    def add(school, cls, month, values: dict[str, int]) -> None:
+        figures = by_class[(school, cls, _month(month))]
         for measure, value in values.items():
             figures[measure] += int(value or 0)
 
-    for cls, mo, students, key, covered, key_covered in rows(SQL_STUDENTS, school_id):
-        add(cls, mo, {"students": students, "visits.key_students": key, "visits.covered": covered,
-                      "visits.key_covered": key_covered})
-    for cls, mo, total, none, moderate, high, critical, invalid in rows(SQL_RESULTS, school_id):
-        add(cls, mo, {"screening.results": total, "screening.results.none": none,
-                      "screening.results.moderate": moderate, "screening.results.high": high,
-                      "screening.results.unbanded": total - none - moderate - high,
-                      "screening.results.critical": critical, "screening.results.invalid": invalid})
-    for cls, mo, covered in rows(SQL_COVERED, school_id):
-        add(cls, mo, {"screening.covered": covered})
-    for cls, mo, level_id, count in rows(SQL_NEW, school_id):
-        add(cls, mo, {"warnings.new": count, f"warnings.new.{levels[level_id]}": count})
-    for cls, mo, cleared, escalated in rows(SQL_STEPS, school_id):
-        add(cls, mo, {"warnings.cleared": cleared, "warnings.escalated": escalated})
+    for school, cls, mo, students, key, covered, key_covered in rows(SQL_STUDENTS, *school_ids):
+        add(school, cls, mo, {"students": students, "visits.key_students": key, "visits.covered": covered,
+                              "visits.key_covered": key_covered})
+    for school, cls, mo, total, none, moderate, high, critical, invalid in rows(SQL_RESULTS, *school_ids):
+        add(school, cls, mo, {"screening.results": total, "screening.results.none": none,
+                              "screening.results.moderate": moderate, "screening.results.high": high,
+                              "screening.results.unbanded": total - none - moderate - high,
+                              "screening.results.critical": critical, "screening.results.invalid": invalid})
+    for school, cls, mo, covered in rows(SQL_COVERED, *school_ids):
+        add(school, cls, mo, {"screening.covered": covered})
+    for school, cls, mo, level_id, count in rows(SQL_NEW, *school_ids):
+        add(school, cls, mo, {"warnings.new": count, f"warnings.new.{levels[level_id]}": count})
+    for school, cls, mo, cleared, escalated in rows(SQL_STEPS, *school_ids):
+        add(school, cls, mo, {"warnings.cleared": cleared, "warnings.escalated": escalated})
     if any(not w.running for w in wins):
-        for cls, mo, level_id, count in rows(SQL_CURRENT_PAST, school_id, *_CURRENT_PARAMS):
-            add(cls, mo, {"warnings.current": count, f"warnings.current.{levels[level_id]}": count})
+        for school, cls, mo, level_id, count in rows(SQL_CURRENT_PAST, *school_ids, *_CURRENT_PARAMS):
+            add(school, cls, mo, {"warnings.current": count, f"warnings.current.{levels[level_id]}": count})
     running = [w for w in wins if w.running]
     if running:
-        with connection.cursor() as cursor:
-            cursor.execute(SQL_CURRENT_NOW, [_param(now), school_id, *_CURRENT_PARAMS])
-            for cls, level_id, count, overdue in cursor.fetchall():
-                add(cls, running[0].month, {"warnings.current": count,
-                                            f"warnings.current.{levels[level_id]}": count, "warnings.overdue": overdue})
-    for cls, mo, due, done, overdue in rows(SQL_FOLLOW_UPS, school_id):
-        add(cls, mo, {"followups.due": due, "followups.done": done, "followups.overdue": overdue})
-    for cls, mo, new, first, days in rows(SQL_REFERRALS, school_id):
-        add(cls, mo, {"referrals.new": new, "referrals.first_visit": first, "referrals.days_to_first_visit": days})
-    for cls, mo, visits in rows(SQL_HOME_VISITS, school_id):
-        add(cls, mo, {"visits.home": visits})
+        for school, cls, level_id, count, overdue in rows(SQL_CURRENT_NOW, _param(now), *school_ids,
+                                                          *_CURRENT_PARAMS, months=False):
+            add(school, cls, running[0].month, {"warnings.current": count, "warnings.overdue": overdue,
+                                                f"warnings.current.{levels[level_id]}": count})
+    for school, cls, mo, due, done, overdue in rows(SQL_FOLLOW_UPS, *school_ids):
+        add(school, cls, mo, {"followups.due": due, "followups.done": done, "followups.overdue": overdue})
+    for school, cls, mo, new, first, days in rows(SQL_REFERRALS, *school_ids):
+        add(school, cls, mo, {"referrals.new": new, "referrals.first_visit": first,
+                              "referrals.days_to_first_visit": days})
+    for school, cls, mo, visits in rows(SQL_HOME_VISITS, *school_ids):
+        add(school, cls, mo, {"visits.home": visits})
 
-    classes = dict(OrgUnit.objects.filter(pk__in={cls for cls, _m in by_class}, kind=OrgUnit.Kind.CLASS,
-                                          school_id=school_id).values_list("id", "parent_id"))
-    figures: Figures = defaultdict(int)
-    for (cls, month), values in by_class.items():
-        grade = classes.get(cls)
-        if grade is None:  # a class of another school (placement columns out of step): counted there
+    classes = {cls: (grade, school) for cls, grade, school in OrgUnit.objects.filter(
+        pk__in={cls for _school, cls, _m in by_class}, kind=OrgUnit.Kind.CLASS).values_list("id", "parent_id",
+                                                                                            "school_id")}
+    sums: dict[int, Figures] = {school: defaultdict(int) for school in school_ids}
+    for (school, cls, month), values in by_class.items():
+        grade, class_school = classes.get(cls, (None, None))
+        if class_school != school:  # a class of another school (placement columns out of step): counted there
             continue
         for measure, value in values.items():
             if value:
-                for unit in (cls, grade, school_id):
-                    figures[(unit, month, measure)] += value
-    for mo, count in rows(SQL_INCIDENTS, school_id):
-        figures[(school_id, _month(mo), "incidents.new")] += count
-    return {key: value for key, value in figures.items() if value}
+                for unit in (cls, grade, school):
+                    sums[school][(unit, month, measure)] += value
+    for school, mo, count in rows(SQL_INCIDENTS, *school_ids):
+        sums[school][(school, _month(mo), "incidents.new")] += count
+    for school, figures in sums.items():
+        found[school] = {key: value for key, value in figures.items() if value}
+    return found
 
 
 def level_codes() -> dict[int, str]:
@@ -643,13 +652,26 @@ def recompute_schools(school_ids: Iterable[int], months: Iterable[date], *, now:
     now = now or timezone.now()
     wins = windows(months, now=now)
     levels = level_codes()
-    changes = Changes()
-    for done, school_id in enumerate(sorted(set(school_ids)), start=1):
-        changes.merge(write_school(school_id, wins, compute_school(school_id, wins, levels=levels, now=now)))
-        if progress is not None:
-            progress(done)
+    changes = write_schools(sorted(set(school_ids)), wins, levels=levels, now=now, progress=progress)
     finish(changes, suppress_months=suppress_months, levels=levels)
     return set(changes)
+
+
+def write_schools(school_ids: list[int], wins: list[Window], *, levels: dict[int, str], now: datetime,
+                  progress=None) -> Changes:
+    """Compute the schools in batches (a few months for many schools, or many months for a few: about the same
+    rows per query) and store each school's figures in its own transaction."""
+    changes = Changes()
+    batch = max(1, min(100, 400 // max(1, len(wins))))
+    done = 0
+    for start in range(0, len(school_ids), batch):
+        part = school_ids[start:start + batch]
+        for school_id, figures in compute_schools(part, wins, levels=levels, now=now).items():
+            changes.merge(write_school(school_id, wins, figures))
+            done += 1
+            if progress is not None:
+                progress(done)
+    return changes
 
 
 def finish(changes: Changes, *, suppress_months: Iterable[date] = (), levels: dict[int, str] | None = None) -> None:

@@ -183,12 +183,7 @@ def refresh(*, now: datetime | None = None) -> dict:
 
 def _recompute(schools: list[int], months: list[date], *, now: datetime) -> facts.Changes:
     """Schools written, without the roll-up and suppression (refresh() does those once for all)."""
-    wins = facts.windows(months, now=now)
-    levels = facts.level_codes()
-    changes = facts.Changes()
-    for school in schools:
-        changes.merge(facts.write_school(school, wins, facts.compute_school(school, wins, levels=levels, now=now)))
-    return changes
+    return facts.write_schools(sorted(schools), facts.windows(months, now=now), levels=facts.level_codes(), now=now)
 
 
 def changed_schools(*, since: datetime, previous: datetime, now: datetime) -> dict[int, set[date]]:

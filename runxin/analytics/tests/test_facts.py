@@ -146,10 +146,10 @@ def test_the_demo_command_leaves_the_figures_built(db, settings, tmp_path):
     settings.VAR_DIR = tmp_path
     out = StringIO()
     with frozen_at(TODAY):
-        call_command("demo_city", students=120, seed=5, stdout=out)
+        call_command("demo_city", students=STUDENTS, seed=7, stdout=out)
     assert "the dashboards' figures over" in out.getvalue()
     city = OrgUnit.objects.get(kind=OrgUnit.Kind.CITY)
-    assert UnitFigure.objects.get(unit=city, month=date(2031, 11, 1), measure="students").value == 120
+    assert UnitFigure.objects.get(unit=city, month=date(2031, 11, 1), measure="students").value == STUDENTS
     assert refresh.state().started_at is not None and refresh.state().rebuild_finished_at is not None
 
 
