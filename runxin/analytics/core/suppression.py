@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import gc
 from collections import defaultdict, deque
-from collections.abc import Container, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Hashable, Iterable, Mapping, Sequence
 from typing import TypeVar
 
 K = TypeVar("K", bound=Hashable)
@@ -40,7 +40,7 @@ def is_small(value: int) -> bool:
 
 
 def suppress(values: Mapping[K, int], lines: Iterable[Sequence[K]], *, given: Iterable[K] = (),
-             candidates: Container[K] | None = None) -> frozenset[K]:
+             candidates: Container[K] | None = None, owner: Callable[[K], Hashable] | None = None) -> frozenset[K]:
     """The keys to hide: `given`, every candidate whose value is 1–4 (primary), and complementary ones, so that
     no line has exactly one hidden member and every line whose total is visible has hidden parts adding up
     to at least SMALL (or none).
@@ -55,18 +55,25 @@ def suppress(values: Mapping[K, int], lines: Iterable[Sequence[K]], *, given: It
     do. Hiding a member puts its other lines under the same rule, to a fixed point. Keys must be mutually
     orderable (tuples of ints and strings). Raises Unprotectable when a line cannot be protected.
 
+    `owner` (optional) names whose need-to-know a figure falls under, e.g. its unit (`lambda key: key[0]`).
+    Someone with need-to-know of one child unit sees its figures exactly; in a line whose parts belong to
+    different owners (a district and its schools) that person is an insider: with their parts taken out, the
+    line must still have no single unknown and, beside a visible total, hidden parts adding up to at least
+    SMALL — else the district centre of one district subtracts its own figure from the city's and reads the
+    neighbour's small one. Lines whose parts share the total's owner (a unit's breakdowns) are left as they are.
+
     Cost: one pass over the line memberships to index lines by key, then work only on the lines that hold a
     hidden key (bench/suppression.py: a city of 40 k units × 40 measures in a few seconds)."""
     collecting = gc.isenabled()
     gc.disable()  # millions of small lists and no cycles: the collector would walk them again and again
     try:
-        return _suppress(values, lines, given, candidates)
+        return _suppress(values, lines, given, candidates, owner)
     finally:
         if collecting:
             gc.enable()
 
 
-def _suppress(values, lines, given, candidates):
+def _suppress(values, lines, given, candidates, owner):
     rows = []
     index: defaultdict[K, list[int]] = defaultdict(list)
     for line in lines:
@@ -88,7 +95,7 @@ def _suppress(values, lines, given, candidates):
     for i in touched:
         queued[i] = 1
     queue = deque(touched)
-    chooser = _Chooser(values, rows, index, hidden, candidates)
+    chooser = _Chooser(values, rows, index, hidden, candidates, owner)
     while queue:
         i = queue.popleft()
         queued[i] = 0
@@ -109,8 +116,9 @@ _PART, _TOTAL, _ZERO = 0, 1, 2  # the order in which complementary figures are c
 class _Chooser:
     """Which member of a line to hide next (None when the line is settled)."""
 
-    def __init__(self, values, rows, index, hidden, candidates) -> None:
+    def __init__(self, values, rows, index, hidden, candidates, owner) -> None:
         self.get = values.get
+        self.owner = owner
         self.rows = rows
         self.index = index
         self.hidden = hidden
@@ -129,9 +137,21 @@ class _Chooser:
             if n_hidden:
                 return None  # two unknowns or more, and the total is unknown: nothing to subtract from
             options = self._parts(line, zero_will_do=True)
-        else:
-            if not n_hidden or (n_hidden > 1 and hidden_sum >= SMALL):
+        elif not n_hidden:
+            return None
+        elif n_hidden > 1 and hidden_sum >= SMALL:
+            insider = self._insider(line, n_hidden, hidden_sum) if self.owner is not None else None
+            if insider is None:
                 return None
+            # Someone who knows `insider`'s parts would be left with one unknown or a small sum: another part
+            # of someone else's (or the total).
+            known, rest_sum = insider
+            options = [o for o in self._parts(line, zero_will_do=rest_sum >= SMALL) if self.owner(o[2]) != known]
+            if self._may_hide(total):
+                options.append((_TOTAL, 0, total))
+            if not options:
+                return None  # safe from outsiders; nothing left to hide against this insider
+        else:
             # One hidden part, or hidden parts adding up to less than SMALL: another part or the total (a zero
             # only helps when the hidden sum is already large enough).
             options = self._parts(line, zero_will_do=hidden_sum >= SMALL)
@@ -143,6 +163,24 @@ class _Chooser:
         # the smallest; the first key.
         return min((dead_end, group, opened, value, key) for group, value, key in options
                    for dead_end, opened in (self._cost(key, at),))[-1]
+
+    def _insider(self, line: Sequence, n_hidden: int, hidden_sum: int):
+        """(owner, what the others' hidden parts add up to) for the first owner of hidden parts in this line,
+        other than the total's, who would find one unknown left or a sum under SMALL; None when there is none."""
+        hidden, get, owner = self.hidden, self.get, self.owner
+        own = owner(line[0])
+        counts: dict = {}
+        for part in line[1:]:
+            if part in hidden:
+                who = owner(part)
+                if who != own:
+                    n, s = counts.get(who, (0, 0))
+                    counts[who] = (n + 1, s + get(part, 0))
+        for who, (n, s) in counts.items():
+            rest_n, rest_sum = n_hidden - n, hidden_sum - s
+            if rest_n == 1 or (rest_n > 1 and rest_sum < SMALL):
+                return who, rest_sum
+        return None
 
     def _may_hide(self, key) -> bool:
         return self.candidates is None or key in self.candidates

@@ -261,3 +261,25 @@ def test_marks_telling_small_from_complementary_figures_undo_the_protection():
     assert attack(values, [("s1", "c1", "c2")], hidden).recovered == {}
     assert attack(values, [("s1", "c1", "c2")], hidden, marks=marks_of(values, hidden)).recovered == \
         {"c1": 1, "c2": 5}
+
+
+def test_someone_who_knows_one_district_cannot_subtract_it_from_the_city():
+    # The district centre of d1 sees d1's figures exactly. Hiding d2's 3 with d1 alone protects it from
+    # everyone but them: city − d1 − d3 = d2.
+    values = {"city": 30, "d1": 10, "d2": 3, "d3": 17}
+    lines = [("city", "d1", "d2", "d3")]
+    outsiders_only = suppress(values, lines)
+    assert outsiders_only == {"d1", "d2"}
+    assert attack(values, lines, outsiders_only - {"d1"}).recovered == {"d2": 3}
+    hidden = suppress(values, lines, owner=lambda key: key)
+    assert hidden == {"d1", "d2", "d3"}
+    for insider in ("d1", "d3"):
+        assert attack(values, lines, hidden - {insider}).recovered == {}
+        assert attack(values, lines, hidden - {insider}).small_sums == []
+
+
+def test_a_units_own_breakdown_needs_no_protection_from_its_own_staff():
+    # The parts of a unit's breakdown are all the unit's: whoever knows one knows all, so two hidden suffice.
+    values = {("s", "all"): 20, ("s", "red"): 2, ("s", "orange"): 6, ("s", "yellow"): 12}
+    lines = [[("s", "all"), ("s", "red"), ("s", "orange"), ("s", "yellow")]]
+    assert suppress(values, lines, owner=lambda key: key[0]) == {("s", "red"), ("s", "orange")}

@@ -96,6 +96,25 @@ def test_random_unit_trees_with_breakdowns(seed):
         assert not any(k[1] == "students" for k in hidden)
 
 
+@pytest.mark.parametrize("seed", range(2))
+def test_random_unit_trees_protected_from_the_staff_of_one_unit(seed):
+    # With owner = the unit, a line across units (a parent and its children) holds even for someone who knows
+    # one child's figures: with those taken out, no single unknown and no small sum beside a visible total.
+    rng = random.Random(4000 + seed)
+    for _ in range(500):
+        children = random_tree(rng)
+        values, lines = figures_of(rng, children, breakdowns(rng))
+        hidden = suppress(values, lines, owner=lambda key: key[0])
+        check(values, lines, hidden)
+        for total, *parts in lines:
+            if total in hidden:
+                continue
+            for unit in {p[0] for p in parts if p in hidden} - {total[0]}:
+                rest = [p for p in parts if p in hidden and p[0] != unit]
+                assert len(rest) != 1, (total, parts, unit)
+                assert not rest or sum(values[p] for p in rest) >= SMALL
+
+
 @pytest.mark.parametrize("seed", range(3))
 def test_random_tables_with_margins(seed):
     rng = random.Random(2000 + seed)
