@@ -5,7 +5,7 @@ import random
 
 import pytest
 
-from runxin.analytics.core.disclosure import attack
+from runxin.analytics.core.disclosure import attack, marks_of
 from runxin.analytics.core.suppression import SMALL, is_small, suppress
 
 
@@ -152,3 +152,17 @@ def test_random_pages_adding_up_stored_figures(seed):
         candidates = {("g", m) for m in measures}
         hidden = suppress(values, group_lines, given=stored, candidates=candidates)
         check(values, lines + group_lines, hidden, given=stored, candidates=candidates | set(values))
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_the_attack_never_claims_what_is_not_so(seed):
+    # Whatever the attacker narrows a hidden figure to holds its true value, with the pages' marks or without.
+    rng = random.Random(5000 + seed)
+    for _ in range(300):
+        children = random_tree(rng)
+        values, lines = figures_of(rng, children, breakdowns(rng))
+        hidden = suppress(values, lines)
+        for marks in (None, marks_of(values, hidden)):
+            found = attack(values, lines, hidden, marks=marks)
+            assert all(lo <= values[k] and (hi is None or values[k] <= hi) for k, (lo, hi) in found.ranges.items())
+            assert all(values[k] == v for k, v in found.recovered.items())
