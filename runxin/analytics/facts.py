@@ -686,5 +686,21 @@ def finish(changes: Changes, *, suppress_months: Iterable[date] = (), levels: di
         suppress_month(month, parents=parents, codes=list(levels.values()))
 
 
+def forget_other_months(months: Iterable[date]) -> int:
+    """Remove the figures of every month not in `months` (a rebuild's range); returns how many."""
+    return UnitFigure.objects.exclude(month__in=list(months)).delete()[0]
+
+
+def first_stored_month() -> date | None:
+    return UnitFigure.objects.order_by("month").values_list("month", flat=True).first()
+
+
+def analyze() -> None:
+    """Fresh planner statistics for the figures (PostgreSQL), while a rebuild fills the table from nothing."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {UnitFigure._meta.db_table}")
+
+
 def school_ids() -> list[int]:
     return list(OrgUnit.objects.filter(kind=OrgUnit.Kind.SCHOOL).order_by("id").values_list("id", flat=True))

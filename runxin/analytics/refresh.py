@@ -33,7 +33,7 @@ from runxin.screening.models import Campaign, CampaignTarget, Submission
 from runxin.visits.models import FamilyContact
 
 from . import facts
-from .models import RefreshState, UnitFigure
+from .models import RefreshState
 
 logger = logging.getLogger("runxin.analytics")
 
@@ -110,12 +110,12 @@ def _rebuild(*, now: datetime | None, progress) -> dict:
         if done % 10 == 0 or done == len(schools):
             RefreshState.objects.filter(pk=current.pk).update(done=done)
         if done in (10, 100) or done % 500 == 0:
-            _analyze()  # the table grows from nothing: keep the planner on the (unit, month) index
+            facts.analyze()  # the table grows from nothing: keep the planner on the (unit, month) index
         if progress is not None:
             progress(done, len(schools))
 
     try:
-        UnitFigure.objects.exclude(month__in=months).delete()
+        facts.forget_other_months(months)
         facts.recompute_schools(schools, months, now=started, suppress_months=months, progress=step)
     except Exception as error:
         RefreshState.objects.filter(pk=current.pk).update(error=f"{type(error).__name__}: {error}"[:2000])
@@ -124,12 +124,6 @@ def _rebuild(*, now: datetime | None, progress) -> dict:
     RefreshState.objects.filter(pk=current.pk).update(started_at=started, finished_at=finished,
                                                       rebuild_finished_at=finished, done=len(schools))
     return {"schools": len(schools), "months": len(months), "seconds": round((finished - started).total_seconds(), 1)}
-
-
-def _analyze() -> None:
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {UnitFigure._meta.db_table}")
 
 
 def last_nightly_slot(now: datetime) -> datetime:
@@ -297,7 +291,7 @@ def _students(touched, *, since: datetime, from_month) -> None:
     changed = dict(Student.objects.filter(updated_at__gte=since).values_list("id", "school_id"))
     if not changed:
         return
-    floor = UnitFigure.objects.aggregate(v=Min("month"))["v"]
+    floor = facts.first_stored_month()
     starts = dict(Enrollment.objects.filter(student_id__in=list(changed)).values_list("student_id")
                   .annotate(first=Min("started_on")).order_by())
     left = Enrollment.objects.filter(student_id__in=list(changed),
