@@ -286,24 +286,14 @@ def _screening(touched, *, since: datetime, from_month) -> None:
 
 def _students(touched, *, since: datetime, from_month) -> None:
     """Students changed since `since` (placed in another class, left, marked as key students …): a move
-    takes every record of the student along, so their schools now and lately are recomputed from the month
-    of their first enrollment (no earlier than the first stored month)."""
+    takes every record of the student along, whatever its date, so their schools now and lately are recomputed
+    for every stored month (the writes find nothing to change when only a name was edited)."""
     changed = dict(Student.objects.filter(updated_at__gte=since).values_list("id", "school_id"))
     if not changed:
         return
-    floor = facts.first_stored_month()
-    starts = dict(Enrollment.objects.filter(student_id__in=list(changed)).values_list("student_id")
-                  .annotate(first=Min("started_on")).order_by())
-    left = Enrollment.objects.filter(student_id__in=list(changed),
-                                     ended_on__gte=timezone.localdate(since) - timedelta(days=7))
-    schools = defaultdict(set)
-    for student, school in changed.items():
-        schools[student].add(school)
-    for student, school in left.values_list("student_id", "school_id"):
-        schools[student].add(school)
-    for student, found in schools.items():
-        first = starts.get(student) or timezone.localdate(since)
-        if floor is not None:
-            first = max(first, floor)
-        for school in found:
-            from_month(school, first)
+    first = facts.first_stored_month() or timezone.localdate(since)
+    schools = set(changed.values()) | set(Enrollment.objects.filter(
+        student_id__in=list(changed), ended_on__gte=timezone.localdate(since) - timedelta(days=7))
+        .values_list("school_id", flat=True))
+    for school in schools:
+        from_month(school, first)
