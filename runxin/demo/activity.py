@@ -62,6 +62,19 @@ class ActivityResult:
     seconds: float = 0.0
 
 
+def published_versions(codes: list[str]) -> list[InstrumentVersion]:
+    """The newest published version of each instrument, the shipped instruments loaded first when one is missing."""
+    found = []
+    for code in codes:
+        version = (InstrumentVersion.objects.filter(instrument__code=code, is_published=True)
+                   .order_by("-published_at", "-id").first())
+        if version is None:
+            screening.instruments_load_shipped()
+            version = InstrumentVersion.objects.filter(instrument__code=code, is_published=True).latest("id")
+        found.append(version)
+    return found
+
+
 @contextmanager
 def at(moment: datetime) -> Iterator[None]:
     """Run the real services as if it were `moment` (their clock is django.utils.timezone.now)."""
@@ -154,15 +167,7 @@ class Activity:
         self.levels = {level.code: level for level in WarningLevel.objects.filter(is_active=True)}
 
     def _versions(self, codes: list[str]) -> list[InstrumentVersion]:
-        found = []
-        for code in codes:
-            version = (InstrumentVersion.objects.filter(instrument__code=code, is_published=True)
-                       .order_by("-published_at", "-id").first())
-            if version is None:
-                screening.instruments_load_shipped()
-                version = InstrumentVersion.objects.filter(instrument__code=code, is_published=True).latest("id")
-            found.append(version)
-        return found
+        return published_versions(codes)
 
     def run(self) -> ActivityResult:
         self.universal_screening()
@@ -261,7 +266,8 @@ class Activity:
     def work_the_warnings(self) -> None:
         psych, leader = self.users["psych_teacher"], self.users["school_leader"]
         centre = self.users["district_centre"]
-        warnings = list(Warning.objects.filter(student__school=self.school, source=Warning.Source.SCREENING)
+        warnings = list(Warning.objects.filter(student__school=self.school, source=Warning.Source.SCREENING,
+                                               raised_at__gte=self.sem.start)  # history: this year's, not the past's
                         .select_related("level").order_by("raised_at", "id"))
         yellow, orange, red = (self.levels.get(code) for code in ("yellow", "orange", "red"))
         plan_cycle = ["monitoring", "intervention", "monitoring", "dismiss", "cleared", "relevel", "intervention",

@@ -14,7 +14,7 @@ through the owning apps' services.
 import random
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as dt_time
@@ -35,7 +35,7 @@ from runxin.org.models import OrgUnit, SchoolYear
 from runxin.people import key_students
 from runxin.people.models import GroupMembership, Guardian, KeyStudentCategory, Student
 
-from . import files, idnumbers, names, staff
+from . import files, history, idnumbers, names, staff
 
 CITY_NAME = "润州市"
 CITY_CODE = "RZ"
@@ -463,10 +463,18 @@ class CityGenerator:
                 self.demo_class = OrgUnit.objects.get(school=self.demo_school, kind=OrgUnit.Kind.CLASS,
                                                       school_year=self.year, grade_level=demo_class[0],
                                                       class_number=demo_class[1])
+                # >>> history
+                # The staff were in post through the demo's past school years (history.py plays them back): the
+                # named logins and the schools' staff lists are appointed on the first day of the oldest one.
+                appointed = history.first_past_year(self.year)
+                staff_clock = ExitStack()
+                staff_clock.enter_context(clock_at(datetime.combine(appointed.starts_on, dt_time(8, 0),
+                                                                    tzinfo=timezone.get_current_timezone())))
+                # <<< history
                 # The named logins first: the security administrator imports the schools' staff lists.
                 logins = staff.create_demo_logins(
                     city=self.city, hospital=self.hospital, school=self.demo_school, school_class=self.demo_class,
-                    year=self.year, password_hash=make_password(staff.DEMO_PASSWORD), rng=self.rng)
+                    year=appointed, password_hash=make_password(staff.DEMO_PASSWORD), rng=self.rng)  # history
                 for plan in plans:
                     staff_file = files.write_csv(
                         self.files / "staff" / f"{plan.code}.csv", files.STAFF_HEADER,
@@ -478,6 +486,9 @@ class CityGenerator:
                     self.first_passwords += [[plan.code, p["line"], p["username"], p["name"], p["password"]]
                                              for p in report.get("initial_passwords", [])]
                     self.result.imports += 1
+                # >>> history
+                staff_clock.close()
+                # <<< history
                 self.progress(f"staff: {self.result.staff:,} accounts from {len(plans)} staff lists")
                 self.result.key_students = self.mark_key_students()
                 self.issue_credentials(logins)

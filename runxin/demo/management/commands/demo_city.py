@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from runxin.demo.activity import generate_activity
 from runxin.demo.generator import CityGenerator, default_districts, default_files_dir
+from runxin.demo.history import generate_history  # history
 from runxin.org.models import OrgUnit
 
 NOTIFY_LOGGER = "runxin.notify"
@@ -58,6 +59,10 @@ class Command(BaseCommand):
                             help="do nothing (and succeed) when the database already holds a city")
         parser.add_argument("--no-activity", action="store_true",
                             help="people only: no screening campaigns, results or warnings at the demo school")
+        # >>> history
+        parser.add_argument("--no-history", action="store_true",
+                            help="no past school years: only this semester's activity (a quicker city)")
+        # <<< history
         parser.add_argument("--files", default=None,
                             help="where to write the city's spreadsheets (default: var/demo-files)")
 
@@ -85,7 +90,22 @@ class Command(BaseCommand):
             generator = CityGenerator(students=students, seed=seed, districts=districts, progress=progress,
                                       files_dir=files_dir)
             result = generator.run()
+            # >>> history
+            history = (None if no_activity or options.get("no_history")
+                       else generate_history(seed=seed, progress=progress))
+            if history is not None:
+                result.seconds += history.seconds
+            # <<< history
             activity = None if no_activity else generate_activity(seed=seed, progress=progress)
+            # >>> history
+            if history is not None and activity is not None:
+                # The activity counts every row; the semester's are those beyond the past's.
+                activity.warnings -= history.warnings
+                activity.notifications -= history.notifications
+                for state, count in history.states.items():
+                    activity.states[state] = activity.states.get(state, 0) - count
+                activity.states = {state: count for state, count in activity.states.items() if count}
+            # <<< history
         seconds = result.seconds + (activity.seconds if activity else 0.0)
         lines = [
             f"Done in {seconds:.0f} s.",
@@ -97,6 +117,13 @@ class Command(BaseCommand):
             f"  accounts   {result.student_accounts} student accounts and {result.invitations} parent invitation "
             f"codes for {generator.demo_school.name} {generator.demo_class.name}",
         ]
+        # >>> history
+        if history is not None:
+            lines.append(f"  past       {' and '.join(history.years)}: {history.campaigns} universal screenings, "
+                         f"{history.submissions:,} questionnaires, {history.warnings} warnings ({history.referrals} "
+                         f"referred, {history.escalated} escalated), {history.home_visits:,} home visits, "
+                         f"{history.incidents} post-incident reviews")
+        # <<< history
         if activity is not None:
             states = ", ".join(f"{count} {state}" for state, count in sorted(activity.states.items()))
             lines.append(f"  semester   {activity.campaigns} screening campaigns, {activity.submissions:,} "
