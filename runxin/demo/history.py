@@ -562,9 +562,22 @@ class History:
                                                     reason="已接收，安排区中心心理老师每周家庭辅导。")
         if self.staff.clinician is not None and (red and rng.random() < 0.7 or serious and rng.random() < 0.2):
             self.clock.add(self._referral_life(pk, clock + timedelta(days=rng.uniform(0.5, 3)), urgent=red))
-        # Intervention for two to three weeks, a visit (回访) along the way for half of them; then monitoring. (A
-        # season's case is closed, follow-ups and all, before the next season's screening: at most ~160 days.)
-        monitored = clock + timedelta(days=rng.uniform(10, 20))
+        # Intervention for two to four weeks, a visit (回访) along the way for half of them, then monitoring for a
+        # week or a month or more; the approval leaves room for the level's follow-ups before the next season's
+        # screening (or this school year), so a season's cases never meet the next one's.
+        minimum = warning.level.min_monitoring_days or 0
+        intervening = rng.uniform(14, 30)
+        roll = rng.random()
+        waiting = rng.uniform(1, 10) if roll < 0.35 else rng.uniform(10, 30) if roll < 0.8 else rng.uniform(30, 45)
+        refused = not red and rng.random() < 0.05
+        room = (self._approve_by(warning) - clock).total_seconds() / 86400 - 2.5
+        if intervening + minimum + waiting + ((minimum + 5) if refused else 0) > room:
+            refused = False  # no time for a refusal; then a shorter wait, then a shorter intervention
+            over = intervening + minimum + waiting - room
+            cut = min(max(over, 0.0), waiting - 1)
+            waiting, over = waiting - cut, over - cut
+            intervening = max(7.0, intervening - max(over, 0.0))
+        monitored = clock + timedelta(days=intervening)
         if rng.random() < 0.5:
             yield after(60 * 24 * rng.uniform(3, 8))
             warning = alerts.warning_record_visit(warning=warning, actor=school.psych,
@@ -582,13 +595,13 @@ class History:
                 warning = alerts.warning_record_visit(warning=warning, actor=school.psych,
                                                       note=rng.choice(REASONS["visit"]))
         approver = (self._centre_for(warning) or self.staff.city_centre) if red else school.leader
-        if not red and rng.random() < 0.05:  # the approver wants more time first
-            yield after(60 * 24 * ((warning.level.min_monitoring_days or 0) + rng.uniform(1, 3)))
+        if refused:  # the approver wants more time first
+            yield after(60 * 24 * (minimum + rng.uniform(1, 3)))
             warning = alerts.warning_request_clear(warning=warning, actor=school.psych,
                                                    reason=rng.choice(REASONS["request"]))
             yield after(60 * 24 * rng.uniform(0.5, 2))
             warning = alerts.warning_reject_clear(warning=warning, actor=approver, reason=REASONS["reject"][0])
-        yield after(60 * 24 * ((warning.level.min_monitoring_days or 0) + rng.uniform(1, 5)))
+        yield after(60 * 24 * (minimum + waiting))
         warning = alerts.warning_request_clear(warning=warning, actor=school.psych,
                                                reason=rng.choice(REASONS["request"]))
         yield after(60 * 24 * rng.uniform(0.3, 2.5))
@@ -604,6 +617,16 @@ class History:
                                                       note=rng.choice(REASONS["follow_up"]))
         yield after(60 * rng.uniform(30, 90))
         alerts.warning_return_to_normal(warning=warning, actor=school.psych, reason=REASONS["normal"][0])
+
+    def _approve_by(self, warning: Warning) -> datetime:
+        """The latest approval that leaves the level's follow-ups room before the next screening of the past (or
+        before this school year, for last spring's cases)."""
+        raised = timezone.localdate(warning.raised_at)
+        starts = sorted(_weekday(date(year.start_year if month >= 9 else year.start_year + 1, month, day))
+                        for year in self.years for _name, month, day in SEASONS)
+        bound = next((start for start in starts if start > raised), self.current.starts_on)
+        longest = max([int(days) for days in warning.level.follow_up_days or []] or [0])
+        return _local(bound - timedelta(days=longest + 2), 0)
 
     def _other_level(self, rng, warning: Warning):
         """Sometimes the assessment finds another level: an orange that is a yellow, rarely a yellow that is more."""
