@@ -9,6 +9,7 @@ from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
 from runxin.access import roles, scope
+from runxin.analytics.core import suppression
 from runxin.org.models import OrgUnit
 
 from . import states
@@ -28,11 +29,9 @@ class Figures:
     referred: int = 0  # 转介人数: students referred
     total: int = 0  # 累计上报人数: students with any warning ever reported (the cumulative figure)
 
-    NAMES = ("current", "cleared", "revisited", "referred", "total")
+    node: tuple[int, str] = (0, "")  # where in the overview tree (Tree) these figures sit
 
-    @classmethod
-    def of(cls, row: dict) -> "Figures":
-        return cls(*(row[name] for name in cls.NAMES))
+    NAMES = ("current", "cleared", "revisited", "referred", "total")
 
 
 def _student_counts() -> dict:
@@ -59,9 +58,6 @@ def overview_units(user) -> list[OrgUnit]:
     return [u for u in scope.root_units(user, roles.ALERT_OVERVIEW) if u.kind in _UNIT_FILTER]
 
 
-SMALL_COUNT = 5
-
-
 def suppresses_small_counts(user, unit: OrgUnit) -> bool:
     """Counts under 5 are hidden from people who see aggregates outside need-to-know (a city admin, a
     supervisor): a "1" in a class can name a student. Whoever may see the warnings themselves sees them."""
@@ -75,39 +71,182 @@ def overview_unit_or_404(user, unit_id: int) -> OrgUnit:
     return unit
 
 
-def overview(unit: OrgUnit) -> dict:
-    """The provincial platform's figures (现有预警人数, 预警解除人数, 已回访人数, 转介人数 and the cumulative
-    累计上报人数) for the students under `unit`, overall, by level and by the unit's children. Students, not
-    warnings, are counted (distinct student_id), so each figure is counted on its own grouping: a student
-    with warnings at two levels counts once in the totals and once at each level. Dismissed warnings are left
-    out. Counts only: callers have checked ALERT_OVERVIEW at the unit (overview_unit_or_404)."""
-    base = Warning.objects.filter(**{_UNIT_FILTER[unit.kind]: unit.pk}).exclude(state=states.DISMISSED)
-    counts = _student_counts()
-    child = _CHILD.get(unit.kind)
-    totals = Figures.of(base.aggregate(**counts))
+# Small counts outside need-to-know. The figures of every class, grade, school and district of a city are
+# counted in one pass and the hidden ones decided over that whole tree with the analytics' suppression core
+# (pure Python), so the city page and a district page hide the same figures and no total minus the visible
+# parts gives a hidden one back.
+ALL_LEVELS = 0  # the level of a figure over every level ("all" in the page keys)
+# A node of the tree: (unit id, "") for a unit, (unit id, child kind) for its students placed in no such child
+# (the "—" row of a page). A figure's key: node + (figure, level id or ALL_LEVELS).
+Key = tuple[int, str, str, int]
+_PLACEMENT = ("student__district_id", "student__school_id", "student__grade_id", "student__school_class_id")
+_SHOWN_REMAINDERS = {("city", "district"), ("district", "school"), ("school", "class")}  # the pages' "—" rows
+
+
+@dataclass
+class Tree:
+    """The overview figures of every unit under a root: values by key, and the lines (a total first, then the
+    parts it is the exact sum of). `unshown` are keys no page shows (counted only to keep lines exact)."""
+
+    root: OrgUnit
+    levels: list[WarningLevel]
+    units: dict[int, dict]  # id -> {"kind", "name", "parent_id", "school_id"}
+    values: dict[Key, int]
+    remainders: set[tuple[int, str]]
+    lines: list[tuple[Key, ...]]
+    unshown: set[Key]
+
+
+def page_key(key: Key) -> str:
+    """A figure's name in the page markup: ov:<unit id>:<figure>:<level id or all> ("<unit id>~<kind>" for the
+    students of the unit placed in no such child)."""
+    unit_id, rest, figure, level = key
+    return f"ov:{unit_id}{'~' + rest if rest else ''}:{figure}:{level or 'all'}"
+
+
+def overview_city(unit: OrgUnit) -> OrgUnit:
+    """The city a unit is in: the root of the tree over which figures are hidden."""
+    return unit if unit.kind == "city" or not unit.ancestor_ids else OrgUnit.objects.get(pk=unit.ancestor_ids[0])
+
+
+def overview_tree(root: OrgUnit) -> Tree:
+    """Two GROUP BY queries over the root's warnings, by the students' placement (district, school, grade,
+    class) and by placement and level, rolled up in Python. A student sits in one placement, so distinct
+    students per placement add up exactly to every unit above it — per figure and per (figure, level). Over
+    levels only where it holds: a student with warnings at two levels counts at both, but in the current figure
+    once (one open warning per student), so current = Σ levels always; the other figures only when the counts
+    say so."""
     levels = list(WarningLevel.objects.order_by("-severity"))
-    by_level = {lv.pk: Figures() for lv in levels}
-    for row in base.values("level_id").annotate(**counts).order_by():
-        by_level[row["level_id"]] = Figures.of(row)
+    base = Warning.objects.filter(**{_UNIT_FILTER[root.kind]: root.pk}).exclude(state=states.DISMISSED)
+    counts = _student_counts()
+    units = {root.pk: {"kind": root.kind, "name": root.name, "parent_id": root.parent_id,
+                       "school_id": root.school_id}}
+    for row in OrgUnit.objects.filter(path__startswith=root.path, kind__in=("district", "school", "grade", "class")
+                                      ).exclude(pk=root.pk).values("id", "kind", "name", "parent_id", "school_id"):
+        units[row.pop("id")] = row
+    values: dict[Key, int] = {}
+    edges: dict[tuple[int, str], set[int | None]] = {}
+
+    def add(row: dict, level: int) -> None:
+        for node in _nodes(root, [row[c] for c in _PLACEMENT], edges):
+            for name in Figures.NAMES:
+                key = (*node, name, level)
+                values[key] = values.get(key, 0) + row[name]
+
+    for row in base.values(*_PLACEMENT).annotate(**counts).order_by():
+        add(row, ALL_LEVELS)
+    for row in base.values(*_PLACEMENT, "level_id").annotate(**counts).order_by():
+        add(row, row["level_id"])
+    remainders = {edge for edge, kids in edges.items() if None in kids}
+    lines, unshown = _lines(root, units, levels, values, edges, remainders)
+    return Tree(root, levels, units, values, remainders, lines, unshown)
+
+
+def _nodes(root: OrgUnit, placement: list[int | None], edges: dict) -> set[tuple[int, str]]:
+    """The nodes a placement (district, school, grade, class) counts in, following the lines: city → districts
+    → schools, a school → its grades and → its classes, a grade → its classes. A missing placement counts in its
+    parent's remainder node for that kind. `edges` gathers (parent, kind) → children seen (None: a remainder)."""
+    district, school, grade, school_class = placement
+    nodes = {(root.pk, "")}
+
+    def under(parent: int, kind: str, child: int | None) -> bool:
+        edges.setdefault((parent, kind), set()).add(child)
+        nodes.add((parent, kind) if child is None else (child, ""))
+        return child is not None
+
+    if root.kind == "city" and not under(root.pk, "district", district):
+        return nodes
+    if root.kind in ("city", "district") and not under(root.pk if root.kind == "district" else district, "school",
+                                                       school):
+        return nodes
+    if root.kind in ("city", "district", "school"):
+        at = root.pk if root.kind == "school" else school
+        under(at, "class", school_class)
+        if under(at, "grade", grade):
+            under(grade, "class", school_class)
+    elif root.kind == "grade":
+        under(root.pk, "class", school_class)
+    return nodes
+
+
+def _lines(root, units, levels, values, edges, remainders) -> tuple[list[tuple[Key, ...]], set[Key]]:
+    # (parent, child kind) -> children: the units under the root (a child without warnings is a 0 in the line)
+    # and the placements seen
+    children = {edge: {k for k in kids if k is not None} for edge, kids in edges.items()}
+    for uid, u in units.items():
+        if uid == root.pk:
+            continue
+        if u["kind"] == "class":
+            children.setdefault((u["school_id"], "class"), set()).add(uid)
+            if units.get(u["parent_id"], {}).get("kind") == "grade":
+                children.setdefault((u["parent_id"], "class"), set()).add(uid)
+        else:
+            children.setdefault((u["parent_id"], u["kind"]), set()).add(uid)
+    level_ids = [ALL_LEVELS] + [lv.pk for lv in levels]
+    lines: list[tuple[Key, ...]] = []
+    unshown: set[Key] = set()
+    for (parent, kind), kids in children.items():
+        if parent not in units:
+            continue  # a grade's classes seen from the school's line (the root is the grade)
+        parts = [(k, "") for k in sorted(kids)]
+        if (parent, kind) in remainders:
+            parts.append((parent, kind))
+        for name in Figures.NAMES:
+            for level in level_ids:
+                lines.append(((parent, "", name, level), *((*p, name, level) for p in parts)))
+    for parent, kind in remainders:
+        shown = (units[parent]["kind"], kind) in _SHOWN_REMAINDERS if parent in units else False
+        for name in Figures.NAMES:
+            for level in level_ids:
+                # A page's "—" row shows its five totals and its currently warned by level; nothing else.
+                if not (shown and (level == ALL_LEVELS or name == "current")):
+                    unshown.add((parent, kind, name, level))
+    nodes = {(uid, "") for uid in units} | remainders
+    for node in sorted(nodes):
+        for name in Figures.NAMES:
+            parts = [(*node, name, lv.pk) for lv in levels]
+            if values.get((*node, name, ALL_LEVELS), 0) == sum(values.get(p, 0) for p in parts):
+                lines.append(((*node, name, ALL_LEVELS), *parts))
+    return lines, unshown
+
+
+def overview_hidden(tree: Tree) -> frozenset[str]:
+    """The page keys hidden from viewers without need-to-know: every 1–4 and what would give one away."""
+    return frozenset(page_key(k) for k in suppression.suppress(tree.values, tree.lines, given=tree.unshown))
+
+
+def overview(unit: OrgUnit, tree: Tree | None = None) -> dict:
+    """The provincial platform's figures (现有预警人数, 预警解除人数, 已回访人数, 转介人数 and the cumulative
+    累计上报人数) for the students under `unit`, overall, by level and by the unit's children (a city's
+    districts, a district's schools, a school's classes). Students, not warnings, are counted (distinct
+    student_id), so each figure is counted on its own grouping: a student with warnings at two levels counts
+    once in the totals and once at each level. Dismissed warnings are left out. Read from `tree` (the unit's
+    own when None). Counts only: callers have checked ALERT_OVERVIEW at the unit (overview_unit_or_404)."""
+    tree = tree or overview_tree(unit)
+    levels = tree.levels
+
+    def figures(node: tuple[int, str], level: int = ALL_LEVELS) -> Figures:
+        return Figures(*(tree.values.get((*node, name, level), 0) for name in Figures.NAMES),
+                       node=node)
+
+    child = _CHILD.get(unit.kind)
     children = []
     if child:
-        column = child[1]
-        child_totals = {row[column]: Figures.of(row) for row in base.values(column).annotate(**counts).order_by()}
-        current_by_level: dict[int | None, dict[int, int]] = {}
-        for row in base.filter(state__in=states.CURRENT).values(column, "level_id").annotate(
-                n=Count("student_id", distinct=True)).order_by():
-            current_by_level.setdefault(row[column], {})[row["level_id"]] = row["n"]
-        units = OrgUnit.objects.filter(parent_id=unit.pk, kind=child[0]) if child[0] != "class" else \
-            OrgUnit.objects.filter(school_id=unit.pk, kind="class")
-        names = dict(units.values_list("id", "name"))
-        ids = set(names) | {k for k in child_totals if k is not None} | ({None} if None in child_totals else set())
-        for uid in sorted(ids, key=lambda i: names.get(i, "") if i is not None else "\uffff"):
-            per_level = current_by_level.get(uid, {})
-            children.append({"id": uid, "name": names.get(uid, "—"), "kind": child[0],
-                             "total": child_totals.get(uid, Figures()),
-                             "current_by_level": [per_level.get(lv.pk, 0) for lv in levels]})
-    return {"unit": unit, "levels": [(lv, by_level.get(lv.pk, Figures())) for lv in levels], "totals": totals,
-            "children": children, "child_kind": child[0] if child else None}
+        kind = child[0]
+        ids = [uid for uid, u in tree.units.items() if u["kind"] == kind and
+               (u["school_id"] if kind == "class" else u["parent_id"]) == unit.pk]
+        for uid in sorted(ids, key=lambda i: tree.units[i]["name"]):
+            children.append(_child_row(tree, uid, (uid, ""), tree.units[uid]["name"], kind, figures))
+        if (unit.pk, kind) in tree.remainders:  # students placed in no such child
+            children.append(_child_row(tree, None, (unit.pk, kind), "—", kind, figures))
+    return {"unit": unit, "levels": [(lv, figures((unit.pk, ""), lv.pk)) for lv in levels],
+            "totals": figures((unit.pk, "")), "children": children, "child_kind": child[0] if child else None}
+
+
+def _child_row(tree: Tree, uid: int | None, node: tuple[int, str], name: str, kind: str, figures) -> dict:
+    return {"id": uid, "name": name, "kind": kind, "node": node,
+            "total": figures(node),
+            "current_by_level": [(lv.pk, tree.values.get((*node, "current", lv.pk), 0)) for lv in tree.levels]}
 
 
 # ------------------------------------------------------------------------------------------------ export

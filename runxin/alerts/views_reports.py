@@ -37,24 +37,27 @@ def overview_home(request):
 @requires(roles.ALERT_OVERVIEW)
 def overview(request, unit_id: int):
     unit = selectors.overview_unit_or_404(request.user, unit_id)
-    data = selectors.overview(unit)
+    suppress = selectors.suppresses_small_counts(request.user, unit)
+    # Outside need-to-know the hiding is decided over the whole city, so every page hides the same figures.
+    tree = selectors.overview_tree(selectors.overview_city(unit) if suppress else unit)
+    hidden = selectors.overview_hidden(tree) if suppress else frozenset()
+    data = selectors.overview(unit, tree)
     lang = _language()
     browsable = set(scope.units(request.user, roles.ALERT_OVERVIEW).filter(
         pk__in=[c["id"] for c in data["children"]]).values_list("pk", flat=True)) \
         if data["child_kind"] in ("district", "school") else set()
-    suppress = selectors.suppresses_small_counts(request.user, unit)
 
-    def plotted(n: int) -> int | None:
-        return None if suppress and 0 < n < selectors.SMALL_COUNT else n
+    def plotted(node: tuple[int, str], level_id: int, n: int) -> int | None:
+        return None if selectors.page_key((*node, "current", level_id)) in hidden else n  # a gap, never a 0
 
     chart = {
         "labels": [c["name"] for c in data["children"]],
         "datasets": [{"label": lv.label(lang), "colour": lv.colour,
-                      "data": [plotted(c["current_by_level"][i]) for c in data["children"]]}
+                      "data": [plotted(c["node"], *c["current_by_level"][i]) for c in data["children"]]}
                      for i, (lv, _f) in enumerate(data["levels"])],
     }
     return render(request, "alerts/overview.html", {
-        **data, "lang": lang, "chart": chart, "browsable": browsable, "suppress": suppress,
+        **data, "lang": lang, "chart": chart, "browsable": browsable, "suppress": suppress, "hidden": hidden,
         "parent": unit.parent if unit.parent_id and scope.unit_permission(request.user, unit.parent,
                                                                           roles.ALERT_OVERVIEW) else None,
     })

@@ -2,6 +2,7 @@
 
 from django import template
 from django.utils import translation
+from django.utils.html import format_html
 
 from runxin.alerts.models import STATE_LABELS, Tier
 
@@ -38,14 +39,20 @@ def overdue(warning, now) -> bool:
     return warning.due_at is not None and warning.due_at <= now
 
 
-@register.filter
-def count_cell(value, suppress) -> str:
-    """A count, or "<5" for 1–4 when small counts are suppressed for this viewer."""
-    from runxin.alerts.selectors_reports import SMALL_COUNT
+@register.simple_tag(takes_context=True)
+def ov_fig(context, node, figure: str, level, value: int, element: str = "td", css: str = "num",
+           element_id: str = ""):
+    """One figure of the warning overview in the figures' markup (data-fig, data-value): "*" with
+    data-hidden="1" when it is hidden from this viewer (context["hidden"]), one mark for every hidden figure."""
+    from runxin.alerts.selectors_reports import page_key
 
-    if suppress and 0 < int(value) < SMALL_COUNT:
-        return f"<{SMALL_COUNT}"
-    return str(value)
+    key = page_key((*node, figure, level or 0))
+    ident = format_html(' id="{}"', element_id) if element_id else ""
+    if key in context.get("hidden", ()):
+        return format_html('<{} class="{}" data-fig="{}" data-hidden="1"{}>*</{}>', element, css, key, ident,
+                           element)
+    return format_html('<{} class="{}" data-fig="{}" data-value="{}"{}>{}</{}>', element, css, key, value, ident,
+                       value, element)
 
 
 @register.simple_tag

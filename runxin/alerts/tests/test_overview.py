@@ -55,8 +55,9 @@ def test_city_admin_sees_counts_not_names(figures, client_for):
     response = client.get(reverse("alerts:overview_home"))
     assert response.status_code == 302
     body = client.get(response["Location"]).content.decode()
-    # Outside need-to-know, counts from 1 to 4 are suppressed (a small count can name a student).
-    assert 'id="fig-current">&lt;5<' in body and "东区" in body and "张一" not in body
+    # Outside need-to-know, counts from 1 to 4 are hidden (a small count can name a student), marked "*".
+    assert 'data-hidden="1" id="fig-current">*<' in body and "东区" in body and "张一" not in body
+    assert "* hidden: a figure from fewer than 5 students" in body
     assert "chart.umd.min.js" in body
     body = client_for(figures.city_centre).get(response["Location"]).content.decode()
     assert 'id="fig-current">2<' in body
@@ -173,7 +174,7 @@ def test_overview_page_labels_people_and_shows_the_cumulative_figure(repeat_stud
         reverse("alerts:overview", args=[repeat_student.school.pk])).content.decode()
     assert 'id="fig-total">1<' in body and 'id="fig-current">1<' in body and 'id="fig-cleared">1<' in body
     assert "Students ever reported (cumulative)" in body and "counts students (人数), not warnings" in body
-    # Outside need-to-know the small counts stay suppressed.
+    # Outside need-to-know the small counts stay hidden.
     body = client_for(repeat_student.city_admin).get(
         reverse("alerts:overview", args=[repeat_student.city.pk])).content.decode()
-    assert 'id="fig-total">&lt;5<' in body and 'id="fig-revisited">&lt;5<' in body
+    assert 'data-hidden="1" id="fig-total">*<' in body and 'data-hidden="1" id="fig-revisited">*<' in body
