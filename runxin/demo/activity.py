@@ -267,7 +267,7 @@ class Activity:
         psych, leader = self.users["psych_teacher"], self.users["school_leader"]
         centre = self.users["district_centre"]
         warnings = list(Warning.objects.filter(student__school=self.school, source=Warning.Source.SCREENING,
-                                               raised_at__gte=self.sem.start)  # history: this year's, not the past's
+                                               raised_at__gte=self.universal.opened_at)  # history: not the past's
                         .select_related("level").order_by("raised_at", "id"))
         yellow, orange, red = (self.levels.get(code) for code in ("yellow", "orange", "red"))
         plan_cycle = ["monitoring", "intervention", "monitoring", "dismiss", "cleared", "relevel", "intervention",
