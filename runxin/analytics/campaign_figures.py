@@ -436,6 +436,10 @@ class _Candidates:
 CANDIDATES = _Candidates()
 
 
+def _unit_of(key: Key) -> int:
+    return key[0]
+
+
 def decide_hidden(computed: Computed) -> frozenset[Key]:
     """The figures hidden from viewers outside need-to-know (see the module docstring)."""
     values, given, lines = computed.values, set(), []
@@ -446,7 +450,9 @@ def decide_hidden(computed: Computed) -> frozenset[Key]:
         else:
             lines.append(line)
     try:
-        return suppress(values, lines, given=given, candidates=CANDIDATES)
+        # owner: someone who knows one unit exactly (its care team) must not subtract it from a total to read a
+        # neighbour's hidden figure.
+        return suppress(values, lines, given=given, candidates=CANDIDATES, owner=_unit_of)
     except Unprotectable:
         # Not expected with the lines above (their public totals are protected among themselves); should a new
         # line break that, hide every candidate figure rather than show one that can be worked out.

@@ -5,7 +5,7 @@ trends of the last 24 months with the school calendar's time nodes, and the few 
 the pages where one acts.
 
 Only stored figures are shown (UnitFigure, kept by facts.py), each as it is stored or, for a viewer without
-need-to-know of the unit's students, hidden when the refresh marked it suppressed: "<5" for 1–4, "◦" for a
+need-to-know of the unit's students, hidden when the refresh marked it suppressed, as "*" (one mark for 1–4 and for a
 figure hidden to protect another. A service group's figures are the sums of its schools' figures; which of
 those sums to hide is decided here, over the whole district at once (every group of the district and its
 schools), with the same deterministic algorithm, so the district page and each group's page hide the same sums.
@@ -38,7 +38,9 @@ BAND_LEVELS = ("none", "moderate", "high")
 BAND_LABELS = {"none": pgettext_lazy("screening band", "No concern"),
                "moderate": pgettext_lazy("screening band", "Moderate concern"),
                "high": pgettext_lazy("screening band", "High concern")}
-HIDDEN_TEXT = {"primary": "<5", "complementary": "◦"}
+# Every hidden figure looks the same: marking a 1–4 apart from a figure hidden to protect it would tell an
+# attacker which is which and narrow both (docs/analytics.md, "Marks give figures away").
+HIDDEN_MARK = "*"
 
 
 # ------------------------------------------------------------------------------------------------ figures
@@ -58,11 +60,11 @@ class Figure:
 
     def attrs(self) -> str:
         if self.hidden:
-            return format_html('data-fig="{}" data-hidden="{}"', self.key, self.hidden)
+            return format_html('data-fig="{}" data-hidden="1"', self.key)
         return format_html('data-fig="{}" data-value="{}"', self.key, self.value)
 
     def __str__(self) -> str:
-        return HIDDEN_TEXT[self.hidden] if self.hidden else f"{self.value:,}"
+        return HIDDEN_MARK if self.hidden else f"{self.value:,}"
 
     @property
     def td(self) -> str:
@@ -703,7 +705,8 @@ def suppress_sums(district_id: int, rows: list, sums: dict, month: date, lines: 
     for kind, group_id, measure in candidates:
         values[(kind, group_id, measure)] = sums.get((group_id, month, measure), 0)
     try:
-        chosen = suppress(values, lines, given=given, candidates=candidates)
+        # owner: a district's, a school's or a group's own figures (a care team knows its own unit exactly).
+        chosen = suppress(values, lines, given=given, candidates=candidates, owner=lambda key: key[:2])
     except Unprotectable:
         chosen = frozenset(candidates)
     return {(ident, month, measure) for kind, ident, measure in chosen if kind == "g"}

@@ -1,6 +1,6 @@
 """The screening report's tables as an Excel workbook (through the one export writer, runxin/exports/writer.py:
 formula-safe cells, the requester named, the export audited): one sheet per table, figures as numbers, hidden
-ones as the page shows them ("<5", "◦"), and the named key students only for the schools where the viewer may
+ones as the page shows them ("*"), and the named key students only for the schools where the viewer may
 see them."""
 
 from django.utils.translation import gettext as _
@@ -32,8 +32,7 @@ def screening_report_sheets(report: Report, key_students: list[KeyStudents]) -> 
     if not report.exact:
         legend = _("Legend")
         sheets.append(writer.Sheet(title=f"{number + 1:02d} {legend}", header=[_("Mark"), _("Meaning")], rows=[
-            ["<5", _("From 1 to 4 students: hidden outside the care team, it could name a student.")],
-            ["◦", _("Hidden so that no total minus the figures shown gives a hidden one away.")],
+            ["*", _("Hidden: a figure from fewer than 5 students, or one that would let such a figure be worked out.")],
             ["—", _("Not shown: a share of a hidden figure, or nothing to compare with.")]]))
         number += 1
     named = [(block.school, row) for block in key_students for row in block.rows]

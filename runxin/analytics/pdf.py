@@ -68,7 +68,7 @@ def table(header: Sequence[str], rows: Sequence[Sequence[str]], *, first_width: 
 
 
 def bar_chart(labels: Sequence[str], values: Sequence[int | float | None], *, percent: bool = False,
-              height: float = 45 * mm, hidden_mark: str = "◦") -> Drawing:
+              height: float = 45 * mm, hidden_mark: str = "*") -> Drawing:
     """Vertical bars, one per label, each with its value above; a hidden value (None) draws no bar but its mark,
     so a bar's height never shows a figure the tables withhold."""
     font = printing.cjk_font()
@@ -117,7 +117,7 @@ def document(story: list, *, title: str, footer: str = "") -> bytes:
 # >>> white paper
 def white_paper(paper) -> bytes:
     """The yearly white paper (white_paper.WhitePaper) as a PDF: the same sections, tables and notes as the HTML
-    preview, with bar charts; every figure as published (hidden ones as <5, ◦ or —)."""
+    preview, with bar charts; every figure as published (hidden ones as * or —)."""
     st = styles()
     story: list = [paragraph(paper.title, st["title"]), paragraph(paper.subtitle, st["subtitle"])]
     for section in paper.sections:
@@ -140,7 +140,7 @@ def white_paper(paper) -> bytes:
 
 # >>> screening report
 # Characters the CID font has no glyph for (a reader draws a box), and what the report's PDF writes instead: the
-# page's "◦" mark is "○" here, and its legend says so.
+# hidden figures are "*" in both.
 _NO_GLYPH = str.maketrans({"\u00b7": "\u30fb", "\u25e6": "\u25cb", "\u2013": "\u2014", "\u2022": "\u25cf"})
 
 
@@ -167,8 +167,8 @@ def screening_report(report) -> bytes:
         f"{unit.name} · {campaign.window_start:%Y-%m-%d} – {campaign.window_end:%Y-%m-%d} · "
         f"{as_of_label} {as_of}", "subtitle")]
     if not report.exact:
-        story.append(text(_("<5: from 1 to 4 students, hidden outside the care team. ◦: hidden so that no total "
-                            "minus the figures shown gives a hidden one away. —: a share of a hidden figure."),
+        story.append(text(_("* hidden: a figure from fewer than 5 students, or one that would let such a figure "
+                            "be worked out. —: a share of a hidden figure."),
                           "note"))
     if not report.computed:
         story.append(text(_("The figures of this campaign have not been computed yet: they are refreshed every "
@@ -189,7 +189,7 @@ def screening_report(report) -> bytes:
             if chart.get("kind") in ("bar", "hbar") and len(chart.get("series", ())) == 1 and chart["categories"]:
                 labels = [_glyphs(c)[:8] for c in chart["categories"]]
                 story.append(bar_chart(labels, chart["series"][0]["data"], percent=bool(chart.get("percent")),
-                                       hidden_mark=_glyphs("◦")))
+                                       hidden_mark="*"))
                 story.append(Spacer(1, 2 * mm))
     for block in report.key_students:
         story.append(text(f"{key_label} · {block.school.name}", "h2"))

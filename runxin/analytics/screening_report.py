@@ -6,7 +6,7 @@ schools must act on (重点学生定向干预).
 
 Every figure is a stored CampaignFigure (campaign_figures.py); nothing is added up here. A viewer with
 need-to-know of the unit's students (their risk level there) sees exact figures; anyone else sees the figures
-suppressed once for everybody as "<5" or "◦". The key students are named only to viewers who may see those
+suppressed once for everybody, each shown as "*". The key students are named only to viewers who may see those
 students' risk level at their school; the page, the PDF and the Excel are built from the one Report below.
 """
 
@@ -34,7 +34,6 @@ from runxin.screening.selectors import campaigns_visible
 from runxin.screening.services import definition_of
 
 from . import campaign_figures as cf
-from .core.suppression import SMALL
 from .models import CampaignFigure, RefreshState
 from .selectors import needs_to_know
 
@@ -143,9 +142,8 @@ class Figures:
         value, suppressed = self.data.get((unit_id, instrument, dimension, key, measure), (0, False))
         fig = _fig_key(self.campaign_id, unit_id, instrument, dimension, key, measure)
         if suppressed and not self.exact:
-            small = 0 < value < SMALL
-            return Cell(f"<{SMALL}" if small else "◦", fig=fig, hidden="primary" if small else "complementary",
-                        num=True)
+            # One mark for every hidden figure (a "<5" apart from the others would narrow both).
+            return Cell("*", fig=fig, hidden="1", num=True)
         return Cell(f"{value:,}", fig=fig, value=value, num=True)
 
     def value(self, unit_id: int, instrument: str, dimension: str, key: str, measure: str) -> int | None:

@@ -393,8 +393,8 @@ def build(unit: OrgUnit, year: SchoolYear, *, latest: date, as_of=None, today: d
             timezone.localdate().isoformat()}
            if running else ""),
         _("No figure here identifies a student: only the city and its districts are named, never a school or a "
-          "class. <5 stands for a count from 1 to 4; ◦ for a count withheld so that a total minus the other "
-          "counts cannot give a small one away; — for a share or rate of a withheld count."),
+          "class. * stands for a withheld count: one from fewer than 5 students, or one that would let such a count "
+          "be worked out; — for a share or rate of a withheld count."),
     ]
     sections.append(about)
 

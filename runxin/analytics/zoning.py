@@ -99,10 +99,10 @@ def sum_key(unit_id: int, measure: str, first: date, last: date) -> str:
 
 
 def cell(figure: PageFigure, *, exact: bool) -> Cell:
-    """What a viewer sees of a figure: exact with need-to-know of its students, else "<5" or "◦" when hidden."""
+    """What a viewer sees of a figure: exact with need-to-know of its students, else "*" when hidden."""
     if exact or not figure.hidden:
         return Cell(figure.key, figure.value, "", f"{figure.value:,}")
-    return Cell(figure.key, None, figure.hidden, "<5" if figure.hidden == PRIMARY else "◦")
+    return Cell(figure.key, None, "1", "*")  # one mark for every hidden figure
 
 
 def per_thousand(value: int, students: int) -> Decimal | None:
@@ -153,7 +153,8 @@ def window_totals(figures: dict[int, dict[date, dict[str, int]]], *, unit_ids: S
         for measure in measures:
             lines.append([(total_of, "sum", measure), *((unit, "sum", measure) for unit in children)])
     try:
-        hidden = suppress(values, lines, given=given, candidates=candidates)
+        # owner: a district centre knows its own district exactly and must not read a neighbour's from the city's.
+        hidden = suppress(values, lines, given=given, candidates=candidates, owner=lambda key: key[0])
     except Unprotectable:
         # Stored flags that do not protect their own lines (figures not yet suppressed by the refresh): hide every
         # sum over a hidden month rather than show one that gives a month away.
@@ -269,7 +270,7 @@ def method(rule: Policy, first: date, last: date) -> list[str]:
         _("A district with fewer than %(students)s students is not classified: over so few students one case "
           "moves the rate too far.") % {"students": f"{rule.min_students:,}"},
         _("The zone is decided on the exact counts. Counts from 1 to 4, and counts that would let someone work "
-          "them out from a total, are shown as <5 or ◦ to viewers outside the students' care team, and so are "
+          "them out from a total, are shown as * to viewers outside the students' care team, and so are "
           "their rates; the zone is shown to everyone who may read this page, because it is a band against the "
           "city's rate, not a count."),
         _("The thresholds are the bureau's policy (settings RISK_ZONING_WINDOW_MONTHS, RISK_ZONING_MIN_STUDENTS, "

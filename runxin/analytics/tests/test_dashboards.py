@@ -242,8 +242,8 @@ def test_suppressed_figures_are_hidden_from_a_viewer_without_need_to_know(city, 
     put(w.east, "warnings.current", 3, month=date(MONTH.year - 1, MONTH.month, 1), suppressed=True)
     html = page(client_for(w.city_admin), reverse("analytics:dashboard"))
     figures = Figures(html)
-    assert figures.figures[key(w.east, "warnings.current")] == [(None, "primary", "<5")]
-    assert figures.figures[key(w.west, "warnings.current")] == [(None, "complementary", "◦")]
+    assert figures.figures[key(w.east, "warnings.current")] == [(None, "1", "*")]
+    assert figures.figures[key(w.west, "warnings.current")] == [(None, "1", "*")]
     assert figures.figures[key(w.city, "warnings.current")][0][:2] == (15, None)
     assert set(figures.rates[key(w.east, "warnings.current")]) == {"—"}  # a rate would give the figure back
     assert 'id="suppression-legend"' in html
@@ -251,7 +251,7 @@ def test_suppressed_figures_are_hidden_from_a_viewer_without_need_to_know(city, 
     # Drilled down, the district's own page hides its headline the same way (no subtraction across pages).
     html = page(client_for(w.city_admin), reverse("analytics:dashboard_unit", args=[w.east.pk]))
     figures = Figures(html)
-    assert {(v, h) for v, h, _t in figures.figures[key(w.east, "warnings.current")]} == {(None, "primary")}
+    assert {(v, h) for v, h, _t in figures.figures[key(w.east, "warnings.current")]} == {(None, "1")}
     chart = json.loads(re.search(r'<script id="chart-current-warnings" type="application/json">(.*?)</script>',
                                  html, re.S).group(1))
     assert chart["series"][0]["data"][-1] is None and chart["series"][0]["data"][-13] is None  # a gap, not a 3
@@ -268,7 +268,7 @@ def test_a_viewer_with_need_to_know_sees_the_exact_figures(city, client_for):
     assert Figures(html).figures[key(w.class1, "warnings.current")][0] == (2, None, "2")
     # The supervisor reads the same class without need-to-know.
     html = page(client_for(w.supervisor), reverse("analytics:dashboard_unit", args=[w.class1.pk]))
-    assert Figures(html).figures[key(w.class1, "warnings.current")][0] == (None, "primary", "<5")
+    assert Figures(html).figures[key(w.class1, "warnings.current")][0] == (None, "1", "*")
 
 
 def test_service_group_sums_are_protected_on_the_page(city, client_for):
@@ -295,12 +295,12 @@ def test_service_group_sums_are_protected_on_the_page(city, client_for):
 
     html = page(client_for(w.city_admin), reverse("analytics:dashboard_unit", args=[w.east.pk]))
     figures = Figures(html).figures
-    assert figures[one_key] == [(None, "complementary", "◦")]  # 23 = 3 + 20 would give 东区第一中学's 3 back
-    assert figures[two_key] == [(None, "complementary", "◦")]  # 8 = 31 − 23
+    assert figures[one_key] == [(None, "1", "*")]  # 23 = 3 + 20 would give 东区第一中学's 3 back
+    assert figures[two_key] == [(None, "1", "*")]  # 8 = 31 − 23
     assert figures[key(one, "students", prefix="g")][0][:2] == (1600, None)  # students are never hidden
     # The group's own page hides the same sums.
     html = page(client_for(w.city_admin), reverse("analytics:dashboard_group", args=[one.pk]))
-    assert {(v, h) for v, h, _t in Figures(html).figures[one_key]} == {(None, "complementary")}
+    assert {(v, h) for v, h, _t in Figures(html).figures[one_key]} == {(None, "1")}
     # The district centre (need-to-know) sees the sums.
     html = page(client_for(w.district_centre), reverse("analytics:dashboard_group", args=[one.pk]))
     assert Figures(html).figures[one_key][0][:2] == (23, None)

@@ -152,9 +152,10 @@ def test_small_figures_are_hidden_and_the_subtraction_attack_learns_nothing(city
     # and nothing can stop the attacker knowing that each is small.
     for line, _sum in result.small_sums:
         assert line[0] not in cf.CANDIDATES and 0 < values.get(line[0], 0) < SMALL, line
-    # The protection is not bought by hiding everything: the city's big figures stay visible.
-    assert not rows[(city.city.pk, "phqa", "all", "", "band:minimal")][1]
-    assert not rows[(city.city.pk, "", "all", "", "key")][1]
+    # The protection is not bought by hiding everything: big figures of the city stay visible (with two districts,
+    # each district's care team knowing its own, fewer than an outsider alone would allow).
+    city_figures = [(key, value, suppressed) for key, (value, suppressed) in rows.items() if key[0] == city.city.pk]
+    assert any(value >= SMALL and not suppressed and key in cf.CANDIDATES for key, value, suppressed in city_figures)
 
 
 def test_lines_are_exact_partitions(city):

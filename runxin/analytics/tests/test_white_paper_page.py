@@ -32,7 +32,7 @@ def test_the_city_previews_its_paper(client_for, world, figures, english):
     assert f'data-fig="sum:{world.east.pk}:warnings.new:2026-09:' in html
     assert f'data-fig="sum:{world.west.pk}:incidents.new:2026-09:' in html
     west_incidents = html.split(f'data-fig="sum:{world.west.pk}:incidents.new:2026-09:')[1].split("</td>")[0]
-    assert 'data-hidden="primary"' in west_incidents and west_incidents.endswith("&lt;5")
+    assert 'data-hidden="1"' in west_incidents and west_incidents.endswith("*")
     assert f'href="{PDF}?unit={world.city.pk}&amp;year=2026-2027"' in html
     assert "东区第一中学" not in html and "西区实验学校" not in html
 
@@ -40,7 +40,7 @@ def test_the_city_previews_its_paper(client_for, world, figures, english):
 def test_the_paper_is_published_as_everyone_sees_it_even_by_the_care_team(client_for, world, figures):
     html = client_for(world.city_centre).get(PAGE).content.decode()
     west_incidents = html.split(f'data-fig="sum:{world.west.pk}:incidents.new:2026-09:')[1].split("</td>")[0]
-    assert 'data-hidden="primary"' in west_incidents and 'data-value' not in west_incidents
+    assert 'data-hidden="1"' in west_incidents and 'data-value' not in west_incidents
 
 
 def test_a_district_makes_its_own_paper_only(client_for, world, figures):

@@ -54,10 +54,10 @@ def test_the_city_sees_every_district_zoned_with_the_method(client_for, world, f
     # The method, with the thresholds.
     method = unescape(html[html.index('id="zoning-method"'):])
     assert "at least 150% of the city's rate" in method and "fewer than 500 students is not classified" in method
-    # The table: exact counts that are shown, hidden ones as <5 for the city administrator (no need-to-know).
+    # The table: exact counts that are shown, hidden ones as * for the city administrator (no need-to-know).
     assert 'data-value="50">50</td>' in _cell(html, _sum_key(world.east, "warnings.new", figures))
     west = _cell(html, _sum_key(world.west, "incidents.new", figures))
-    assert 'data-hidden="primary"' in west and "&lt;5" in west and 'data-value' not in west
+    assert 'data-hidden="1"' in west and "*" in west and 'data-value' not in west
     assert f'data-rate-of="{_sum_key(world.west, "incidents.new", figures)}">—<' in html
     assert 'id="suppression-legend"' in html
 
@@ -73,7 +73,7 @@ def test_a_district_sees_its_own_place_among_the_citys_districts(client_for, wor
     html = client_for(world.district_centre).get(URL).content.decode()
     assert 'zone-tile zone-key own"' in html and html.count(" own\"") == 1
     # Its own district exactly, the other as everyone outside its care team sees it.
-    assert "&lt;5" in _cell(html, _sum_key(world.west, "incidents.new", figures))
+    assert "*" in _cell(html, _sum_key(world.west, "incidents.new", figures))
     assert 'data-value="0"' in _cell(html, _sum_key(world.east, "incidents.new", figures))
 
 
