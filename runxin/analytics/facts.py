@@ -202,15 +202,28 @@ def _param(value):
     return value
 
 
+# A result is scored when its questionnaire is handed in (Result.scored_at is the target's finished_at): the
+# results of a month are read from the targets finished since a little before it, not from every campaign.
+SCORED_WITHIN = timedelta(days=31)
+
+
 def _months_cte(wins: list[Window]) -> tuple[str, list]:
-    """`m(mo, nxt, t0, t1, sat, sday, ys, ysat, run)`: one row per month (see Window)."""
+    """`m(mo, nxt, t0, t1, sat, sday, ys, ysat, run)`: one row per month (see Window); and `lim`, the bounds of
+    them all (first start, the same less SCORED_WITHIN, first month, first school-year start as a day and as a
+    moment, first and last stock day), which let each query read a school's rows from those months only."""
     tz = timezone.get_current_timezone()
     rows, params = [], []
     for w in wins:
         rows.append("(%s, %s, %s, %s, %s, %s, %s, %s, %s)")
         params += [_param(v) for v in (w.month, w.following, w.starts, w.ends, w.stock_at, w.stock_day, w.year_start,
                                        datetime.combine(w.year_start, time.min, tzinfo=tz), 1 if w.running else 0)]
-    return f"m(mo, nxt, t0, t1, sat, sday, ys, ysat, run) AS (VALUES {', '.join(rows)})", params
+    first = min(w.starts for w in wins)
+    year = min(w.year_start for w in wins)
+    params += [_param(v) for v in (first, first - SCORED_WITHIN, min(w.month for w in wins), year,
+                                   datetime.combine(year, time.min, tzinfo=tz), min(w.stock_day for w in wins),
+                                   max(w.stock_day for w in wins))]
+    return (f"m(mo, nxt, t0, t1, sat, sday, ys, ysat, run) AS (VALUES {', '.join(rows)}), "
+            "lim(t0, early, mo, ys, ysat, sday0, sday1) AS (VALUES (%s, %s, %s, %s, %s, %s, %s))"), params
 
 
 def _in(values: Iterable) -> tuple[str, list]:
@@ -246,12 +259,14 @@ WITH pupils AS MATERIALIZED (
   SELECT s.id, s.school_id AS school, s.school_class_id AS cls, s.status, s.is_key_student FROM {T["student"]} s
   WHERE s.school_id IN (SCHOOLS) AND s.school_class_id IS NOT NULL),
 stays AS MATERIALIZED (
-  SELECT e.student_id, e.started_on, e.ended_on FROM pupils JOIN {T["enrollment"]} e ON e.student_id = pupils.id),
+  SELECT e.student_id, e.started_on, e.ended_on FROM pupils JOIN {T["enrollment"]} e ON e.student_id = pupils.id
+  WHERE e.started_on <= (SELECT sday1 FROM lim) AND (e.ended_on IS NULL OR e.ended_on > (SELECT sday0 FROM lim))),
 marks AS MATERIALIZED (
-  SELECT km.student_id, km.marked_on, km.ended_on FROM pupils JOIN {T["mark"]} km ON km.student_id = pupils.id),
+  SELECT km.student_id, km.marked_on, km.ended_on FROM pupils JOIN {T["mark"]} km ON km.student_id = pupils.id
+  WHERE km.ended_on IS NULL OR km.ended_on > (SELECT sday0 FROM lim)),
 homes AS MATERIALIZED (
   SELECT v.student_id, v.done_on FROM pupils JOIN {T["contact"]} v ON v.student_id = pupils.id
-  WHERE v.kind = 'home_visit' AND v.status = 'done'),
+  WHERE v.kind = 'home_visit' AND v.status = 'done' AND v.done_on >= (SELECT ys FROM lim)),
 sm AS MATERIALIZED (
   SELECT pupils.id AS sid, pupils.school, pupils.cls, m.mo, m.sday, m.ys, m.run,
          CASE WHEN pupils.is_key_student THEN 1 ELSE 0 END AS key_now
@@ -287,6 +302,7 @@ JOIN {T["submission"]} sub ON sub.target_id = t.id
 JOIN {T["result"]} r ON r.submission_id = sub.id
 JOIN m ON r.scored_at >= m.t0 AND r.scored_at < m.t1
 WHERE t.school_id IN (SCHOOLS) AND t.school_class_id IS NOT NULL
+  AND (t.finished_at IS NULL OR t.finished_at >= (SELECT early FROM lim))
 GROUP BY t.school_id, t.school_class_id, m.mo
 """  # noqa: S608 (table names and constants only)
 
@@ -295,7 +311,8 @@ GROUP BY t.school_id, t.school_class_id, m.mo
 SQL_COVERED = f"""
 SELECT t.school_id, t.school_class_id, m.mo, COUNT(*)
 FROM {T["target"]} t JOIN m ON t.finished_at >= m.ysat AND t.finished_at < m.sat
-WHERE t.school_id IN (SCHOOLS) AND t.school_class_id IS NOT NULL AND t.id = (
+WHERE t.school_id IN (SCHOOLS) AND t.school_class_id IS NOT NULL AND t.finished_at >= (SELECT ysat FROM lim)
+  AND t.id = (
   SELECT t2.id FROM {T["target"]} t2 WHERE t2.student_id = t.student_id AND t2.finished_at < m.sat
     AND t2.finished_at >= m.ysat ORDER BY t2.finished_at DESC, t2.id DESC LIMIT 1)
 GROUP BY t.school_id, t.school_class_id, m.mo
@@ -307,6 +324,7 @@ SELECT s.school_id, s.school_class_id, m.mo, w.level_id, COUNT(*)
 FROM {T["warning"]} w JOIN {T["student"]} s ON s.id = w.student_id
 JOIN m ON w.raised_at >= m.t0 AND w.raised_at < m.t1
 WHERE s.school_id IN (SCHOOLS) AND s.school_class_id IS NOT NULL AND w.state <> 'dismissed'
+  AND w.raised_at >= (SELECT t0 FROM lim)
 GROUP BY s.school_id, s.school_class_id, m.mo, w.level_id
 """  # noqa: S608 (table names and constants only)
 
@@ -317,7 +335,7 @@ SELECT s.school_id, s.school_class_id, m.mo,
   COUNT(DISTINCT CASE WHEN e.kind <> 'clear_approved' THEN e.warning_id END)
 FROM {T["event"]} e JOIN {T["warning"]} w ON w.id = e.warning_id JOIN {T["student"]} s ON s.id = w.student_id
 JOIN m ON e.at >= m.t0 AND e.at < m.t1
-WHERE s.school_id IN (SCHOOLS) AND s.school_class_id IS NOT NULL
+WHERE s.school_id IN (SCHOOLS) AND s.school_class_id IS NOT NULL AND e.at >= (SELECT t0 FROM lim)
   AND (e.kind = 'clear_approved' OR (e.from_tier IS NOT NULL AND e.to_tier IS NOT NULL
        AND {_tier_rank("e.to_tier")} > {_tier_rank("e.from_tier")}))
 GROUP BY s.school_id, s.school_class_id, m.mo
@@ -380,6 +398,7 @@ SELECT s.school_id, s.school_class_id, m.mo, COUNT(*)
 FROM {T["contact"]} v JOIN {T["student"]} s ON s.id = v.student_id
 JOIN m ON v.done_on >= m.mo AND v.done_on < m.nxt
 WHERE s.school_id IN (SCHOOLS) AND s.school_class_id IS NOT NULL AND v.kind = 'home_visit' AND v.status = 'done'
+  AND v.done_on >= (SELECT mo FROM lim)
 GROUP BY s.school_id, s.school_class_id, m.mo
 """  # noqa: S608 (table names and constants only)
 
@@ -598,14 +617,15 @@ def decide(values: dict[tuple[int, str], int], parents: dict[int, int | None],
     children per measure, and per unit each breakdown (new and current warnings by level, results by band). The
     days to first visits are hidden wherever their count is, then protected along the tree the same way."""
     parts = breakdowns(codes)
+    # In key order, so the decision is the same whatever order the figures were read in.
+    keys = sorted(values)
     children: dict[tuple[int, str], list[tuple[int, str]]] = defaultdict(list)
-    for unit, measure in values:
+    for unit, measure in keys:
         parent = parents.get(unit)
         if parent is not None and measure not in NEVER_SUPPRESSED:
             children[(parent, measure)].append((unit, measure))
-    # Sorted, so the decision is the same whatever order the rows were read in.
-    lines = [[total, *sorted(members)] for total, members in sorted(children.items())]
-    for unit in sorted({unit for unit, _m in values}):
+    lines = [[total, *members] for total, members in sorted(children.items())]
+    for unit in dict.fromkeys(unit for unit, _m in keys):
         for total, members in parts.items():
             if (unit, total) in values:
                 lines.append([(unit, total), *((unit, m) for m in members)])

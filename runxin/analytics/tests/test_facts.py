@@ -142,17 +142,6 @@ def test_every_stored_figure_equals_the_raw_sql_over_the_base_tables(demo_city):
         assert figures[(unit, month, measure)][0] == total, (unit, month, measure)
 
 
-def test_the_demo_command_leaves_the_figures_built(db, settings, tmp_path):
-    settings.VAR_DIR = tmp_path
-    out = StringIO()
-    with frozen_at(TODAY):
-        call_command("demo_city", students=STUDENTS, seed=7, stdout=out)
-    assert "the dashboards' figures over" in out.getvalue()
-    city = OrgUnit.objects.get(kind=OrgUnit.Kind.CITY)
-    assert UnitFigure.objects.get(unit=city, month=date(2031, 11, 1), measure="students").value == STUDENTS
-    assert refresh.state().started_at is not None and refresh.state().rebuild_finished_at is not None
-
-
 def month_lines(month: date) -> tuple[dict, list]:
     """The stored figures of a month and every line a page can show: each unit with its children per measure,
     each unit's breakdowns by level and band (built here from the tree, not by facts.decide)."""
