@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, time, timedelta
 
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Min, Q
 from django.utils import timezone
@@ -39,6 +40,7 @@ logger = logging.getLogger("runxin.analytics")
 
 STATE = "unit_figures"
 OVERLAP = timedelta(minutes=5)  # a transaction that commits this late is still seen by the next pass
+SEEN_KEY = "analytics:refresh:seen"  # the changes the last passes took in (a lost cache only costs a recompute)
 LATE_VISIT_DAYS = 31  # a home visit recorded up to this long after it was made is picked up at once
 NIGHTLY_AT = time(2, 30)  # local time of the nightly rebuild (CELERY_BEAT_SCHEDULE says the same)
 HISTORY_YEARS = 10  # the rebuild goes back no further, whatever stray date a record carries
@@ -159,7 +161,13 @@ def refresh(*, now: datetime | None = None) -> dict:
         # A pass that failed leaves its months possibly hidden too much: decide them again this time.
         failed = bool(current.error)
         try:
-            touched = changed_schools(since=previous - OVERLAP, previous=previous, now=now)
+            found = changes_since(since=previous - OVERLAP, previous=previous, now=now)
+            # The overlap finds again what the last passes already took in: only what is new is recomputed.
+            seen = cache.get(SEEN_KEY) or {}
+            touched: dict[int, set[date]] = defaultdict(set)
+            for school, token, months in found:
+                if token not in seen:
+                    touched[school] |= months
             by_months: dict[frozenset[date], list[int]] = defaultdict(list)
             for school, months in touched.items():
                 by_months[frozenset(months)].append(school)
@@ -172,6 +180,9 @@ def refresh(*, now: datetime | None = None) -> dict:
             RefreshState.objects.filter(pk=current.pk).update(error=f"{type(error).__name__}: {error}"[:2000])
             raise
         RefreshState.objects.filter(pk=current.pk).update(started_at=now, finished_at=timezone.now(), error="")
+        keep = now - 2 * OVERLAP
+        cache.set(SEEN_KEY, {**{token: at for token, at in seen.items() if at >= keep},
+                             **{token: now for _school, token, _months in found}}, timeout=None)
     return {"schools": len(touched), "months": sorted(m.isoformat() for m in changes)}
 
 
@@ -181,69 +192,80 @@ def _recompute(schools: list[int], months: list[date], *, now: datetime) -> fact
 
 
 def changed_schools(*, since: datetime, previous: datetime, now: datetime) -> dict[int, set[date]]:
-    """The schools whose figures may have changed since `since`, each with the months to recompute: the
-    months of what changed up to the running month (a change moves the stocks of every month after it)."""
+    """The schools whose figures may have changed since `since`, each with the months to recompute."""
+    touched: dict[int, set[date]] = defaultdict(set)
+    for school, _token, months in changes_since(since=since, previous=previous, now=now):
+        touched[school] |= months
+    return dict(touched)
+
+
+Change = tuple[int, tuple, frozenset[date]]  # (school, what changed, the months to recompute)
+
+
+def changes_since(*, since: datetime, previous: datetime, now: datetime) -> list[Change]:
+    """What changed since `since` that moves a figure, each with its school and the months to recompute: the
+    month of the change up to the running month (a change moves the stocks of every month after it), or only
+    the months of a flow. Each change is named by a token (a row and its time), so a pass can tell what an
+    earlier one already took in."""
     today = timezone.localdate(now)
     running = facts.month_of(today)
-    touched: dict[int, set[date]] = defaultdict(set)
+    found: list[Change] = []
 
-    def from_month(school: int | None, when) -> None:
-        if school is None or when is None:
-            return
-        month = facts.month_of(timezone.localdate(when) if isinstance(when, datetime) else when)
-        touched[school].update(facts.months_between(min(month, running), running))
+    def month(when) -> date:
+        return facts.month_of(timezone.localdate(when) if isinstance(when, datetime) else when)
 
-    def only(school: int | None, when) -> None:
-        if school is None or when is None:
-            return
-        month = facts.month_of(timezone.localdate(when) if isinstance(when, datetime) else when)
-        if month <= running:
-            touched[school].add(month)
-        touched[school].add(running)
+    def from_month(school: int | None, token: tuple, when) -> None:
+        if school is not None and when is not None:
+            found.append((school, token, frozenset(facts.months_between(min(month(when), running), running))))
+
+    def only(school: int | None, token: tuple, *whens) -> None:
+        if school is not None:
+            found.append((school, token, frozenset({running, *(month(w) for w in whens if w is not None
+                                                               and month(w) <= running)})))
 
     # The turn of a month: every school, the month that ended (now at its end) and the new one.
-    if facts.month_of(timezone.localdate(previous)) < running:
+    if month(previous) < running:
         for school in facts.school_ids():
-            from_month(school, timezone.localdate(previous))
+            from_month(school, ("month", running), timezone.localdate(previous))
     # Warnings: every step is an event (the (kind, at) index answers with the kinds listed). A warning's
     # month of raising is recomputed too: dismissing it or changing its level changes that month's new ones.
-    for school, raised_at, first_at in (
+    for event, school, raised_at, at in (
             WarningEvent.objects.filter(kind__in=WarningEvent.Kind.values, at__gte=since)
-            .values_list("warning__student__school_id", "warning__raised_at").annotate(first=Min("at"))
-            .order_by()):
-        from_month(school, first_at)
-        only(school, raised_at)
+            .values_list("id", "warning__student__school_id", "warning__raised_at", "at")):
+        from_month(school, ("event", event), at)
+        only(school, ("raised", event), raised_at)
     # A current warning's due time passed: it is overdue now.
-    for school in (Warning.objects.filter(due_at__gt=previous - OVERLAP, due_at__lte=now)
-                   .values_list("student__school_id", flat=True).distinct()):
-        only(school, now)
-    for school, due_on, done_at in (
-            FollowUp.objects.filter(Q(created_at__gte=since) | Q(done_at__gte=since)).values_list("student__school_id", "due_on", "done_at")):
-        only(school, due_on)
-        only(school, done_at)
+    for warning, school, due_at in (Warning.objects.filter(due_at__gt=previous - OVERLAP, due_at__lte=now)
+                                    .values_list("id", "student__school_id", "due_at")):
+        only(school, ("due", warning, due_at))
+    for follow_up, school, due_on, done_at in (
+            FollowUp.objects.filter(Q(created_at__gte=since) | Q(done_at__gte=since))
+            .values_list("id", "student__school_id", "due_on", "done_at")):
+        only(school, ("follow-up", follow_up, due_on, done_at), due_on, done_at)
     # An open follow-up's day passed: overdue now.
-    for school in (FollowUp.objects.filter(done_at__isnull=True, due_on__gte=timezone.localdate(previous) - timedelta(days=1),
-                                           due_on__lt=today).values_list("student__school_id", flat=True).distinct()):
-        only(school, now)
-    for school, referred_at, first_visit_at in (
+    for follow_up, school in (FollowUp.objects.filter(
+            done_at__isnull=True, due_on__gte=timezone.localdate(previous) - timedelta(days=1), due_on__lt=today)
+            .values_list("id", "student__school_id")):
+        only(school, ("overdue follow-up", follow_up, today))
+    for referral, school, updated_at, referred_at, first_visit_at in (
             Referral.objects.filter(updated_at__gte=since)
-            .values_list("student__school_id", "referred_at", "first_visit_at")):
-        only(school, referred_at)
-        only(school, first_visit_at)
+            .values_list("id", "student__school_id", "updated_at", "referred_at", "first_visit_at")):
+        only(school, ("referral", referral, updated_at), referred_at, first_visit_at)
     # Home visits done lately (the (school, status, done_on) index, once per school).
-    for school, done_on in (
+    for contact, school, updated_at, done_on in (
             FamilyContact.objects.filter(school_id__in=facts.school_ids(), status=FamilyContact.Status.DONE,
                                          kind=FamilyContact.Kind.HOME_VISIT,
                                          done_on__gte=timezone.localdate(since) - timedelta(days=LATE_VISIT_DAYS),
                                          updated_at__gte=since)
-            .values_list("student__school_id", "done_on")):
-        from_month(school, done_on)
-    for school, incident_on in (
-            IncidentReview.objects.filter(Q(created_at__gte=since) | Q(finalised_at__gte=since)).values_list("school_id", "incident_on")):
-        only(school, incident_on)
-    _screening(touched, since=since, from_month=from_month)
-    _students(touched, since=since, from_month=from_month)
-    return {school: months for school, months in touched.items() if months}
+            .values_list("id", "student__school_id", "updated_at", "done_on")):
+        from_month(school, ("visit", contact, updated_at), done_on)
+    for review, school, created_at, finalised_at, incident_on in (
+            IncidentReview.objects.filter(Q(created_at__gte=since) | Q(finalised_at__gte=since))
+            .values_list("id", "school_id", "created_at", "finalised_at", "incident_on")):
+        only(school, ("incident", review, created_at, finalised_at), incident_on)
+    _screening(found, since=since, from_month=from_month)
+    _students(found, since=since, from_month=from_month)
+    return found
 
 
 def recent_ids(model, column: str, since: datetime, *, page: int = 5000) -> int:
@@ -263,37 +285,41 @@ def recent_ids(model, column: str, since: datetime, *, page: int = 5000) -> int:
     return 0
 
 
-def _screening(touched, *, since: datetime, from_month) -> None:
+def _screening(found, *, since: datetime, from_month) -> None:
     """Questionnaires handed in since `since`: their campaign targets' schools from the month they were
     handed in; and the other schools where those students finished a screening this school year (their
     latest screening now counts elsewhere)."""
     low = recent_ids(Submission, "received_at", since)
     rows = list(Submission.objects.filter(pk__gt=low, received_at__gte=since)
-                .values_list("target__school_id", "target__student_id", "received_at"))
-    students: dict[int, datetime] = {}
-    for school, student, received_at in rows:
-        from_month(school, received_at)
-        students[student] = min(received_at, students.get(student, received_at))
+                .values_list("id", "target__school_id", "target__student_id", "received_at"))
+    students: dict[int, tuple[int, datetime]] = {}
+    for submission, school, student, received_at in rows:
+        from_month(school, ("submission", submission), received_at)
+        if student not in students or received_at < students[student][1]:
+            students[student] = (submission, received_at)
     if not students:
         return
-    year_start = facts.school_year_start(timezone.localdate(min(students.values())))
+    year_start = facts.school_year_start(timezone.localdate(min(at for _s, at in students.values())))
     tz = timezone.get_current_timezone()
     for school, student in (CampaignTarget.objects.filter(
             student_id__in=list(students), finished_at__gte=datetime.combine(year_start, time.min, tzinfo=tz))
             .values_list("school_id", "student_id").distinct()):
-        from_month(school, students[student])
+        submission, received_at = students[student]
+        from_month(school, ("submission elsewhere", submission, school), received_at)
 
 
-def _students(touched, *, since: datetime, from_month) -> None:
+def _students(found, *, since: datetime, from_month) -> None:
     """Students changed since `since` (placed in another class, left, marked as key students …): a move
     takes every record of the student along, whatever its date, so their schools now and lately are recomputed
     for every stored month (the writes find nothing to change when only a name was edited)."""
-    changed = dict(Student.objects.filter(updated_at__gte=since).values_list("id", "school_id"))
+    changed = list(Student.objects.filter(updated_at__gte=since).values_list("id", "school_id", "updated_at"))
     if not changed:
         return
     first = facts.first_stored_month() or timezone.localdate(since)
-    schools = set(changed.values()) | set(Enrollment.objects.filter(
-        student_id__in=list(changed), ended_on__gte=timezone.localdate(since) - timedelta(days=7))
-        .values_list("school_id", flat=True))
-    for school in schools:
-        from_month(school, first)
+    when = {student: updated_at for student, _school, updated_at in changed}
+    for student, school, updated_at in changed:
+        from_month(school, ("student", student, updated_at), first)
+    for student, school in (Enrollment.objects.filter(
+            student_id__in=list(when), ended_on__gte=timezone.localdate(since) - timedelta(days=7))
+            .values_list("student_id", "school_id")):
+        from_month(school, ("student left", student, when[student], school), first)

@@ -10,6 +10,7 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 from django.db import transaction
 from django.test import override_settings
@@ -34,6 +35,12 @@ from runxin.referrals.models import Referral
 from runxin.testing.clock import frozen_at, local
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _no_changes_seen():
+    """Each test starts with no pass before it in the cache (its database rows are rolled back after it)."""
+    cache.delete(refresh.SEEN_KEY)
 
 STUDENTS = 300
 # The demo plays a semester back from 1 September to "today": freeze today well into an autumn term.

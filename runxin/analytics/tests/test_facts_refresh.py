@@ -7,6 +7,7 @@ import uuid
 from datetime import date, timedelta
 
 import pytest
+from django.core.cache import cache
 
 from runxin.accounts.models import User
 from runxin.alerts import intake
@@ -28,6 +29,12 @@ from runxin.visits import services as visits
 from .test_facts import TODAY, city_for_the_module, differences, stored, tree_units
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _no_changes_seen():
+    """Each test starts with no pass before it in the cache (its database rows are rolled back after it)."""
+    cache.delete(refresh.SEEN_KEY)
 
 
 @pytest.fixture(scope="module", name="demo_city")
@@ -167,3 +174,24 @@ def test_the_first_pass_ever_is_a_rebuild(demo_city):
     with frozen_at(TODAY, tick=False):
         result = refresh.refresh()
     assert result["schools"] == 7 and UnitFigure.objects.exists()
+
+
+def test_the_overlap_takes_in_a_late_commit_but_not_what_an_earlier_pass_took_in(demo_city):
+    psych = user("psych_teacher")
+    with frozen_at(TODAY, tick=False):
+        refresh.rebuild()
+    open_ups = FollowUp.objects.filter(done_at__isnull=True).order_by("id")
+    with frozen_at(TODAY + timedelta(minutes=1)):
+        alerts.follow_up_done(follow_up=open_ups[0], actor=psych, note="情况稳定。")
+    with frozen_at(TODAY + timedelta(minutes=2), tick=False):
+        assert refresh.refresh()["schools"] == 1
+    with frozen_at(TODAY + timedelta(minutes=3), tick=False):
+        assert refresh.refresh() == {"schools": 0, "months": []}  # the same follow-up, seen again: nothing to do
+    # A follow-up recorded at 10:02 whose transaction committed only after the 10:02 pass had looked.
+    late = open_ups[1]
+    with frozen_at(TODAY + timedelta(minutes=2)):
+        alerts.follow_up_done(follow_up=late, actor=psych, note="已回访。")
+    after_pass, after_rebuild = pass_then_rebuild(TODAY + timedelta(minutes=4))
+    assert after_pass == after_rebuild
+    school = late.student.school_id
+    assert refresh.changed_schools(since=TODAY, previous=TODAY, now=TODAY + timedelta(minutes=4))[school]
