@@ -610,6 +610,10 @@ class _Candidates:
         return key[1] not in NEVER_SUPPRESSED
 
 
+def _unit_of(key: tuple[int, str]) -> int:
+    return key[0]
+
+
 def decide(values: dict[tuple[int, str], int], parents: dict[int, int | None],
            codes: Iterable[str]) -> frozenset[tuple[int, str]]:
     """The figures of one month to hide, over the whole tree: `values` maps (unit id, measure) to the stored
@@ -631,11 +635,14 @@ def decide(values: dict[tuple[int, str], int], parents: dict[int, int | None],
                 lines.append([(unit, total), *((unit, m) for m in members)])
     following = set(FOLLOWS)
     first = [line for line in lines if line[0][1] not in following]
-    hidden = suppress({k: v for k, v in values.items() if k[1] not in following}, first, candidates=_Candidates())
+    # owner: whoever knows one unit exactly (its care team) must not read a neighbour's figure by subtracting
+    # their own from the parent's (a district centre from the city's total).
+    hidden = suppress({k: v for k, v in values.items() if k[1] not in following}, first, candidates=_Candidates(),
+                      owner=_unit_of)
     for measure, count in FOLLOWS.items():
         own = {k: v for k, v in values.items() if k[1] == measure}
         given = [(unit, measure) for unit, m in hidden if m == count and (unit, measure) in own]
-        hidden |= suppress(own, [line for line in lines if line[0][1] == measure], given=given)
+        hidden |= suppress(own, [line for line in lines if line[0][1] == measure], given=given, owner=_unit_of)
     return frozenset(hidden)
 
 

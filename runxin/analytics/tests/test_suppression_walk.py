@@ -528,11 +528,7 @@ def test_the_pages_show_no_small_count_and_the_attack_across_them_pins_none(city
     assert small == [], f"hidden parts adding up to less than {SMALL}"
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "A district centre's staff know their district's figures exactly; subtracted from the city's they pin a "
-    "neighbouring district's hidden figure. Closed when the four callers of suppress() pass owner= (the unit: "
-    "facts.decide and campaign_figures.decide_hidden owner=lambda k: k[0], dashboards.suppress_sums "
-    "owner=lambda k: k[:2], zoning.window_totals owner=lambda k: k[0]); then remove this marker."))
+# Every caller of suppress() passes owner= (the unit), so an insider of one unit pins nothing of the others.
 def test_people_who_know_one_unit_pin_nothing_of_the_others_across_the_pages(city, client_for):
     _routes, walks = walk_as(city, client_for, INSIDERS)
     stored = stored_figures()
