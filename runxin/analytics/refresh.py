@@ -168,11 +168,8 @@ def refresh(*, now: datetime | None = None) -> dict:
             for school, token, months in found:
                 if token not in seen:
                     touched[school] |= months
-            by_months: dict[frozenset[date], list[int]] = defaultdict(list)
-            for school, months in touched.items():
-                by_months[frozenset(months)].append(school)
             changes = facts.Changes()
-            for months, schools in by_months.items():
+            for months, schools in _groups(touched):
                 changes.merge(_recompute(schools, sorted(months), now=now))
             running = facts.month_of(timezone.localdate(now))
             facts.finish(changes, suppress_months={running} if failed and touched else ())
@@ -184,6 +181,21 @@ def refresh(*, now: datetime | None = None) -> dict:
         cache.set(SEEN_KEY, {**{token: at for token, at in seen.items() if at >= keep},
                              **{token: now for _school, token, _months in found}}, timeout=None)
     return {"schools": len(touched), "months": sorted(m.isoformat() for m in changes)}
+
+
+def _groups(touched: dict[int, set[date]]) -> list[tuple[frozenset[date], list[int]]]:
+    """The schools to compute together: those with a month or two (the running month, a follow-up's day …) by
+    month, so a busy minute's hundreds of schools are a few batches; those with many months (a student who
+    moved) by their months."""
+    single: dict[date, list[int]] = defaultdict(list)
+    many: dict[frozenset[date], list[int]] = defaultdict(list)
+    for school, months in touched.items():
+        if len(months) <= 2:
+            for month in months:
+                single[month].append(school)
+        else:
+            many[frozenset(months)].append(school)
+    return [(frozenset({month}), schools) for month, schools in single.items()] + list(many.items())
 
 
 def _recompute(schools: list[int], months: list[date], *, now: datetime) -> facts.Changes:
