@@ -28,7 +28,7 @@ def city(settings, tmp_path):
     """The demo city, small (300 students): its classes and schools hold 1–4 warned students."""
     settings.VAR_DIR = tmp_path
     with frozen_at(local(2031, 11, 20)):
-        call_command("demo_city", students=300, seed=7, stdout=StringIO())
+        call_command("demo_city", students=300, seed=7, no_history=True, stdout=StringIO())
         yield OrgUnit.objects.get(kind="city")
 
 
