@@ -83,7 +83,7 @@ def _row(table, label):
     return dict(table.lines)[label]
 
 
-def test_the_paper_has_its_sections_for_the_school_year(paper, world, english):
+def test_the_paper_has_its_sections_for_the_school_year(english, paper, world):
     assert [s.ident for s in paper.sections] == ["coverage", "bands", "trends", "warnings", "staffing", "about"]
     assert paper.months == MONTHS and paper.running
     assert paper.subtitle == "测试市 · school year 2026-2027"
@@ -118,7 +118,7 @@ def test_no_school_or_class_is_named(paper, world):
         assert name not in text
 
 
-def test_staffing_counts_psychology_teachers_and_says_what_is_not_recorded(paper, world, english):
+def test_staffing_counts_psychology_teachers_and_says_what_is_not_recorded(english, paper, world):
     staffing = _table(paper, "staffing")
     city = [v.text for _c, v in _row(staffing, "测试市")]
     assert city == ["2", "2", "100.0%", "2", "0.67"]  # 2 teachers per 3,000 students
@@ -177,7 +177,7 @@ def test_the_pdf_holds_no_small_figure(paper):
     assert "*" in text
 
 
-def test_the_pdf_says_what_is_not_recorded(paper, english):
+def test_the_pdf_says_what_is_not_recorded(english, paper):
     text = "\n".join(_pdf_text(pdf.white_paper(paper))[0])
     assert "full-time or part-time" in " ".join(text.split())
 
