@@ -7,6 +7,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 ALLOWED = {
     "access/scope.py": "the scoping layer itself",
+    "analytics/refresh.py": "finds which schools' counts to recompute from changed students (ids and schools, no student leaves it)",
     "access/break_glass.py": "finds a student by 学籍号 for an audited emergency grant with a stated reason",
     "org/rollover.py": "set-based promotion of a school the user may roll over (checked by the service)",
     "org/selectors.py": "enrolled counts per unit (aggregates, no names)",
