@@ -39,7 +39,7 @@ test: $(STAMP)
 	  $(BIN)/runxin migrate --no-input -v0 && $(BIN)/runxin demo_city --students 300 --files $$d/files > $$d/demo.log 2>&1 && \
 	  $(BIN)/runxin run_scheduler --once > $$d/scheduler.log 2>&1 && echo "demo city on SQLite: built" && rm -rf $$d \
 	  || (tail -40 $$d/*.log 2>/dev/null; echo "demo city on SQLite: FAILED"; exit 1)
-	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest -n 2 --dist loadgroup --create-db -q
+	DATABASE_URL=$(TEST_DATABASE_URL) $(BIN)/pytest -n 2 --dist loadgroup --create-db -q $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check runxin bench conftest.py
