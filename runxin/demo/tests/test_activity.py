@@ -4,6 +4,8 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import transaction
+from django.test import override_settings
 from django.utils import timezone
 
 from runxin.accounts.models import User
@@ -13,7 +15,7 @@ from runxin.notify.models import Notification
 from runxin.screening.models import Campaign, CampaignTarget, Result, ScreeningFlag, Submission
 from runxin.testing.clock import frozen_at, local
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("demo_activity")]
 
 N = 900
 # The activity spreads a semester between 1 September and today. Freeze "today" well into an autumn term
@@ -21,13 +23,17 @@ N = 900
 TODAY = local(2031, 11, 20)
 
 
-@pytest.fixture
-def city(db):
+@pytest.fixture(scope="module")
+def city(django_db_setup, django_db_blocker, tmp_path_factory):
+    """One city for the module (rolled back at its end; each test's changes by its own `db` transaction), read
+    with the clock still frozen."""
     out = StringIO()
-    with frozen_at(TODAY):
+    with (django_db_blocker.unblock(), override_settings(VAR_DIR=tmp_path_factory.mktemp("var")),
+          transaction.atomic(), frozen_at(TODAY)):
         # The past has its own tests (test_history.py), which also prove it leaves this semester as it is.
         call_command("demo_city", students=N, seed=7, no_history=True, stdout=out)
         yield out.getvalue()
+        transaction.set_rollback(True)
 
 
 def test_the_demo_school_screened_in_september_and_closed_the_campaign(city):
@@ -97,9 +103,3 @@ def test_if_empty_runs_nothing_again_and_no_activity_skips_it(city):
     call_command("demo_city", students=N, seed=7, if_empty=True, stdout=out)
     assert "already holds a city" in out.getvalue()
     assert (Submission.objects.count(), Warning.objects.count(), Notification.objects.count()) == counts
-
-
-def test_no_activity_gives_people_only(db):
-    call_command("demo_city", students=300, seed=3, no_activity=True, stdout=StringIO())
-    assert not Campaign.objects.exists()
-    assert not Warning.objects.exists()

@@ -27,6 +27,8 @@ from runxin.screening.models import Campaign, CampaignTarget, Result, ScreeningF
 from runxin.testing.clock import frozen_at, local
 from runxin.visits.models import FamilyContact
 
+pytestmark = pytest.mark.xdist_group("demo_history")  # one worker builds the module's city
+
 N = 300
 # The current school year is 2031-2032 (not the real one); its past: 2029-2030 and 2030-2031.
 TODAY = local(2031, 11, 20)
