@@ -738,7 +738,8 @@ def run_faults(args: argparse.Namespace) -> int:
 
 
 class profiling:
-    """py-spy on every gunicorn worker of `server` for the length of one run (raw collapsed stacks), when
+    """py-spy on every gunicorn worker of `server` for the length of one run (raw collapsed stacks of the thread
+    holding the GIL: where the Python CPU goes, not the threads waiting), when
     asked for; py-spy is a developer tool (pip install py-spy), not a dependency of the project."""
 
     def __init__(self, folder: str, server: subprocess.Popen, name: str) -> None:
@@ -748,11 +749,14 @@ class profiling:
         if not self.folder:
             return self
         spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+        if not Path(spy).exists() and not shutil.which("py-spy"):
+            print("py-spy is missing: installing it in this environment (pip install py-spy)")
+            subprocess.run([sys.executable, "-m", "pip", "install", "-q", "py-spy"], check=True)
         Path(self.folder).mkdir(parents=True, exist_ok=True)
         for pid in gunicorn_workers(self.server.pid):
             out = Path(self.folder) / f"{self.name}-{pid}.txt"
             self.spies.append(subprocess.Popen(
-                [spy, "record", "--pid", str(pid), "--format", "raw", "--rate", "250", "--nonblocking",
+                [spy, "record", "--pid", str(pid), "--format", "raw", "--rate", "250", "--nonblocking", "--gil",
                  "-o", str(out)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         time.sleep(1)  # py-spy attaches
         return self
