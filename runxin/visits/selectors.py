@@ -48,7 +48,6 @@ REQUIREMENT_LABELS = {
     FAMILY_SEMESTER: gettext_lazy("Family contacted this semester"),
     DORM_MONTH: gettext_lazy("Boarders visited in the dormitory this month"),
 }
-SMALL_COUNT = 5  # counts under this are shown as "<5" to people who may not see the names (as the warning overview)
 
 
 # ------------------------------------------------------------------------------------------------ periods
@@ -189,6 +188,28 @@ def coverage(unit: OrgUnit, *, today: date | None = None) -> UnitCoverage:
             children.append(UnitRow(uid, names.get(uid, "—"), kind, rows[uid]))
     return UnitCoverage(unit=unit, periods=p, totals=totals, children=children,
                         child_kind=child[0] if child else None)
+
+
+COUNT_FIELDS = tuple(_COUNTS)
+
+
+def coverage_leaves(city: OrgUnit, *, today: date | None = None) -> dict[tuple, dict]:
+    """The counts of every class of the city (and of the students placed above any class), keyed by (district,
+    school, grade, class) ids, one grouped query: what published.py adds up and decides suppression over."""
+    base = _enrolled_under(city).alias(**_flags(periods(today)))
+    columns = ("district_id", "school_id", "grade_id", "school_class_id")
+    return {tuple(row[c] for c in columns): row for row in base.values(*columns).annotate(**_COUNTS).order_by()}
+
+
+def child_kind(unit: OrgUnit) -> str | None:
+    """The kind of the rows of a unit's coverage page (a city's districts, a district's schools, a school's or a
+    grade's classes), None for a class."""
+    child = _CHILD_COLUMN.get(unit.kind)
+    return child[0] if child else None
+
+
+def unit_names(ids) -> dict[int, str]:
+    return dict(OrgUnit.objects.filter(pk__in=[i for i in ids if i is not None]).values_list("id", "name"))
 
 
 def coverage_units(user) -> list[OrgUnit]:

@@ -17,6 +17,7 @@ from runxin.access import roles, scope
 from runxin.org.models import OrgUnit
 from runxin.people.models import Student
 
+from . import published
 from .models import FamilyContact
 
 Kind = FamilyContact.Kind
@@ -118,6 +119,7 @@ def contact_record(*, actor, student: Student, kind: str, done_on: date, summary
                 dormitory=dormitory)
     fields = {"kind": kind, "status": Status.DONE, "done_on": done_on, "visitors": visitors, "met_with": met_with,
               "dormitory": dormitory, "summary": summary, "agreed": agreed, "recorded_by": actor}
+    transaction.on_commit(published.changed)  # the coverage pages decide their hidden figures anew
     if contact is None:
         if not student.school_id:
             raise VisitError(_("The student is not placed in a school."))

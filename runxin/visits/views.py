@@ -15,7 +15,7 @@ from runxin.access.decorators import audited_read, requires
 from runxin.access.read_audit import record_read, record_reads
 from runxin.people.models import Student
 
-from . import forms, selectors, services
+from . import forms, published, selectors, services
 from .models import FamilyContact
 
 
@@ -176,7 +176,7 @@ def class_page(request, class_id: int):
     record_reads(user=request.user, students=[s.pk for s in students], record_type="visits.class",
                  request=request)
     return render(request, "visits/class.html", {
-        "school_class": school_class, "data": data, "figures": _cells(data.figures, suppress=False),
+        "school_class": school_class, "data": data, "figures": published.cells(("unit", school_class.pk), published.exact(data.figures)),
         "labels": selectors.REQUIREMENT_LABELS, "can_record": can_record, "plan_form": plan_form,
         "quick_form": quick_form, "missing": [(selectors.REQUIREMENT_LABELS[r], r, data.missing[r])
                                               for r in selectors.REQUIREMENTS],
@@ -185,24 +185,6 @@ def class_page(request, class_id: int):
 
 
 # ----------------------------------------------------------------------------------------------- coverage
-
-def _shown(n: int, suppress: bool) -> str:
-    return "<5" if suppress and 0 < n < selectors.SMALL_COUNT else str(n)
-
-
-def _cells(figures: selectors.Figures, *, suppress: bool) -> list[dict]:
-    """Each requirement's figure as shown: met of applies-to, missing, the rate. Counts under five are "<5" for
-    people who may not see the names, and a rate over fewer than five students is not shown to them."""
-    cells = []
-    for requirement, (met, of) in figures.pairs().items():
-        rate = round(100 * met / of) if of else None
-        hidden = suppress and 0 < of < selectors.SMALL_COUNT
-        cells.append({"requirement": requirement, "label": selectors.REQUIREMENT_LABELS[requirement],
-                      "met": _shown(met, suppress), "of": _shown(of, suppress),
-                      "missing": _shown(of - met, suppress), "rate": None if hidden else rate,
-                      "low": rate is not None and rate < 100 and not hidden})
-    return cells
-
 
 @require_http_methods(["GET"])
 @requires(roles.VISIT_COVERAGE)
@@ -216,17 +198,16 @@ def coverage(request):
     unit = selectors.coverage_unit_or_404(request.user, unit_id or roots[0].pk)
     if unit.kind == "class" and selectors.shows_names(request.user, unit):
         return redirect("visits:class", class_id=unit.pk)
-    data = selectors.coverage(unit)
     suppress = not selectors.shows_names(request.user, unit)
-    children = [{"row": row, "cells": _cells(row.figures, suppress=suppress),
-                 "names": row.kind == "class" and not suppress} for row in data.children]
+    # Outside the care team: the city's figures decided at once (published.py), so no page undoes another's.
+    periods, child_kind, totals, children = (published.page if suppress else published.exact_page)(unit)
     parent = unit.parent if unit.parent_id and scope.unit_permission(request.user, unit.parent,
                                                                      roles.VISIT_COVERAGE) else None
     return render(request, "visits/coverage.html", {
-        "data": data, "unit": unit, "totals": _cells(data.totals, suppress=suppress), "children": children,
+        "periods": periods, "child_kind": child_kind, "unit": unit, "totals": totals, "children": children,
         "suppress": suppress, "parent": parent, "labels": [selectors.REQUIREMENT_LABELS[r]
                                                           for r in selectors.REQUIREMENTS],
-        "recorders": selectors.by_recorder(unit, today=data.periods.today) if unit.kind in ("school", "grade")
+        "recorders": selectors.by_recorder(unit, today=periods.today) if unit.kind in ("school", "grade")
         else [],
     })
 

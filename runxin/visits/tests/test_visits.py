@@ -254,13 +254,14 @@ def test_a_planned_visit_is_recorded_from_its_page(world, client_for):
     assert planned.status == "done" and planned.agreed == "减少手机"
 
 
-def test_leaders_see_rates_and_a_city_administrator_small_counts_as_under_five(visited, client_for):
+def test_leaders_see_rates_and_a_city_administrator_small_counts_hidden(visited, client_for):
     w = visited
     body = client_for(w.leader).get(reverse("visits:coverage")).content.decode()
     assert 'id="by-unit"' in body and reverse("visits:class", args=[w.class1.pk]) in body
     assert "张一" not in body
     city = client_for(w.city_admin).get(reverse("visits:coverage") + f"?unit={w.school.pk}").content.decode()
-    assert "&lt;5" in city and reverse("visits:class", args=[w.class1.pk]) not in city
+    assert 'data-hidden="1">*<' in city and 'id="suppression-legend"' in city
+    assert reverse("visits:class", args=[w.class1.pk]) not in city
     assert client_for(w.city_admin).get(reverse("visits:class", args=[w.class1.pk])).status_code == 404
     # The head teacher's coverage is the class page.
     response = client_for(w.head).get(reverse("visits:coverage"))
