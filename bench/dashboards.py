@@ -21,7 +21,10 @@ incidents. Then it times, printing each phase:
                           history moves: their schools for every month)
   dashboard pages         analytics:dashboard / analytics:dashboard_unit through Django's test client as a city
                           administrator, a district centre member, a school leader and a head teacher:
-                          p50/p95 over --requests requests each (target p95 ≤ 300 ms)
+                          p50/p95 over --requests requests each (target p95 ≤ 300 ms); a service group's page
+                          (four groups over the first district's schools, made through the org services) and
+                          that district's page again, now with its groups; then, for the record, the warning
+                          overview and the home-visit coverage of the city, which decide what to hide per request
   raw SQL                 the running month's figures of the city and of a district straight from the base tables
                           (analytics.raw_figures): checked equal to the stored ones, and the speed ratio
 
@@ -518,6 +521,22 @@ def viewers() -> dict:
     return found
 
 
+def service_groups(district) -> list:
+    """Four service groups (片区) over the district's schools, made through the org services once: the district
+    page sums them and each group's page decides its hidden sums over the whole district."""
+    from runxin.org import services as org
+    from runxin.org.models import OrgUnit, ServiceGroup
+
+    groups = list(ServiceGroup.objects.filter(district=district).order_by("id"))
+    if not groups:
+        schools = list(OrgUnit.objects.filter(kind="school", parent=district).order_by("id"))
+        for n in range(4):
+            group = org.service_group_create(district=district, name=f"第{n + 1}片区", code=f"P{n + 1}")
+            org.service_group_set_schools(group=group, schools=schools[n::4])
+            groups.append(group)
+    return groups
+
+
 def percentile(times: list[float], p: float) -> float:
     ordered = sorted(times)
     return ordered[min(len(ordered) - 1, round(p * (len(ordered) - 1)))]
@@ -548,6 +567,27 @@ def time_pages(requests: int) -> None:
                     times.append(elapsed)
             print(f"  {username:13s} {url:28s} HTTP {status}  p50 {statistics.median(times):6.1f} ms   "
                   f"p95 {percentile(times, 0.95):6.1f} ms   (n={len(times)})", flush=True)
+    found = viewers()
+    centre, district = found["bench-centre"]
+    city_admin, city = found["bench-city"]
+    # A service group's page (its 24 months decided over the whole district); then, for the record, the two
+    # pages outside the dashboards that decide per request: the warning overview and the home-visit coverage.
+    group = service_groups(district)[0]
+    for user, url, n in ((centre, reverse("analytics:dashboard_group", args=[group.pk]), requests),
+                         (centre, reverse("analytics:dashboard_unit", args=[district.pk]), requests),
+                         (city_admin, reverse("alerts:overview", args=[city.pk]), max(3, requests // 10)),
+                         (city_admin, reverse("visits:coverage") + f"?unit={city.pk}", max(3, requests // 10))):
+        client = Client(HTTP_HOST="localhost")
+        client.force_login(user)
+        times, status = [], None
+        for _ in range(n + 1):  # the first request decides (and caches) what to hide; the rest may reuse it
+            started = time.perf_counter()
+            status = client.get(url).status_code
+            times.append((time.perf_counter() - started) * 1000)
+        first, times = times[0], times[1:]
+        print(f"  {user.username:13s} {url:28s} HTTP {status}  first {first:6.1f} ms  "
+              f"p50 {statistics.median(times):6.1f} ms   p95 {percentile(times, 0.95):6.1f} ms   (n={len(times)})",
+              flush=True)
 
 
 def time_selectors(requests: int) -> None:

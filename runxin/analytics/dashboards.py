@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 from django.db.models import Q
 from django.http import Http404
@@ -662,12 +663,29 @@ def group_figures(district: OrgUnit, groups: list[ServiceGroup], months: list[da
             sums[key] = sums.get(key, 0) + value
     hidden: set = set()
     if not exact:
-        running = group_lines(district.pk, school_ids, members, everything, breakdowns)
-        before = group_lines(district.pk, school_ids, members, trended, breakdowns)
+        shape = (tuple(sorted(school_ids)), tuple(sorted((g, tuple(s)) for g, s in members.items())),
+                 tuple(breakdowns_key(breakdowns)))
         for month in months:
-            lines, candidates = running if month == last else before
-            hidden |= suppress_sums(district.pk, by_month[month], sums, month, lines, candidates)
+            measures = tuple(everything if month == last else trended)
+            rows = tuple(sorted(by_month[month]))
+            own = tuple(sorted((k, v) for k, v in sums.items() if k[1] == month))
+            hidden |= _hidden_sums(district.pk, month, rows, own, (*shape, measures))
     return Figures("g", {key: selectors.Figure(value) for key, value in sums.items()}, exact, frozenset(hidden))
+
+
+def breakdowns_key(breakdowns: list[tuple[str, list[str]]]) -> list[tuple[str, tuple[str, ...]]]:
+    return [(total, tuple(parts)) for total, parts in breakdowns]
+
+
+@lru_cache(maxsize=1024)
+def _hidden_sums(district_id: int, month: date, rows: tuple, sums: tuple, shape: tuple) -> frozenset:
+    """suppress_sums() for one month, remembered by everything it depends on (the stored figures and flags of the
+    district and its schools, the groups' sums, the groups' make-up, the measures): a group's page shows 24 months,
+    each decided over the whole district, and those of past months rarely change. A changed figure is a new key."""
+    school_ids, members, breakdowns, measures = shape
+    lines, candidates = group_lines(district_id, school_ids, dict(members), measures,
+                                    [(total, list(parts)) for total, parts in breakdowns])
+    return frozenset(suppress_sums(district_id, list(rows), dict(sums), month, lines, candidates))
 
 
 def group_lines(district_id: int, school_ids: Iterable[int], members: dict[int, list[int]], measures: Iterable[str],
