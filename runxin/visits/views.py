@@ -205,7 +205,8 @@ def coverage(request):
                                                                      roles.VISIT_COVERAGE) else None
     return render(request, "visits/coverage.html", {
         "periods": periods, "child_kind": child_kind, "unit": unit, "totals": totals, "children": children,
-        "suppress": suppress, "parent": parent, "labels": [selectors.REQUIREMENT_LABELS[r]
+        "suppress": suppress and any(c["hidden"] for c in [*totals, *(x for row in children for x in row["cells"])]),
+        "parent": parent, "labels": [selectors.REQUIREMENT_LABELS[r]
                                                           for r in selectors.REQUIREMENTS],
         "recorders": selectors.by_recorder(unit, today=periods.today) if unit.kind in ("school", "grade")
         else [],
