@@ -17,7 +17,6 @@ from datetime import date, timedelta
 from types import SimpleNamespace
 
 import pytest
-from django.db import transaction
 from django.utils import timezone
 
 from runxin.alerts import services as alerts
@@ -27,6 +26,7 @@ from runxin.screening import services
 from runxin.screening.models import Campaign, CampaignTarget, InstrumentVersion, Result
 from runxin.screening.tests.helpers import gad7_answers, phqa_answers
 from runxin.testing import factories as f
+from runxin.testing import seeds
 from runxin.testing.clock import frozen_at
 from runxin.testing.world import build_world
 
@@ -177,14 +177,8 @@ def city_fixture(django_db_setup, django_db_blocker):
     back at the end; each test runs in its own savepoint)."""
     from runxin.analytics import campaign_figures
 
-    with django_db_blocker.unblock():
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            w = build_city()
-            for campaign in (w.last_year, w.spring, w.campaign):
-                campaign_figures.compute_campaign_figures(campaign)
-            yield w
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
+    with seeds.module_database(django_db_blocker):
+        w = build_city()
+        for campaign in (w.last_year, w.spring, w.campaign):
+            campaign_figures.compute_campaign_figures(campaign)
+        yield w

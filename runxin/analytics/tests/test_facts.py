@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 from django.core.cache import cache
 from django.core.management import call_command
-from django.db import transaction
 from django.test import override_settings
 from django.utils import translation
 
@@ -32,6 +31,7 @@ from runxin.people import services as people
 from runxin.people.models import KeyStudentMark, Student
 from runxin.referrals import services as referrals
 from runxin.referrals.models import Referral
+from runxin.testing import seeds
 from runxin.testing.clock import frozen_at, local
 
 pytestmark = pytest.mark.django_db
@@ -83,10 +83,9 @@ def build_city(files_dir: Path) -> OrgUnit:
 def city_for_the_module(django_db_blocker, files_dir: Path) -> Iterator[OrgUnit]:
     """build_city() once for a test module, inside a transaction rolled back after its last test (each test
     runs in a savepoint of it), with the clock at TODAY."""
-    with django_db_blocker.unblock(), override_settings(VAR_DIR=files_dir), frozen_at(TODAY), \
-            translation.override("en"), transaction.atomic():
+    with seeds.module_database(django_db_blocker), override_settings(VAR_DIR=files_dir), frozen_at(TODAY), \
+            translation.override("en"):
         yield build_city(files_dir / "demo-files")
-        transaction.set_rollback(True)
 
 
 @pytest.fixture(scope="module", name="demo_city")

@@ -4,7 +4,6 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
 from django.test import override_settings
 from django.utils import timezone
 
@@ -13,6 +12,7 @@ from runxin.alerts import states
 from runxin.alerts.models import FollowUp, Warning, WarningEvent
 from runxin.notify.models import Notification
 from runxin.screening.models import Campaign, CampaignTarget, Result, ScreeningFlag, Submission
+from runxin.testing import seeds
 from runxin.testing.clock import frozen_at, local
 
 pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("demo_activity")]
@@ -28,12 +28,11 @@ def city(django_db_setup, django_db_blocker, tmp_path_factory):
     """One city for the module (rolled back at its end; each test's changes by its own `db` transaction), read
     with the clock still frozen."""
     out = StringIO()
-    with (django_db_blocker.unblock(), override_settings(VAR_DIR=tmp_path_factory.mktemp("var")),
-          transaction.atomic(), frozen_at(TODAY)):
+    with (seeds.module_database(django_db_blocker), override_settings(VAR_DIR=tmp_path_factory.mktemp("var")),
+          frozen_at(TODAY)):
         # The past has its own tests (test_history.py), which also prove it leaves this semester as it is.
         call_command("demo_city", students=N, seed=7, no_history=True, stdout=out)
         yield out.getvalue()
-        transaction.set_rollback(True)
 
 
 def test_the_demo_school_screened_in_september_and_closed_the_campaign(city):

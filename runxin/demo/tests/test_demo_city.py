@@ -10,7 +10,6 @@ from io import StringIO
 import pytest
 from django.contrib.auth.password_validation import validate_password
 from django.core.management import CommandError, call_command
-from django.db import transaction
 from django.db.models import Sum
 from django.test import override_settings
 
@@ -28,6 +27,7 @@ from runxin.people.models import (
     RoleAssignment,
     Student,
 )
+from runxin.testing import seeds
 from runxin.testing.clock import frozen_at, local
 
 pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("demo_city")]
@@ -49,13 +49,11 @@ def city(django_db_setup, django_db_blocker, var_dir):
     back by its `db` transaction. Its files go to a directory of its own (another worker may build a demo city at
     the same time). Tests that need an empty database are in test_demo_generator.py."""
     out = StringIO()
-    with (django_db_blocker.unblock(), override_settings(VAR_DIR=var_dir),
-          transaction.atomic()):
+    with seeds.module_database(django_db_blocker), override_settings(VAR_DIR=var_dir):
         with frozen_at(TODAY):
             # The past has its own tests (test_history.py), which also prove it leaves this semester as it is.
             call_command("demo_city", students=N, seed=7, no_history=True, stdout=out)
         yield out.getvalue()
-        transaction.set_rollback(True)
 
 
 def test_city_has_exactly_the_students_asked_for_in_every_school_type(city):

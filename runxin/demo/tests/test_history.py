@@ -24,6 +24,7 @@ from runxin.people.models import RoleAssignment, Student
 from runxin.referrals.models import Referral
 from runxin.screening.core import load_definition, score
 from runxin.screening.models import Campaign, CampaignTarget, Result, ScreeningFlag
+from runxin.testing import seeds
 from runxin.testing.clock import frozen_at, local
 from runxin.visits.models import FamilyContact
 
@@ -76,8 +77,9 @@ def _build(**options) -> str:
 def city(django_db_setup, django_db_blocker, tmp_path_factory):
     """One small city built three times in one transaction rolled back at the end: without a past (to see its
     semester), with a past, and with a past again (kept for the tests). A module's worth of tests reads one city."""
-    with (django_db_blocker.unblock(), override_settings(VAR_DIR=tmp_path_factory.mktemp("var"), LANGUAGE_CODE="en"),
-          translation.override("en"), frozen_at(TODAY), transaction.atomic()):
+    with (seeds.module_database(django_db_blocker),
+          override_settings(VAR_DIR=tmp_path_factory.mktemp("var"), LANGUAGE_CODE="en"),
+          translation.override("en"), frozen_at(TODAY)):
         with transaction.atomic():
             _build(no_history=True)
             without_past = semester(CURRENT_START)
@@ -87,7 +89,6 @@ def city(django_db_setup, django_db_blocker, tmp_path_factory):
             first_semester, first_past = semester(CURRENT_START), past(CURRENT_START)
             transaction.set_rollback(True)
         yield Built(_build(), without_past, first_semester, first_past)
-        transaction.set_rollback(True)
 
 
 def _past_campaigns():
