@@ -365,6 +365,11 @@ SPECTACULAR_SETTINGS = {
 # An API token lives this many days unless the administrator chooses fewer.
 API_TOKEN_DAYS = envint("API_TOKEN_DAYS", 90)
 
+# Pages that hide small counts for people outside the care team decide what to hide over the whole city at once
+# (the warning overview, the home-visit coverage): that decision is reused for this many seconds (0: every
+# request decides anew). At 1.5 M students the overview's decision takes seconds (bench/dashboards.py).
+REPORT_DECISION_SECONDS = envint("REPORT_DECISION_SECONDS", 60)
+
 # >>> analytics zoning and white paper
 # District risk zoning (重点警示区域/一般警示区/少发不发区, runxin/analytics/zoning.py), the bureau's policy: rates per
 # 1,000 students over the last RISK_ZONING_WINDOW_MONTHS months against the city's. A district whose warning or

@@ -2,15 +2,18 @@
 rows, and which daily reports a user receives. Every function takes the acting user or a unit the caller has
 checked through the scoping layer."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from runxin.access import roles, scope
 from runxin.analytics.core import suppression
-from runxin.org.models import OrgUnit
+from runxin.org.models import OrgUnit, SchoolYear
 
 from . import states
 from .models import Warning, WarningLevel
@@ -121,8 +124,13 @@ def overview_tree(root: OrgUnit) -> Tree:
     counts = _student_counts()
     units = {root.pk: {"kind": root.kind, "name": root.name, "parent_id": root.parent_id,
                        "school_id": root.school_id}}
-    for row in OrgUnit.objects.filter(path__startswith=root.path, kind__in=("district", "school", "grade", "class")
-                                      ).exclude(pk=root.pk).values("id", "kind", "name", "parent_id", "school_id"):
+    # The units a page lists: active districts and schools, and the grades and classes of the current school year
+    # (last years' classes hold nobody now; a student still placed in one comes in through the counts).
+    year = SchoolYear.objects.filter(is_current=True).values_list("id", flat=True).first()
+    this_year = Q(school_year_id=year) if year is not None else Q()
+    listed = OrgUnit.objects.filter(path__startswith=root.path, is_active=True).filter(
+        Q(kind__in=("district", "school")) | (Q(kind__in=("grade", "class")) & this_year))
+    for row in listed.exclude(pk=root.pk).values("id", "kind", "name", "parent_id", "school_id"):
         units[row.pop("id")] = row
     values: dict[Key, int] = {}
     edges: dict[tuple[int, str], set[int | None]] = {}
@@ -213,6 +221,22 @@ def _lines(root, units, levels, values, edges, remainders) -> tuple[list[tuple[K
 def overview_hidden(tree: Tree) -> frozenset[str]:
     """The page keys hidden from viewers without need-to-know: every 1–4 and what would give one away."""
     return frozenset(page_key(k) for k in suppression.suppress(tree.values, tree.lines, given=tree.unshown))
+
+
+def overview_published(city: OrgUnit) -> tuple[Tree, frozenset[str], datetime]:
+    """The city's tree and the figures hidden from viewers without need-to-know, with when they were counted:
+    reused for REPORT_DECISION_SECONDS from the cache (at 1.5 M students counting and deciding take seconds), so
+    every page and every viewer of that minute hide the same figures. The lines are left out of what is kept
+    (only the decision needs them)."""
+    seconds = settings.REPORT_DECISION_SECONDS
+    key = f"alerts:overview:{city.pk}"
+    found = cache.get(key) if seconds else None
+    if found is None:
+        tree = overview_tree(city)
+        found = (replace(tree, lines=[], unshown=set()), overview_hidden(tree), timezone.now())
+        if seconds:
+            cache.set(key, found, seconds)
+    return found
 
 
 def overview(unit: OrgUnit, tree: Tree | None = None) -> dict:

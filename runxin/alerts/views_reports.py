@@ -39,8 +39,10 @@ def overview(request, unit_id: int):
     unit = selectors.overview_unit_or_404(request.user, unit_id)
     suppress = selectors.suppresses_small_counts(request.user, unit)
     # Outside need-to-know the hiding is decided over the whole city, so every page hides the same figures.
-    tree = selectors.overview_tree(selectors.overview_city(unit) if suppress else unit)
-    hidden = selectors.overview_hidden(tree) if suppress else frozenset()
+    if suppress:
+        tree, hidden, counted_at = selectors.overview_published(selectors.overview_city(unit))
+    else:
+        tree, hidden, counted_at = selectors.overview_tree(unit), frozenset(), None
     data = selectors.overview(unit, tree)
     lang = _language()
     browsable = set(scope.units(request.user, roles.ALERT_OVERVIEW).filter(
@@ -58,6 +60,7 @@ def overview(request, unit_id: int):
     }
     return render(request, "alerts/overview.html", {
         **data, "lang": lang, "chart": chart, "browsable": browsable, "suppress": suppress, "hidden": hidden,
+        "counted_at": counted_at,
         "parent": unit.parent if unit.parent_id and scope.unit_permission(request.user, unit.parent,
                                                                           roles.ALERT_OVERVIEW) else None,
     })

@@ -11,8 +11,9 @@ children; a requirement's applies-to = met + missing) can be solved for a hidden
 one unit subtracting its own figure (owner = the node). Enrolled students are figures like the others: a class of
 three shown as 3 would tell that its visited and not visited are small.
 
-The decision is kept for DECISION_SECONDS in the cache, keyed by the city, the day and a version every recorded or
-cancelled contact moves (so a new visit shows at once): everyone sees the same figures hidden meanwhile.
+The decision is kept for REPORT_DECISION_SECONDS (a setting, default 60) in the cache, keyed by the city, the day
+and a version every recorded contact moves (so a new visit shows at once): everyone sees the same figures hidden
+meanwhile.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
+from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 from django.utils.html import format_html
@@ -30,7 +32,6 @@ from runxin.org.models import OrgUnit
 
 from . import selectors
 
-DECISION_SECONDS = 60
 _VERSION_KEY = "visits:coverage:version"
 
 # A requirement's three figures: met, applies to, missing (= applies to − met).
@@ -75,10 +76,12 @@ def published(city: OrgUnit, *, today: date | None = None) -> Published:
     """The city's coverage with its suppression decided (from the cache when decided in the last minute)."""
     today = today or timezone.localdate()
     key = f"visits:coverage:{city.pk}:{today.isoformat()}:{cache.get(_VERSION_KEY, 0)}"
-    found = cache.get(key)
+    seconds = settings.REPORT_DECISION_SECONDS
+    found = cache.get(key) if seconds else None
     if found is None:
         found = decide(city, today=today)
-        cache.set(key, found, DECISION_SECONDS)
+        if seconds:
+            cache.set(key, found, seconds)
     return found
 
 

@@ -127,3 +127,23 @@ def test_the_care_team_sees_exact_figures(city, client_for):
     assert any(is_small(v) for v in cells.values())
     body = client_for(psych).get(reverse("alerts:overview", args=[school.pk])).content.decode()
     assert 'data-hidden' not in body and 'id="hidden-legend"' not in body
+
+
+def test_the_decision_is_reused_for_a_minute_across_pages_and_viewers(city, client_for, settings, monkeypatch):
+    """With REPORT_DECISION_SECONDS the city's counting and hiding run once for every page of that minute."""
+    from django.core.cache import cache
+
+    settings.REPORT_DECISION_SECONDS = 60
+    cache.delete(f"alerts:overview:{city.pk}")
+    counted = []
+    original = sel.overview_tree
+    monkeypatch.setattr(sel, "overview_tree", lambda root: (counted.append(root.pk), original(root))[1])
+    district = OrgUnit.objects.filter(kind="district").order_by("pk").first()
+    first = read(client_for(User.objects.get(username="city_admin")), city)
+    again = read(client_for(User.objects.get(username="supervisor")), district)
+    assert counted == [city.pk]  # one count for the city, the district page read it
+    assert all(again.get(k, v) == v for k, v in first.items())  # the same figures hidden and shown
+    body = client_for(User.objects.get(username="city_admin")).get(
+        reverse("alerts:overview", args=[city.pk])).content.decode()
+    assert "once a minute" in body
+    cache.delete(f"alerts:overview:{city.pk}")
