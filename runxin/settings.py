@@ -314,6 +314,10 @@ CELERY_BEAT_SCHEDULE = {
     "analytics-refresh": {"task": "runxin.analytics.tasks.refresh", "schedule": 60.0},
     "analytics-rebuild": {"task": "runxin.analytics.tasks.rebuild", "schedule": crontab(hour=2, minute=30)},
     # <<< analytics figures
+    # The warning overview and the home-visit coverage as people outside the care team see them: counted and
+    # decided for each city ahead of the viewers (REPORT_DECISION_SECONDS; nothing when it is 0).
+    "alerts-overview-count": {"task": "runxin.alerts.tasks.overview_count", "schedule": 60.0},
+    "visits-coverage-decide": {"task": "runxin.visits.tasks.coverage_decide", "schedule": 60.0},
 }
 
 # Roster import on PostgreSQL: skip the per-row foreign-key triggers after locking every parent row once

@@ -223,20 +223,35 @@ def overview_hidden(tree: Tree) -> frozenset[str]:
     return frozenset(page_key(k) for k in suppression.suppress(tree.values, tree.lines, given=tree.unshown))
 
 
-def overview_published(city: OrgUnit) -> tuple[Tree, frozenset[str], datetime]:
+def overview_published(city: OrgUnit, *, fresh: bool = False) -> tuple[Tree, frozenset[str], datetime]:
     """The city's tree and the figures hidden from viewers without need-to-know, with when they were counted:
     reused for REPORT_DECISION_SECONDS from the cache (at 1.5 M students counting and deciding take seconds), so
     every page and every viewer of that minute hide the same figures. The lines are left out of what is kept
-    (only the decision needs them)."""
+    (only the decision needs them). `fresh`: count anew and keep it until the next scheduled count is done (the
+    beat entry "alerts-overview-count" does this every minute, so no viewer waits for it)."""
     seconds = settings.REPORT_DECISION_SECONDS
     key = f"alerts:overview:{city.pk}"
-    found = cache.get(key) if seconds else None
+    found = cache.get(key) if seconds and not fresh else None
     if found is None:
         tree = overview_tree(city)
         found = (replace(tree, lines=[], unshown=set()), overview_hidden(tree), timezone.now())
         if seconds:
-            cache.set(key, found, seconds)
+            cache.set(key, found, seconds + (COUNT_MARGIN if fresh else 0))
     return found
+
+
+COUNT_MARGIN = 60  # seconds a scheduled count is kept beyond REPORT_DECISION_SECONDS: until the next one is done
+
+
+def overview_count_all() -> dict:
+    """Count and decide the overview of every active city ahead of its viewers (nothing when decisions are not
+    reused, REPORT_DECISION_SECONDS = 0)."""
+    if not settings.REPORT_DECISION_SECONDS:
+        return {"cities": 0}
+    cities = list(OrgUnit.objects.filter(kind=OrgUnit.Kind.CITY, is_active=True))
+    for city in cities:
+        overview_published(city, fresh=True)
+    return {"cities": len(cities)}
 
 
 def overview(unit: OrgUnit, tree: Tree | None = None) -> dict:

@@ -72,17 +72,31 @@ def city_of(unit: OrgUnit) -> OrgUnit:
     return OrgUnit.objects.get(pk__in=unit.ancestor_ids, kind=OrgUnit.Kind.CITY)
 
 
-def published(city: OrgUnit, *, today: date | None = None) -> Published:
-    """The city's coverage with its suppression decided (from the cache when decided in the last minute)."""
+def published(city: OrgUnit, *, today: date | None = None, fresh: bool = False) -> Published:
+    """The city's coverage with its suppression decided (from the cache when decided in the last minute).
+    `fresh`: decide anew and keep it until the next scheduled decision is done (beat "visits-coverage-decide")."""
     today = today or timezone.localdate()
     key = f"visits:coverage:{city.pk}:{today.isoformat()}:{cache.get(_VERSION_KEY, 0)}"
     seconds = settings.REPORT_DECISION_SECONDS
-    found = cache.get(key) if seconds else None
+    found = cache.get(key) if seconds and not fresh else None
     if found is None:
         found = decide(city, today=today)
         if seconds:
-            cache.set(key, found, seconds)
+            cache.set(key, found, seconds + (DECIDE_MARGIN if fresh else 0))
     return found
+
+
+DECIDE_MARGIN = 60  # seconds a scheduled decision is kept beyond REPORT_DECISION_SECONDS: until the next one is done
+
+
+def decide_all() -> dict:
+    """Decide every active city's coverage ahead of its viewers (nothing when decisions are not reused)."""
+    if not settings.REPORT_DECISION_SECONDS:
+        return {"cities": 0}
+    cities = list(OrgUnit.objects.filter(kind=OrgUnit.Kind.CITY, is_active=True))
+    for city in cities:
+        published(city, fresh=True)
+    return {"cities": len(cities)}
 
 
 def _with_missing(row: dict) -> dict[str, int]:

@@ -147,3 +147,25 @@ def test_the_decision_is_reused_for_a_minute_across_pages_and_viewers(city, clie
         reverse("alerts:overview", args=[city.pk])).content.decode()
     assert "once a minute" in body
     cache.delete(f"alerts:overview:{city.pk}")
+
+
+def test_the_scheduled_count_is_what_the_pages_read(city, client_for, settings, monkeypatch):
+    """Beat's "alerts-overview-count" counts every city ahead of its viewers: the page then counts nothing."""
+    from django.core.cache import cache
+
+    from runxin.alerts import tasks
+    from runxin.alerts.scheduler import task_for
+
+    assert settings.CELERY_BEAT_SCHEDULE["alerts-overview-count"]["task"] == tasks.overview_count.name
+    assert task_for(tasks.overview_count.name).name == tasks.overview_count.name  # the scheduler finds it
+    settings.REPORT_DECISION_SECONDS = 0
+    assert tasks.overview_count() == {"cities": 0}  # decisions not reused: nothing to count ahead
+    settings.REPORT_DECISION_SECONDS = 60
+    cache.delete(f"alerts:overview:{city.pk}")
+    assert tasks.overview_count() == {"cities": 1}
+    counted = []
+    original = sel.overview_tree
+    monkeypatch.setattr(sel, "overview_tree", lambda root: (counted.append(root.pk), original(root))[1])
+    cells = read(client_for(User.objects.get(username="city_admin")), city)
+    assert counted == [] and any(v is None for v in cells.values())
+    cache.delete(f"alerts:overview:{city.pk}")

@@ -128,3 +128,21 @@ def test_a_recorded_visit_shows_at_once_and_the_names_holder_sees_exact_figures(
         assert "data-hidden" not in body
         shown = {k: int(v) for k, v, _h, _t in CELL.findall(body)}
         assert shown and all(shown[k] == exact[k] for k in shown)
+
+
+def test_the_scheduled_decision_is_what_the_pages_read(city, client_for, settings, monkeypatch):
+    """Beat's "visits-coverage-decide" decides every city ahead of its viewers: the page then decides nothing."""
+    from runxin.visits import tasks
+
+    assert settings.CELERY_BEAT_SCHEDULE["visits-coverage-decide"]["task"] == tasks.coverage_decide.name
+    settings.REPORT_DECISION_SECONDS = 0
+    assert tasks.coverage_decide() == {"cities": 0}
+    settings.REPORT_DECISION_SECONDS = 60
+    with frozen_at(TODAY):
+        assert tasks.coverage_decide() == {"cities": 1}
+        decided = []
+        original = published.decide
+        monkeypatch.setattr(published, "decide", lambda c, today: (decided.append(c.pk), original(c, today=today))[1])
+        school = OrgUnit.objects.filter(kind="school").order_by("pk").first()
+        cells = read(client_for(User.objects.get(username="city_admin")), school)
+        assert decided == [] and cells
