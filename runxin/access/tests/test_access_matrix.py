@@ -23,6 +23,7 @@ from django.utils import timezone
 from runxin.access import policy
 from runxin.access.roles import ALL_PERMISSIONS, ROLES
 from runxin.testing import factories as f
+from runxin.testing import seeds
 from runxin.testing.world import build_world
 
 pytestmark = pytest.mark.django_db
@@ -201,23 +202,17 @@ def _kwargs(w, route_objects: str | None, relation: str, identity: str, names: l
 
 @pytest.fixture(scope="module")
 def matrix(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        atomic = transaction.atomic()
-        atomic.__enter__()
-        try:
-            started = time.perf_counter()
-            w = _build()
-            w.clients = {}
-            for identity, attr in ACTOR_OF.items():
-                client = Client(raise_request_exception=False)
-                client.force_login(getattr(w, attr))
-                w.clients[identity] = (client, SimpleCookie(client.cookies.output(header="", sep=";")))
-            w.clients[policy.ANONYMOUS] = (Client(raise_request_exception=False), SimpleCookie())
-            w.build_seconds = time.perf_counter() - started
-            yield w
-        finally:
-            transaction.set_rollback(True)
-            atomic.__exit__(None, None, None)
+    with seeds.module_database(django_db_blocker):
+        started = time.perf_counter()
+        w = _build()
+        w.clients = {}
+        for identity, attr in ACTOR_OF.items():
+            client = Client(raise_request_exception=False)
+            client.force_login(getattr(w, attr))
+            w.clients[identity] = (client, SimpleCookie(client.cookies.output(header="", sep=";")))
+        w.clients[policy.ANONYMOUS] = (Client(raise_request_exception=False), SimpleCookie())
+        w.build_seconds = time.perf_counter() - started
+        yield w
 
 
 # Where the sign-in page is the answer to success, not a refusal.
