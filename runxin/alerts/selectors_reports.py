@@ -5,13 +5,11 @@ checked through the scoping layer."""
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from django.conf import settings
-from django.core.cache import cache
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from runxin.access import roles, scope
+from runxin.access import city_decisions, roles, scope
 from runxin.analytics.core import suppression
 from runxin.org.models import OrgUnit, SchoolYear
 
@@ -105,11 +103,6 @@ def page_key(key: Key) -> str:
     students of the unit placed in no such child)."""
     unit_id, rest, figure, level = key
     return f"ov:{unit_id}{'~' + rest if rest else ''}:{figure}:{level or 'all'}"
-
-
-def overview_city(unit: OrgUnit) -> OrgUnit:
-    """The city a unit is in: the root of the tree over which figures are hidden."""
-    return unit if unit.kind == "city" or not unit.ancestor_ids else OrgUnit.objects.get(pk=unit.ancestor_ids[0])
 
 
 def overview_tree(root: OrgUnit) -> Tree:
@@ -229,29 +222,18 @@ def overview_published(city: OrgUnit, *, fresh: bool = False) -> tuple[Tree, fro
     every page and every viewer of that minute hide the same figures. The lines are left out of what is kept
     (only the decision needs them). `fresh`: count anew and keep it until the next scheduled count is done (the
     beat entry "alerts-overview-count" does this every minute, so no viewer waits for it)."""
-    seconds = settings.REPORT_DECISION_SECONDS
-    key = f"alerts:overview:{city.pk}"
-    found = cache.get(key) if seconds and not fresh else None
-    if found is None:
+
+    def count() -> tuple[Tree, frozenset[str], datetime]:
         tree = overview_tree(city)
-        found = (replace(tree, lines=[], unshown=set()), overview_hidden(tree), timezone.now())
-        if seconds:
-            cache.set(key, found, seconds + (COUNT_MARGIN if fresh else 0))
-    return found
+        return replace(tree, lines=[], unshown=set()), overview_hidden(tree), timezone.now()
 
-
-COUNT_MARGIN = 60  # seconds a scheduled count is kept beyond REPORT_DECISION_SECONDS: until the next one is done
+    return city_decisions.kept(f"alerts:overview:{city.pk}", count, fresh=fresh)
 
 
 def overview_count_all() -> dict:
     """Count and decide the overview of every active city ahead of its viewers (nothing when decisions are not
     reused, REPORT_DECISION_SECONDS = 0)."""
-    if not settings.REPORT_DECISION_SECONDS:
-        return {"cities": 0}
-    cities = list(OrgUnit.objects.filter(kind=OrgUnit.Kind.CITY, is_active=True))
-    for city in cities:
-        overview_published(city, fresh=True)
-    return {"cities": len(cities)}
+    return city_decisions.decide_every_city(overview_published)
 
 
 def overview(unit: OrgUnit, tree: Tree | None = None) -> dict:

@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from runxin.access import roles, scope
+from runxin.access import city_decisions, roles, scope
 from runxin.access.decorators import audited_read, requires
 from runxin.access.read_audit import record_reads
 from runxin.exports import writer
@@ -40,7 +40,7 @@ def overview(request, unit_id: int):
     suppress = selectors.suppresses_small_counts(request.user, unit)
     # Outside need-to-know the hiding is decided over the whole city, so every page hides the same figures.
     if suppress:
-        tree, hidden, counted_at = selectors.overview_published(selectors.overview_city(unit))
+        tree, hidden, counted_at = selectors.overview_published(city_decisions.city_of(unit))
     else:
         tree, hidden, counted_at = selectors.overview_tree(unit), frozenset(), None
     data = selectors.overview(unit, tree)

@@ -22,11 +22,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
-from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 from django.utils.html import format_html
 
+from runxin.access import city_decisions
 from runxin.analytics.core.suppression import suppress
 from runxin.org.models import OrgUnit
 
@@ -58,18 +58,11 @@ class Published:
 
 
 def changed() -> None:
-    """A contact was recorded or cancelled: the next page decides anew (called by the visits services)."""
+    """A contact was recorded: the next page decides anew (called by the visits services)."""
     try:
         cache.incr(_VERSION_KEY)
     except ValueError:  # not set yet
         cache.set(_VERSION_KEY, 1, None)
-
-
-def city_of(unit: OrgUnit) -> OrgUnit:
-    """The city a unit lies in (its path names its ancestors)."""
-    if unit.kind == OrgUnit.Kind.CITY:
-        return unit
-    return OrgUnit.objects.get(pk__in=unit.ancestor_ids, kind=OrgUnit.Kind.CITY)
 
 
 def published(city: OrgUnit, *, today: date | None = None, fresh: bool = False) -> Published:
@@ -77,26 +70,12 @@ def published(city: OrgUnit, *, today: date | None = None, fresh: bool = False) 
     `fresh`: decide anew and keep it until the next scheduled decision is done (beat "visits-coverage-decide")."""
     today = today or timezone.localdate()
     key = f"visits:coverage:{city.pk}:{today.isoformat()}:{cache.get(_VERSION_KEY, 0)}"
-    seconds = settings.REPORT_DECISION_SECONDS
-    found = cache.get(key) if seconds and not fresh else None
-    if found is None:
-        found = decide(city, today=today)
-        if seconds:
-            cache.set(key, found, seconds + (DECIDE_MARGIN if fresh else 0))
-    return found
-
-
-DECIDE_MARGIN = 60  # seconds a scheduled decision is kept beyond REPORT_DECISION_SECONDS: until the next one is done
+    return city_decisions.kept(key, lambda: decide(city, today=today), fresh=fresh)
 
 
 def decide_all() -> dict:
     """Decide every active city's coverage ahead of its viewers (nothing when decisions are not reused)."""
-    if not settings.REPORT_DECISION_SECONDS:
-        return {"cities": 0}
-    cities = list(OrgUnit.objects.filter(kind=OrgUnit.Kind.CITY, is_active=True))
-    for city in cities:
-        published(city, fresh=True)
-    return {"cities": len(cities)}
+    return city_decisions.decide_every_city(published)
 
 
 def _with_missing(row: dict) -> dict[str, int]:
@@ -109,7 +88,7 @@ def _with_missing(row: dict) -> dict[str, int]:
 def decide(city: OrgUnit, *, today: date) -> Published:
     leaves = selectors.coverage_leaves(city, today=today)
     values: dict[Node, dict[str, int]] = {}
-    children: dict[Node, dict[str, list[Node]]] = defaultdict(lambda: defaultdict(list))
+    children: dict[Node, dict[str, dict[Node, None]]] = defaultdict(lambda: defaultdict(dict))  # ordered sets
 
     def add(node: Node, figures: dict[str, int]) -> None:
         into = values.setdefault(node, dict.fromkeys(figures, 0))
@@ -118,8 +97,7 @@ def decide(city: OrgUnit, *, today: date) -> Published:
 
     def below(parent: Node, kind: str, unit_id: int | None) -> Node:
         node: Node = ("unit", unit_id) if unit_id is not None else ("rest", parent[1])
-        if node not in children[parent][kind]:
-            children[parent][kind].append(node)
+        children[parent][kind][node] = None
         return node
 
     top: Node = ("unit", city.pk)
@@ -148,12 +126,12 @@ def decide(city: OrgUnit, *, today: date) -> Published:
             lines.append([(node, of), (node, met), (node, missing)])
     flat = {(node, name): value for node, figures in values.items() for name, value in figures.items()}
     hidden = suppress(flat, lines, owner=lambda key: key[0])
-    return Published(values=values, children={k: dict(v) for k, v in children.items()}, hidden=hidden)
+    return Published(values=values, hidden=hidden,
+                     children={k: {kind: list(nodes) for kind, nodes in v.items()} for k, v in children.items()})
 
 
 def _field_names() -> list[str]:
     return [*selectors.COUNT_FIELDS, *(missing for _met, _of, missing in REQUIREMENT_FIELDS.values())]
-
 
 
 # ------------------------------------------------------------------------------------------------ as shown
@@ -197,7 +175,7 @@ def page(unit: OrgUnit, *, today: date | None = None) -> tuple[selectors.Periods
     """A coverage page for someone without the names: its periods, the kind of its rows, the unit's cells and
     each row's (unit id or None for the unplaced, name, cells), from the city's published figures."""
     periods = selectors.periods(today)
-    city = published(city_of(unit), today=periods.today)
+    city = published(city_decisions.city_of(unit), today=periods.today)
     me: Node = ("unit", unit.pk)
     kind = selectors.child_kind(unit)
     nodes = city.children.get(me, {}).get(kind or "", [])
