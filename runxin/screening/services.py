@@ -28,7 +28,7 @@ from runxin.access import roles, scope
 from runxin.org.models import OrgUnit
 from runxin.people.models import GroupMembership, SpecialGroup, Student
 
-from . import consent, flow
+from . import consent, flow, submission_store
 from .core.definition import InstrumentDefinition
 from .core.fhir import FhirError, questionnaire_to_definition, unbundle
 from .core.fhir_shape import found as fhir_found
@@ -695,32 +695,38 @@ def steps_for(target: CampaignTarget) -> list[Step]:
     return steps
 
 
-_TARGET_QUERY: list = []
+_TARGET_QUERIES: dict[str, tuple[str, list]] = {}
+
+# What handing in needs of a target and its campaign, student and consent record: the gate (consent.py), the
+# campaign's window, the instruments by grade and the drafts. Every other field is left deferred (read on first use).
+_FOR_SUBMISSION = {
+    CampaignTarget: ("id", "campaign_id", "student_id", "grade_level", "student_decision", "started_at",
+                     "finished_at"),
+    Campaign: ("id", "status", "window_start", "window_end", "consent_mode", "opened_at"),
+    Student: ("id", "birth_date"),
+    ConsentRecord: ("id", "target_id", "state"),
+}
 
 
-def target_for_pass(target_id: int) -> CampaignTarget | None:
+def target_for_pass(target_id: int, *, for_submission: bool = False) -> CampaignTarget | None:
     """The target a questionnaire pass names, with its campaign, student and consent record — what every
     questionnaire page needs — in one prepared query (PostgreSQL plans it once per connection: this runs on
-    every answer and every submission). Other databases use the ORM's select_related."""
+    every answer and every submission). `for_submission` reads only what handing in needs (_FOR_SUBMISSION).
+    Other databases use the ORM's select_related."""
     if connection.vendor != "postgresql":
-        return CampaignTarget.objects.select_related("campaign", "student", "consent").filter(pk=target_id).first()
+        found = CampaignTarget.objects.select_related("campaign", "student", "consent")
+        if for_submission:
+            found = found.only(*_FOR_SUBMISSION[CampaignTarget], *(
+                f"{relation}__{name}" for relation, model in (("campaign", Campaign), ("student", Student),
+                                                               ("consent", ConsentRecord))
+                for name in _FOR_SUBMISSION[model]))
+        return found.filter(pk=target_id).first()
     import psycopg
 
-    if not _TARGET_QUERY:
-        parts = [(CampaignTarget, "t"), (Campaign, "c"), (Student, "s"), (ConsentRecord, "r")]
-        columns = [(model, [f.attname for f in model._meta.concrete_fields], alias) for model, alias in parts]
-        select = ", ".join(f'{alias}."{model._meta.get_field(name).column}"'
-                           for model, names, alias in columns for name in names)
-        sql = (f"SELECT {select} FROM {CampaignTarget._meta.db_table} t "  # noqa: S608 — names from the models
-               f"JOIN {Campaign._meta.db_table} c ON c.id = t.campaign_id "
-               f"JOIN {Student._meta.db_table} s ON s.id = t.student_id "
-               f"LEFT JOIN {ConsentRecord._meta.db_table} r ON r.target_id = t.id WHERE t.id = %s")
-        # Each field's from-database converters (JSONField parses its text), as the ORM would apply them.
-        layout = [(model, names, [(n, f.get_db_converters(connection)) for n, f in enumerate(
-            model._meta.get_field(name) for name in names) if f.get_db_converters(connection)])
-            for model, names, _alias in columns]
-        _TARGET_QUERY[:] = [sql, layout]
-    sql, layout = _TARGET_QUERY
+    key = "submission" if for_submission else "page"
+    if key not in _TARGET_QUERIES:
+        _TARGET_QUERIES[key] = _target_query(_FOR_SUBMISSION if for_submission else None)
+    sql, layout = _TARGET_QUERIES[key]
     connection.ensure_connection()
     with psycopg.Cursor(connection.connection) as cursor:
         cursor.execute(sql, [target_id], prepare=True)
@@ -741,6 +747,25 @@ def target_for_pass(target_id: int) -> CampaignTarget | None:
     target, campaign, student, record = objects
     target._state.fields_cache.update(campaign=campaign, student=student, consent=record)
     return target
+
+
+def _target_query(only: dict | None) -> tuple[str, list]:
+    """The SQL and the row layout of target_for_pass: every concrete field, or those `only` names (in the
+    model's field order, as Model.from_db expects them)."""
+    parts = [(CampaignTarget, "t"), (Campaign, "c"), (Student, "s"), (ConsentRecord, "r")]
+    columns = [(model, [f.attname for f in model._meta.concrete_fields if only is None or f.attname in only[model]],
+                alias) for model, alias in parts]
+    select = ", ".join(f'{alias}."{model._meta.get_field(name).column}"'
+                       for model, names, alias in columns for name in names)
+    sql = (f"SELECT {select} FROM {CampaignTarget._meta.db_table} t "  # noqa: S608 — names from the models
+           f"JOIN {Campaign._meta.db_table} c ON c.id = t.campaign_id "
+           f"JOIN {Student._meta.db_table} s ON s.id = t.student_id "
+           f"LEFT JOIN {ConsentRecord._meta.db_table} r ON r.target_id = t.id WHERE t.id = %s")
+    # Each field's from-database converters (JSONField parses its text), as the ORM would apply them.
+    layout = [(model, names, [(n, f.get_db_converters(connection)) for n, f in enumerate(
+        model._meta.get_field(name) for name in names) if f.get_db_converters(connection)])
+        for model, names, _alias in columns]
+    return sql, layout
 
 
 def code_redeem(raw: str, today: date | None = None) -> CampaignTarget:
@@ -886,8 +911,9 @@ def submission_accept(*, target: CampaignTarget, client_id: uuid.UUID | str, ans
         }
         for step, result, signal in scored
     ]
-    write = _write_in_one_statement if connection.vendor == "postgresql" and ONE_STATEMENT else _write_in_a_transaction
-    written = write(submission=submission, results=results, target=target, now=now)
+    one_statement = connection.vendor == "postgresql" and ONE_STATEMENT
+    write = submission_store.write_in_one_statement if one_statement else submission_store.write_in_a_transaction
+    written = write(submission=submission, results=results, warn_levels=WARN_LEVELS)
     if written is None:  # the client id or the target already had a submission (a twin committed first)
         found = _existing_submission(target, client_uuid)
         if found is None:
@@ -904,128 +930,6 @@ def submission_accept(*, target: CampaignTarget, client_id: uuid.UUID | str, ans
 # PostgreSQL writes a submission in one statement; other databases (the SQLite demo) in a transaction.
 # Both are exercised by the tests (test_submission.py runs the transaction path on PostgreSQL too).
 ONE_STATEMENT = True
-
-
-_FIELDS: dict[type, dict] = {}
-
-
-def _fields(model) -> dict:
-    """Field name → field of a model's concrete fields, made once per process (runs on every submission)."""
-    found = _FIELDS.get(model)
-    if found is None:
-        found = _FIELDS[model] = {f.name: f for f in model._meta.concrete_fields}
-    return found
-
-
-def _prep(model, values: dict) -> tuple[list[str], list]:
-    """Column names and database-ready parameters for `values` keyed by field name."""
-    fields = _fields(model)
-    return _columns(model, values), [fields[name].get_db_prep_save(value, connection) for name, value in values.items()]
-
-
-def _columns(model, names) -> list[str]:
-    fields = _fields(model)
-    return [fields[name].column for name in names]
-
-
-def _record(model, values: dict) -> dict:
-    """`values` keyed by field name, keyed by column instead: one row for jsonb_populate_record(set)."""
-    fields = _fields(model)
-    return {fields[name].column: value for name, value in values.items()}
-
-
-def _json_value(value):
-    """What json.dumps cannot write itself, written as PostgreSQL reads it back into the column's type (full
-    microseconds: DjangoJSONEncoder would cut times to milliseconds)."""
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, Decimal | uuid.UUID):
-        return str(value)
-    raise TypeError(f"{type(value).__name__} is not a column value")
-
-
-_STATEMENTS: dict[tuple[str, ...], str] = {}
-
-
-def _one_statement_sql(submission_names: tuple[str, ...], result_names: tuple[str, ...]) -> str:
-    """The SQL of _write_in_one_statement for this shape, built once per process."""
-    key = (*submission_names, "|", *result_names)
-    sql = _STATEMENTS.get(key)
-    if sql is not None:
-        return sql
-    submission_columns = ", ".join(_columns(Submission, submission_names))
-    result_columns = _columns(Result, result_names)
-    # Table and column names come from the models; every value is a parameter. The rows travel as two JSON
-    # documents that PostgreSQL turns into typed rows (jsonb_populate_record[set] with the table's own row
-    # type): 8 parameters instead of ~40, each of which psycopg would adapt one by one on every submission.
-    sql = f"""
-        WITH s AS (
-            INSERT INTO {Submission._meta.db_table} ({submission_columns})
-            SELECT {submission_columns} FROM jsonb_populate_record(NULL::{Submission._meta.db_table}, %s::jsonb)
-            ON CONFLICT DO NOTHING RETURNING id
-        ), r AS (
-            INSERT INTO {Result._meta.db_table} (submission_id, {", ".join(result_columns)})
-            SELECT s.id, {", ".join(f"v.{c}" for c in result_columns)}
-            FROM s CROSS JOIN jsonb_populate_recordset(NULL::{Result._meta.db_table}, %s::jsonb) AS v
-            RETURNING id, risk_level, risk_reasons, instrument_code
-        ), f AS (
-            INSERT INTO {ScreeningFlag._meta.db_table} (result_id, student_id, level, reasons, instrument_code,
-                                                       created_at, attempts, last_error)
-            SELECT r.id, %s, r.risk_level, r.risk_reasons, r.instrument_code, %s, 0, '' FROM r
-            WHERE r.risk_level = ANY(%s)
-            RETURNING id
-        ), t AS (
-            UPDATE {CampaignTarget._meta.db_table} SET finished_at = %s, started_at = COALESCE(started_at, %s)
-            WHERE id = %s AND EXISTS (SELECT 1 FROM s)
-        )
-        SELECT (SELECT id FROM s), ARRAY(SELECT id FROM f)
-    """  # noqa: S608
-    _STATEMENTS[key] = sql
-    return sql
-
-
-def _write_in_one_statement(*, submission: dict, results: list[dict], target: CampaignTarget,
-                            now: datetime) -> tuple[int, list[int]] | None:
-    """The submission, its results, the flags of results that need a warning and the target's finish time
-    in one INSERT … ON CONFLICT DO NOTHING with data-modifying CTEs: one round trip, atomic by itself.
-    None when the client id or the target already has a submission (then nothing at all is written)."""
-    sql = _one_statement_sql(tuple(submission), tuple(results[0]))
-    params = [json.dumps(_record(Submission, submission), default=_json_value, ensure_ascii=False),
-              json.dumps([_record(Result, row) for row in results], default=_json_value, ensure_ascii=False),
-              target.student_id, now, sorted(WARN_LEVELS), now, now, target.pk]
-    # A server-side-binding cursor on Django's own connection (same transaction state): psycopg prepares
-    # the statement once per connection (settings: DB_PREPARED_STATEMENTS), so PostgreSQL does not plan this
-    # CTE again for every student.
-    import psycopg
-
-    connection.ensure_connection()
-    with psycopg.Cursor(connection.connection) as cursor:
-        cursor.execute(sql, params, prepare=True)
-        submission_id, flag_ids = cursor.fetchone()
-    return None if submission_id is None else (submission_id, list(flag_ids))
-
-
-def _write_in_a_transaction(*, submission: dict, results: list[dict], target: CampaignTarget,
-                            now: datetime) -> tuple[int, list[int]] | None:
-    """The same writes as _write_in_one_statement, as a few statements in one transaction."""
-    with transaction.atomic():
-        submission_id = _insert_submission(submission)
-        if submission_id is None:
-            return None
-        rows = Result.objects.bulk_create([
-            Result(submission_id=submission_id, **{f"{k}_id" if k in _RESULT_FKS else k: v for k, v in row.items()})
-            for row in results
-        ])
-        flags = ScreeningFlag.objects.bulk_create([
-            ScreeningFlag(result_id=row.pk, student_id=target.student_id, level=row.risk_level,
-                          reasons=row.risk_reasons, instrument_code=row.instrument_code, created_at=now)
-            for row in rows if row.risk_level in WARN_LEVELS
-        ])
-        CampaignTarget.objects.filter(pk=target.pk).update(finished_at=now, started_at=target.started_at or now)
-    return submission_id, [f.pk for f in flags]
-
-
-_RESULT_FKS = {"target", "campaign", "student", "instrument_version"}
 
 
 def _client_seconds(elapsed: Mapping | None, code: str) -> float | None:
@@ -1061,18 +965,6 @@ def _existing_submission(target: CampaignTarget, client_uuid: uuid.UUID) -> Acce
     if row["target_id"] != target.pk:
         raise ScreeningError(_("This submission id belongs to another questionnaire."))
     return Accepted(row["id"], False, row["critical"])
-
-
-def _insert_submission(values: dict) -> int | None:
-    """INSERT … ON CONFLICT DO NOTHING RETURNING id: the id, or None when the client id or the target
-    already has a submission. One statement, no read-before-write (PostgreSQL and SQLite ≥ 3.35)."""
-    columns, params = _prep(Submission, values)
-    sql = (f"INSERT INTO {Submission._meta.db_table} ({', '.join(columns)}) "  # noqa: S608
-           f"VALUES ({', '.join(['%s'] * len(columns))}) ON CONFLICT DO NOTHING RETURNING id")
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    return row[0] if row else None
 
 
 # --- handing flagged results to the warnings app -------------------------------------------------------

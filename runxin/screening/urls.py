@@ -4,6 +4,21 @@ from . import views_campaigns, views_fhir, views_individual, views_instruments, 
 
 app_name = "screening"
 urlpatterns = [
+    # Students: sign in with a code or an account, then answer. First in the list: a whole city's students
+    # hit these during a screening, and Django tries the patterns in order.
+    path("c/", views_student.code_entry, name="code_entry"),
+    path("c/<str:code>/", views_student.code_landing, name="code_landing"),
+    path("mine/", views_student.mine, name="mine"),
+    path("mine/<id:target_id>/start/", views_student.mine_start, name="mine_start"),
+    path("take/", views_student.take, name="take"),
+    path("take/consent/", views_student.take_consent, name="take_consent"),
+    path("take/review/", views_student.take_review, name="take_review"),
+    path("take/submit/", views_student.take_submit, name="take_submit"),
+    path("take/done/", views_student.take_done, name="take_done"),
+    path("take/leave/", views_student.leave, name="take_leave"),
+    path("take/<id:position>/", views_student.take_intro, name="take_intro"),
+    path("take/<id:position>/all/", views_student.take_page, name="take_page"),
+    path("take/<id:position>/<str:item_id>/", views_student.take_item, name="take_item"),
     # Staff: campaigns (测评任务)
     path("", views_campaigns.campaign_list, name="campaign_list"),
     path("campaigns/new/", views_campaigns.campaign_new, name="campaign_new"),
@@ -55,20 +70,6 @@ urlpatterns = [
     path("fhir/CodeSystem/<str:code>/<str:part>", views_fhir.instrument_code_system,
          name="fhir_instrument_code_system"),
     path("fhir/NamingSystem/<str:name>", views_fhir.naming_system, name="fhir_naming_system"),
-    # Students: sign in with a code or an account, then answer
-    path("c/", views_student.code_entry, name="code_entry"),
-    path("c/<str:code>/", views_student.code_landing, name="code_landing"),
-    path("mine/", views_student.mine, name="mine"),
-    path("mine/<id:target_id>/start/", views_student.mine_start, name="mine_start"),
-    path("take/", views_student.take, name="take"),
-    path("take/consent/", views_student.take_consent, name="take_consent"),
-    path("take/review/", views_student.take_review, name="take_review"),
-    path("take/submit/", views_student.take_submit, name="take_submit"),
-    path("take/done/", views_student.take_done, name="take_done"),
-    path("take/leave/", views_student.leave, name="take_leave"),
-    path("take/<id:position>/", views_student.take_intro, name="take_intro"),
-    path("take/<id:position>/all/", views_student.take_page, name="take_page"),
-    path("take/<id:position>/<str:item_id>/", views_student.take_item, name="take_item"),
     # Parents: a questionnaire about their own child (answered through the same take flow)
     path("parent/<id:target_id>/start/", views_student.parent_start, name="parent_start"),
     # Guardians (监护人): the consent link

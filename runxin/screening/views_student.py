@@ -10,6 +10,7 @@ import json
 import uuid
 from functools import lru_cache, wraps
 
+import orjson
 from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
@@ -63,26 +64,29 @@ def _set_pass(response, target_id: int, user_id: int | None = None):
     return response
 
 
-def _pass_target(request) -> CampaignTarget | None:
+def _pass_target(request, *, for_submission: bool = False) -> CampaignTarget | None:
     found = _read_pass(request)
     if found is None:
         return None
     target_id, owner = found
     if owner is not None and owner != request.user.pk:
         return None  # an account's pass does not outlive that account's sign-in
-    target = services.target_for_pass(target_id)
+    target = services.target_for_pass(target_id, for_submission=for_submission)
     if target is not None:
         target.pass_owner = owner
     return target
 
 
-def with_pass(view):
+def with_pass(view=None, *, for_submission: bool = False):
     """Public page that needs the pass; without one it shows the code form (403), losing nothing.
-    Each answer refreshes the pass, so it lapses only after PASS_IDLE_SECONDS without a page."""
+    Each answer refreshes the pass, so it lapses only after PASS_IDLE_SECONDS without a page.
+    `for_submission`: the view only hands in, so the target is read with only what that needs."""
+    if view is None:
+        return lambda view: with_pass(view, for_submission=for_submission)
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        target = _pass_target(request)
+        target = _pass_target(request, for_submission=for_submission)
         if target is None:
             return _code_page(request, status=403,
                               notice=_("Please enter your code to continue. Answers you gave are saved."))
@@ -362,8 +366,8 @@ def take_review(request, target):
 def _submit_payload(request) -> tuple[str, dict | None, dict | None]:
     if request.content_type == "application/json":
         try:
-            body = json.loads(request.body or b"{}")
-        except (ValueError, RecursionError):  # bad JSON or encoding, a number too long, nesting too deep
+            body = orjson.loads(request.body or b"{}")
+        except ValueError:  # bad JSON or encoding, NaN or a number out of range, nesting deeper than 1,024
             raise services.ScreeningError(_("The submission is not valid JSON.")) from None
         if not isinstance(body, dict):
             raise services.ScreeningError(_("The submission is not valid JSON."))
@@ -377,7 +381,7 @@ def _submit_payload(request) -> tuple[str, dict | None, dict | None]:
     return request.POST.get("client_id", ""), answers, None
 
 
-@with_pass
+@with_pass(for_submission=True)
 @require_POST
 def take_submit(request, target):
     wants_json = "application/json" in request.headers.get("Accept", "")

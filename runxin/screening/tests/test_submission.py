@@ -195,3 +195,38 @@ def test_an_overlong_answer_is_refused(world, campaign):
     with pytest.raises(services.ScreeningError):
         services.submission_accept(target=target, client_id=uuid.uuid4(), answers={"gad7": {"q1": "x" * 5000}})
     assert not Submission.objects.exists()
+
+
+def test_every_row_carries_the_exact_time_and_values_scored(world, campaign, monkeypatch):
+    """The rows travel to PostgreSQL as JSON documents: nothing may be rounded or lost on the way (full microseconds,
+    the decimal total, the student taken from the rows just written)."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    moment = timezone.now().replace(microsecond=123457)
+    monkeypatch.setattr(services, "_now", lambda: moment)
+    target = target_of(campaign, world.a1)
+    accepted = services.submission_accept(target=target, client_id=uuid.uuid4(),
+                                          answers={"phqa": phqa_answers(2, q9=1), "gad7": gad7_answers(1)})
+    submission = Submission.objects.get(pk=accepted.submission_id)
+    assert submission.received_at == moment and submission.target_id == target.pk
+    results = {r.instrument_code: r for r in Result.objects.filter(submission=submission)}
+    assert {r.scored_at for r in results.values()} == {moment}
+    assert results["phqa"].total == Decimal(17) and isinstance(results["phqa"].total, Decimal)
+    assert {r.student_id for r in results.values()} == {world.a1.pk}
+    flag = ScreeningFlag.objects.get(result=results["phqa"])
+    assert (flag.created_at, flag.student_id, flag.level) == (moment, world.a1.pk, "critical")
+    target.refresh_from_db()
+    assert target.finished_at == moment and target.started_at == moment  # handed in at once: started then too
+    # A student who began earlier keeps the time they began.
+    other = target_of(campaign, world.a2)
+    services.answer_save(target=other, step=step(other, "gad7"), answers={"q1": gad7_answers(1)["q1"]})
+    began = CampaignTarget.objects.get(pk=other.pk).started_at
+    later = moment + dt.timedelta(minutes=5)
+    monkeypatch.setattr(services, "_now", lambda: later)
+    services.submission_accept(target=target_of(campaign, world.a2), client_id=uuid.uuid4(),
+                               answers={"phqa": phqa_answers(0), "gad7": gad7_answers(0)})
+    other.refresh_from_db()
+    assert (other.started_at, other.finished_at) == (began, later)

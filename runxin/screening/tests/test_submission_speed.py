@@ -45,7 +45,7 @@ def test_the_submit_route_sets_up_no_audit_context_other_pages_still_do(world, c
     seen = []
     original = services.target_for_pass
     monkeypatch.setattr(services, "target_for_pass",
-                        lambda pk: (seen.append(auditlog_value.get(None)), original(pk))[1])
+                        lambda pk, **kw: (seen.append(auditlog_value.get(None)), original(pk, **kw))[1])
     connected = []
     monkeypatch.setattr(pre_save, "connect", lambda *a, **kw: connected.append(kw.get("dispatch_uid")))
     client = signed_in(code_of(campaign, world.a1))
@@ -100,3 +100,23 @@ def test_csrf_still_guards_the_submission(world, campaign, code_of):
 def test_without_the_pass_nothing_is_written(world, campaign):
     response = Client().post(SUBMIT, body(), content_type="application/json", headers={"Accept": "application/json"})
     assert response.status_code == 403 and Submission.objects.count() == 0
+
+
+def test_handing_in_reads_only_what_it_needs_and_touches_no_deferred_field(world, campaign, code_of):
+    """The submit route reads the target with only what handing in needs (services._FOR_SUBMISSION) and writes in
+    one statement, both outside the ORM: a field left deferred and read anyway would show here as an ORM query."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    warm = signed_in(code_of(campaign, world.a2))  # the campaign's instruments, cached per process
+    assert warm.post(SUBMIT, body(), content_type="application/json",
+                     headers={"Accept": "application/json"}).status_code == 201
+    client, payload = signed_in(code_of(campaign, world.a1)), body()
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(SUBMIT, payload, content_type="application/json", headers={"Accept": "application/json"})
+    assert response.status_code == 201 and response.json()["created"] is True
+    assert [q["sql"] for q in queries.captured_queries] == []
+    submission = Submission.objects.get(target__student=world.a1)
+    assert submission.results.count() == 2 and submission.target.finished_at == submission.received_at
+    # The done page (the full read) follows on the refreshed pass.
+    assert client.get(response.json()["next"]).status_code == 200
