@@ -20,7 +20,10 @@ What it does:
    - submit: every student POSTs the final submission (client-made id, answers for both instruments) to
              /screening/take/submit/ with their pass cookie and CSRF token;
    - twice:  other students, every request sent twice (two connections at once), as a double tap or a
-             retry would.
+             retry would;
+   - floor:  other students, the submission's database work alone (bench/submit_burst_server/floor.py: the
+             target read and the one-statement write, same middleware and CSRF, no Python work of its own):
+             what the submission cannot beat as long as it stores what it stores.
    All run back to back in one run. Each run is a fixed set of requests; a thread stops when all of its
    requests have an answer. --profile DIR records every gunicorn worker with py-spy during bare and submit.
 4. Counts rows: each student who got 201 has exactly one submission with two results; a repeated request
@@ -383,6 +386,17 @@ def submit_lines(rng: random.Random, group: list, *, twice: bool = False) -> lis
 SUBMIT_PATH = "/screening/take/submit/"
 
 
+def floor_lines(rng: random.Random, group: list) -> list[str]:
+    """The floor endpoint's requests: the same answers and CSRF token, the target named in the body, half of them
+    with the flagged result set (the submit run flags about that share of submissions)."""
+    rows = []
+    for target, cookie, token in group:
+        body = json.dumps({"target": target, "client_id": str(uuid.uuid4()), "answers": answers(rng),
+                           "flagged": rng.random() < 0.5}, separators=(",", ":"))
+        rows.append(f"/bench/floor/\t{cookie}\t{token}\t{body}")
+    return rows
+
+
 def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=12_000, help="students handing in (each run)")
@@ -416,20 +430,22 @@ def main() -> None:
     warmup = 1_000
     twice = max(1_000, args.students // 2)
     use_database(DATABASE, fresh=True)
-    setup = seed(warmup + args.students + twice)
+    setup = seed(warmup + 2 * args.students + twice)
     from django.db import connection
 
     connection.close()
     rng = random.Random(args.seed)
     tickets = setup["tickets"]
     groups = {"warmup": tickets[:warmup], "submit": tickets[warmup:warmup + args.students],
-              "twice": tickets[warmup + args.students:]}
+              "twice": tickets[warmup + args.students:warmup + args.students + twice],
+              "floor": tickets[warmup + args.students + twice:]}
     work = Path(tempfile.mkdtemp(prefix="submit_burst_"))
     files = {name: work / f"{name}.txt"
-             for name in ("warmup", "submit", "twice", "bare", "stock", "stock_after", "stock_warmup")}
+             for name in ("warmup", "submit", "twice", "floor", "bare", "stock", "stock_after", "stock_warmup")}
     write_lines(files["warmup"], submit_lines(rng, groups["warmup"]))
     write_lines(files["submit"], submit_lines(rng, groups["submit"]))
     write_lines(files["twice"], submit_lines(rng, groups["twice"], twice=True))
+    write_lines(files["floor"], floor_lines(rng, groups["floor"]))
     write_lines(files["bare"], bare_lines(rng, args.students))
     write_lines(files["stock"], bare_lines(rng, args.students))
     write_lines(files["stock_after"], bare_lines(rng, args.students))
@@ -452,6 +468,7 @@ def main() -> None:
         with profiling(args.profile, server, "submit"):
             submit = load(wrk, port, files["submit"], args.connections, args.threads)
         double = load(wrk, port, files["twice"], args.connections, args.threads)
+        floor = load(wrk, port, files["floor"], args.connections, args.threads)
         stop_server(server)
         # The ceiling again after the project's runs: the machine's speed drifts (other work, CPU frequency), so
         # the faster of the two stock runs is the ceiling every ratio is taken against.
@@ -484,15 +501,18 @@ def main() -> None:
           f"{'/stock':>8}")
     for label, stats in (("stock Django bare insert, before", stock_before),
                          ("stock Django bare insert, after", stock_after), ("project bare insert", bare),
-                         ("submission PHQ-A + GAD-7", submit), ("submission, every request twice", double)):
+                         ("submission PHQ-A + GAD-7", submit), ("submission, every request twice", double),
+                         ("floor: its database work alone", floor)):
         print(f"{label:<38}{stats['answered']:>9,}{stats['rate']:>9.0f}{stats['p50_ms']:>9.1f}"
               f"{stats['p99_ms']:>9.1f}{stats['other']:>9}{stats['errors']:>8}{stats['rate'] / stock['rate']:>8.2f}")
     print("CPU per request, ms (gunicorn workers / PostgreSQL / wrk): " + "; ".join(
         f"{label} {stats['cpu_ms']['gunicorn']:.2f} / {stats['cpu_ms']['postgres']:.2f} / {stats['cpu_ms']['wrk']:.2f}"
-        for label, stats in (("stock", stock), ("bare", bare), ("submission", submit))))
+        for label, stats in (("stock", stock), ("bare", bare), ("submission", submit), ("floor", floor))))
     print(f"ratios: submission / stock {submit['rate'] / stock['rate']:.2f}, project bare / stock "
           f"{bare['rate'] / stock['rate']:.2f} (middleware overhead {1 - bare['rate'] / stock['rate']:.0%}), "
-          f"submission / project bare {submit['rate'] / bare['rate']:.2f}")
+          f"submission / project bare {submit['rate'] / bare['rate']:.2f}; floor / stock "
+          f"{floor['rate'] / stock['rate']:.2f} (the submission's database work behind the project's middleware with "
+          f"no Python work of its own: bench/submit_burst_server/floor.py)")
 
     for label, group, stats, rows in (("single run", groups["submit"], submit, submit_rows),
                                       ("twice run", groups["twice"], double, twice_rows)):

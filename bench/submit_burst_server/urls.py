@@ -1,9 +1,10 @@
 from django.urls import include, path
 
-from . import views
+from . import floor, views
 
 urlpatterns = [
     path("bench/bare/", views.bare),
+    path("bench/floor/", floor.floor),
     path("bench/noop/", views.noop),
     path("", include("runxin.urls")),
 ]

@@ -900,17 +900,7 @@ def submission_accept(*, target: CampaignTarget, client_id: uuid.UUID | str, ans
         "via": via, "user": getattr(user, "pk", None), "remote_addr": remote_addr, "risk_rank": rank,
         "critical": critical,
     }
-    results = [
-        {
-            "target": target.pk, "campaign": target.campaign_id, "student": target.student_id,
-            "instrument_version": step.version_id, "instrument_code": step.code, "score": result.to_dict(),
-            "total": _total(result), "band_code": _band(result, "code"), "band_level": _band(result, "level"),
-            "validity": result.validity, "risk_level": signal.level,
-            "risk_reasons": [m.to_dict() for m in signal.reasons], "critical": bool(result.critical_flags),
-            "scored_at": now,
-        }
-        for step, result, signal in scored
-    ]
+    results = [result_row(target, step, result, signal, now) for step, result, signal in scored]
     one_statement = connection.vendor == "postgresql" and ONE_STATEMENT
     write = submission_store.write_in_one_statement if one_statement else submission_store.write_in_a_transaction
     written = write(submission=submission, results=results, warn_levels=WARN_LEVELS)
@@ -925,6 +915,18 @@ def submission_accept(*, target: CampaignTarget, client_id: uuid.UUID | str, ans
         # stay in the outbox and the sweep hands them over.
         transaction.on_commit(lambda: _schedule_hand_over(flag_ids), robust=True)
     return Accepted(submission_id, True, critical)
+
+
+def result_row(target: CampaignTarget, step: Step, result, signal, now: datetime) -> dict:
+    """One Result row, keyed by field name, of `result` (core.scoring) and its risk `signal` (core.risk)."""
+    return {
+        "target": target.pk, "campaign": target.campaign_id, "student": target.student_id,
+        "instrument_version": step.version_id, "instrument_code": step.code, "score": result.to_dict(),
+        "total": _total(result), "band_code": _band(result, "code"), "band_level": _band(result, "level"),
+        "validity": result.validity, "risk_level": signal.level,
+        "risk_reasons": [m.to_dict() for m in signal.reasons], "critical": bool(result.critical_flags),
+        "scored_at": now,
+    }
 
 
 # PostgreSQL writes a submission in one statement; other databases (the SQLite demo) in a transaction.
