@@ -120,3 +120,30 @@ def test_handing_in_reads_only_what_it_needs_and_touches_no_deferred_field(world
     assert submission.results.count() == 2 and submission.target.finished_at == submission.received_at
     # The done page (the full read) follows on the refreshed pass.
     assert client.get(response.json()["next"]).status_code == 200
+
+
+def test_other_databases_read_the_same_fields_through_the_orm(world, campaign, code_of):
+    """The SQLite demo reads the target for a submission with the ORM (.only of the same fields): one query, and
+    handing in touches no deferred field there either."""
+    from unittest import mock
+
+    from django.db import connection, connections
+    from django.test.utils import CaptureQueriesContext
+
+    from runxin.screening import services
+
+    from .helpers import target_of
+
+    target_id = target_of(campaign, world.a1).pk
+    services.steps_for(target_of(campaign, world.a2))  # the campaign's instruments and respondent, cached
+    services.campaign_respondent(campaign)  # per process
+    answers = {"phqa": phqa_answers(1), "gad7": gad7_answers(1)}
+    with mock.patch.object(type(connections["default"]), "vendor", "sqlite"), \
+            mock.patch.object(services, "ONE_STATEMENT", False), CaptureQueriesContext(connection) as queries:
+        target = services.target_for_pass(target_id, for_submission=True)
+        read = len(queries.captured_queries)
+        accepted = services.submission_accept(target=target, client_id=uuid.uuid4(), answers=answers)
+    assert read == 1 and accepted.created
+    # After the one read, only writes: a deferred field read anyway would be a SELECT here.
+    assert [q["sql"] for q in queries.captured_queries[read:] if q["sql"].lstrip().upper().startswith("SELECT")] == []
+    assert Result.objects.filter(submission_id=accepted.submission_id).count() == 2
