@@ -28,7 +28,7 @@ from runxin.access import roles, scope
 from runxin.org.models import OrgUnit
 from runxin.people.models import GroupMembership, SpecialGroup, Student
 
-from . import consent, flow, submission_store
+from . import consent, draft_store, flow, submission_store
 from .core.definition import InstrumentDefinition
 from .core.fhir import FhirError, questionnaire_to_definition, unbundle
 from .core.fhir_shape import found as fhir_found
@@ -799,18 +799,11 @@ def answer_save(*, target: CampaignTarget, step: Step, answers: Mapping[str, obj
         raise ScreeningError(_("That answer does not fit this question."), exc.problems) from exc
     cleared = [k for k, v in answers.items() if v in (None, "")]
     now = _now()
-    with transaction.atomic():
-        draft, created = ResponseDraft.objects.select_for_update().get_or_create(
-            target=target, version_id=step.version_id,
-            defaults={"answers": given, "started_at": now, "updated_at": now})
-        if not created:
-            merged = {k: v for k, v in draft.answers.items() if k not in cleared} | given
-            draft.answers = merged
-            draft.updated_at = now
-            draft.save(update_fields=["answers", "updated_at"])
-        if target.started_at is None:
-            CampaignTarget.objects.filter(pk=target.pk, started_at__isnull=True).update(started_at=now)
-            target.started_at = now
+    one_statement = connection.vendor == "postgresql" and ONE_STATEMENT
+    save = draft_store.save_in_one_statement if one_statement else draft_store.save_in_a_transaction
+    draft = save(target=target, version_id=step.version_id, given=given, cleared=cleared, now=now)
+    if target.started_at is None:
+        target.started_at = now
     return draft
 
 
@@ -929,8 +922,8 @@ def result_row(target: CampaignTarget, step: Step, result, signal, now: datetime
     }
 
 
-# PostgreSQL writes a submission in one statement; other databases (the SQLite demo) in a transaction.
-# Both are exercised by the tests (test_submission.py runs the transaction path on PostgreSQL too).
+# PostgreSQL writes a submission, and saves an answer, in one statement; other databases (the SQLite demo) in a
+# transaction. Both are exercised by the tests (test_submission.py runs the transaction paths on PostgreSQL too).
 ONE_STATEMENT = True
 
 

@@ -230,3 +230,26 @@ def test_every_row_carries_the_exact_time_and_values_scored(world, campaign, mon
                                answers={"phqa": phqa_answers(0), "gad7": gad7_answers(0)})
     other.refresh_from_db()
     assert (other.started_at, other.finished_at) == (began, later)
+
+
+def test_a_saved_answer_keeps_the_first_start_and_returns_the_row_as_stored(world, campaign, monkeypatch):
+    """Saving merges into the stored draft (a cleared answer goes, the others stay, the new ones win), keeps the
+    time the draft and the questionnaire were begun, and hands back the row as the database has it."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    first = timezone.now().replace(microsecond=111)
+    monkeypatch.setattr(services, "_now", lambda: first)
+    target = target_of(campaign, world.a1)
+    services.answer_save(target=target, step=step(target, "gad7"), answers={"q1": "LA6571-9", "q3": "LA6570-1"})
+    later = first + dt.timedelta(seconds=40)
+    monkeypatch.setattr(services, "_now", lambda: later)
+    again = target_of(campaign, world.a1)
+    returned = services.answer_save(target=again, step=step(again, "gad7"), answers={"q1": "", "q2": "LA6569-3"})
+    stored = ResponseDraft.objects.get(target=target)
+    assert stored.answers == {"q2": "LA6569-3", "q3": "LA6570-1"}
+    assert (stored.started_at, stored.updated_at) == (first, later)
+    assert (returned.pk, returned.answers, returned.started_at, returned.updated_at) == (
+        stored.pk, stored.answers, stored.started_at, stored.updated_at)
+    assert CampaignTarget.objects.get(pk=target.pk).started_at == first
