@@ -183,7 +183,7 @@ def leave(request, target):
 
 
 def _drafts(target) -> dict[int, dict]:
-    return {d.version_id: d.answers for d in target.drafts.all()}
+    return {version: draft.answers for version, draft in services.drafts_of(target).items()}
 
 
 def _next_url(target, steps, drafts) -> str:

@@ -147,3 +147,34 @@ def test_other_databases_read_the_same_fields_through_the_orm(world, campaign, c
     # After the one read, only writes: a deferred field read anyway would be a SELECT here.
     assert [q["sql"] for q in queries.captured_queries[read:] if q["sql"].lstrip().upper().startswith("SELECT")] == []
     assert Result.objects.filter(submission_id=accepted.submission_id).count() == 2
+
+
+def test_the_drafts_come_with_the_target_exactly_as_stored(world, campaign, code_of):
+    """Every questionnaire page and the submission read the drafts in the target's own query (one round trip,
+    not two, on every answer): the same rows, to the microsecond, as the ORM loads; an answer page asks nothing
+    more about them."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from runxin.screening import services
+
+    from .helpers import target_of
+
+    client = signed_in(code_of(campaign, world.a1))
+    assert client.post("/screening/take/1/q1/", {"answer": FREQ[1]}).status_code == 302
+    assert client.post("/screening/take/2/q1/", {"answer": FREQ[2]}).status_code == 302
+    assert client.post("/screening/take/1/q2/", {"answer": FREQ[3]}).status_code == 302
+    target = target_of(campaign, world.a1)
+    stored = {d.version_id: (d.pk, d.answers, d.started_at, d.updated_at) for d in ResponseDraft.objects.filter(
+        target=target)}
+    assert len(stored) == 2
+    for narrow in (False, True):
+        read = services.drafts_of(services.target_for_pass(target.pk, for_submission=narrow))
+        assert {v: (d.pk, d.answers, d.started_at, d.updated_at) for v, d in read.items()} == stored
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get("/screening/take/1/q3/")
+    assert page.status_code == 200
+    assert [q["sql"] for q in queries.captured_queries if "screening_responsedraft" in q["sql"]] == []
+    # No draft yet: an empty mapping, not a query.
+    fresh = services.target_for_pass(target_of(campaign, world.a2).pk)
+    assert services.drafts_of(fresh) == {}
