@@ -23,7 +23,10 @@ What it does:
              retry would;
    - floor:  other students, the submission's database work alone (bench/submit_burst_server/floor.py: the
              target read and the one-statement write, same middleware and CSRF, no Python work of its own):
-             what the submission cannot beat as long as it stores what it stores.
+             what the submission cannot beat as long as it stores what it stores;
+   - answers: --answer-students students answering PHQ-A items 1-9 one by one as the page does (a form POST
+             that saves the answer and redirects, then a GET of the next question): most of a real screening's
+             requests, about 25 per student for one submission.
    All run back to back in one run. Each run is a fixed set of requests; a thread stops when all of its
    requests have an answer. --profile DIR records every gunicorn worker with py-spy during bare and submit.
 4. Counts rows: each student who got 201 has exactly one submission with two results; a repeated request
@@ -395,6 +398,18 @@ def submit_lines(rng: random.Random, group: list, *, twice: bool = False) -> lis
 SUBMIT_PATH = "/screening/take/submit/"
 
 
+def answer_lines(rng: random.Random, group: list) -> list[str]:
+    """Students answering PHQ-A items 1-9 one by one as the questionnaire page does: each answer a form POST
+    (htmx; the answer is saved and the reply redirects) and a GET of the next question."""
+    rows = []
+    for _target, cookie, token in group:
+        for n in range(1, 10):
+            rows.append(f"/screening/take/1/q{n}/\t{cookie}\t{token}\tanswer={rng.choice(FREQ)}\tform")
+            following = f"/screening/take/1/q{n + 1}/" if n < 9 else "/screening/take/2/q1/"
+            rows.append(f"{following}\t{cookie}\t{token}\t-\tget")
+    return rows
+
+
 def floor_lines(rng: random.Random, group: list) -> list[str]:
     """The floor endpoint's requests: the same answers and CSRF token, the target named in the body, half of them
     with the flagged result set (the submit run flags about that share of submissions)."""
@@ -415,6 +430,8 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--server-threads", type=int, default=8, help="threads per gthread worker")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--answer-students", type=int, default=1_000,
+                        help="students answering PHQ-A items 1-9 one by one (a form POST and a GET each)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--hand-over-seconds", type=float, default=60,
                         help="how long the Celery worker hands flags to the warnings app after the burst")
@@ -439,7 +456,7 @@ def main() -> None:
     warmup = 1_000
     twice = max(1_000, args.students // 2)
     use_database(DATABASE, fresh=True)
-    setup = seed(warmup + 2 * args.students + twice)
+    setup = seed(warmup + 2 * args.students + twice + args.answer_students)
     from django.db import connection
 
     connection.close()
@@ -447,14 +464,17 @@ def main() -> None:
     tickets = setup["tickets"]
     groups = {"warmup": tickets[:warmup], "submit": tickets[warmup:warmup + args.students],
               "twice": tickets[warmup + args.students:warmup + args.students + twice],
-              "floor": tickets[warmup + args.students + twice:]}
+              "floor": tickets[warmup + args.students + twice:warmup + 2 * args.students + twice],
+              "answers": tickets[warmup + 2 * args.students + twice:]}
     work = Path(tempfile.mkdtemp(prefix="submit_burst_"))
     files = {name: work / f"{name}.txt"
-             for name in ("warmup", "submit", "twice", "floor", "bare", "stock", "stock_after", "stock_warmup")}
+             for name in ("warmup", "submit", "twice", "floor", "answers", "bare", "stock", "stock_after",
+                          "stock_warmup")}
     write_lines(files["warmup"], submit_lines(rng, groups["warmup"]))
     write_lines(files["submit"], submit_lines(rng, groups["submit"]))
     write_lines(files["twice"], submit_lines(rng, groups["twice"], twice=True))
     write_lines(files["floor"], floor_lines(rng, groups["floor"]))
+    write_lines(files["answers"], answer_lines(rng, groups["answers"]))
     write_lines(files["bare"], bare_lines(rng, args.students))
     write_lines(files["stock"], bare_lines(rng, args.students))
     write_lines(files["stock_after"], bare_lines(rng, args.students))
@@ -479,6 +499,7 @@ def main() -> None:
             submit = load(wrk, port, files["submit"], args.connections, args.threads)
         double = load(wrk, port, files["twice"], args.connections, args.threads)
         floor = load(wrk, port, files["floor"], args.connections, args.threads)
+        answering = load(wrk, port, files["answers"], args.connections, args.threads)
         stop_server(server)
         # The ceiling again after the project's runs: the machine's speed drifts (other work, CPU frequency), so
         # the faster of the two stock runs is the ceiling every ratio is taken against.
@@ -512,18 +533,24 @@ def main() -> None:
     for label, stats in (("stock Django bare insert, before", stock_before),
                          ("stock Django bare insert, after", stock_after), ("project bare insert", bare),
                          ("submission PHQ-A + GAD-7", submit), ("submission, every request twice", double),
-                         ("floor: its database work alone", floor)):
+                         ("floor: its database work alone", floor),
+                         ("answers one by one (POST, next GET)", answering)):
         print(f"{label:<38}{stats['answered']:>9,}{stats['rate']:>9.0f}{stats['p50_ms']:>9.1f}"
               f"{stats['p99_ms']:>9.1f}{stats['other']:>9}{stats['errors']:>8}{stats['rate'] / stock['rate']:>8.2f}")
     print("CPU per request, ms (gunicorn workers / PostgreSQL / wrk): " + "; ".join(
         f"{label} {stats['cpu_ms']['gunicorn']:.2f} / {stats['cpu_ms']['postgres']:.2f} / {stats['cpu_ms']['wrk']:.2f}"
-        for label, stats in (("stock", stock), ("bare", bare), ("submission", submit), ("floor", floor))))
+        for label, stats in (("stock", stock), ("bare", bare), ("submission", submit), ("floor", floor),
+                             ("answer request", answering))))
     print(f"ratios: submission / stock {submit['rate'] / stock['rate']:.2f}, project bare / stock "
           f"{bare['rate'] / stock['rate']:.2f} (middleware overhead {1 - bare['rate'] / stock['rate']:.0%}), "
           f"submission / project bare {submit['rate'] / bare['rate']:.2f}; floor / stock "
           f"{floor['rate'] / stock['rate']:.2f} (the submission's database work behind the project's middleware with "
           f"no Python work of its own: bench/submit_burst_server/floor.py)")
 
+    print(f"answers one by one: {len(groups['answers']):,} students × 9 answers, {answering['moved']:,} saved "
+          f"(302), {answering['replayed']:,} next questions shown (200): {answering['rate'] / 2:.0f} answers a second, "
+          f"{2 * answering['cpu_ms']['gunicorn']:.2f} / {2 * answering['cpu_ms']['postgres']:.2f} ms of CPU each "
+          f"(gunicorn / PostgreSQL): a screening sends ~25 of these per student for one submission")
     for label, group, stats, rows in (("single run", groups["submit"], submit, submit_rows),
                                       ("twice run", groups["twice"], double, twice_rows)):
         times = 2 if label == "twice run" else 1
