@@ -253,3 +253,24 @@ def test_a_saved_answer_keeps_the_first_start_and_returns_the_row_as_stored(worl
     assert (returned.pk, returned.answers, returned.started_at, returned.updated_at) == (
         stored.pk, stored.answers, stored.started_at, stored.updated_at)
     assert CampaignTarget.objects.get(pk=target.pk).started_at == first
+
+
+def test_the_documents_take_what_the_standard_encoder_took():
+    """The rows go to PostgreSQL as JSON written by orjson; what the standard encoder accepted before (a datetime or
+    UUID subclass, a key that is not a string) is written the same way, not refused."""
+    import datetime as dt
+    import json
+
+    from runxin.screening.submission_store import _document
+
+    class Moment(dt.datetime):  # what a frozen clock may hand out
+        pass
+
+    class Id(uuid.UUID):
+        pass
+
+    moment = Moment(2031, 11, 20, 2, 0, 0, 123457, tzinfo=dt.UTC)
+    client = Id("6a1f0000-0000-4000-8000-000000000001")
+    written = json.loads(_document(Submission, {"received_at": moment, "client_id": client, "elapsed": {7: 30}}))
+    assert written == {"received_at": "2031-11-20T02:00:00.123457+00:00",
+                       "client_id": "6a1f0000-0000-4000-8000-000000000001", "elapsed": {"7": 30}}

@@ -178,3 +178,20 @@ def test_the_drafts_come_with_the_target_exactly_as_stored(world, campaign, code
     # No draft yet: an empty mapping, not a query.
     fresh = services.target_for_pass(target_of(campaign, world.a2).pk)
     assert services.drafts_of(fresh) == {}
+
+
+def test_an_answer_saved_after_the_read_is_what_the_drafts_then_say(world, campaign):
+    """The drafts read with the target are kept on it; an answer saved afterwards on the same target must show in
+    them, or a submission on that object would score the old answers."""
+    from runxin.screening import services
+
+    from .helpers import target_of
+
+    target = services.target_for_pass(target_of(campaign, world.a1).pk)
+    assert services.drafts_of(target) == {}
+    step = next(s for s in services.steps_for(target) if s.code == "gad7")
+    services.answer_save(target=target, step=step, answers={"q1": FREQ[2]})
+    services.answer_save(target=target, step=step, answers={"q2": FREQ[1]})
+    assert services.drafts_of(target)[step.version_id].answers == {"q1": FREQ[2], "q2": FREQ[1]}
+    accepted = services.submission_accept(target=target, client_id=uuid.uuid4(), answers={})
+    assert Submission.objects.get(pk=accepted.submission_id).answers["gad7"] == {"q1": FREQ[2], "q2": FREQ[1]}
