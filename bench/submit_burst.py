@@ -456,16 +456,16 @@ def main() -> None:
     warmup = 1_000
     twice = max(1_000, args.students // 2)
     use_database(DATABASE, fresh=True)
-    setup = seed(warmup + 2 * args.students + twice + args.answer_students)
+    sizes = {"warmup": warmup, "submit": args.students, "twice": twice, "floor": args.students,
+             "answers": args.answer_students}
+    setup = seed(sum(sizes.values()))
     from django.db import connection
 
     connection.close()
     rng = random.Random(args.seed)
-    tickets = setup["tickets"]
-    groups = {"warmup": tickets[:warmup], "submit": tickets[warmup:warmup + args.students],
-              "twice": tickets[warmup + args.students:warmup + args.students + twice],
-              "floor": tickets[warmup + args.students + twice:warmup + 2 * args.students + twice],
-              "answers": tickets[warmup + 2 * args.students + twice:]}
+    tickets, groups, start = setup["tickets"], {}, 0
+    for name, size in sizes.items():  # each run its own students, in this order
+        groups[name], start = tickets[start:start + size], start + size
     work = Path(tempfile.mkdtemp(prefix="submit_burst_"))
     files = {name: work / f"{name}.txt"
              for name in ("warmup", "submit", "twice", "floor", "answers", "bare", "stock", "stock_after",
@@ -484,12 +484,19 @@ def main() -> None:
     ensure_redis()
     port = free_port()
     worker = server = None
-    try:
-        # The ceiling first: stock Django on the same gunicorn and wrk set-up, then the project's server.
+
+    def ceiling(name: str) -> dict:
+        """Stock Django on the same gunicorn and wrk set-up: warmed up, then the lines of file `name`."""
+        nonlocal server
         server = start_server(port, args.workers, args.worker_class, args.server_threads, stock=True)
         load(wrk, port, files["stock_warmup"], args.connections, args.threads)
-        stock = load(wrk, port, files["stock"], args.connections, args.threads)
+        stats = load(wrk, port, files[name], args.connections, args.threads)
         stop_server(server)
+        return stats
+
+    try:
+        # The ceiling first, then the project's server.
+        stock_before = ceiling("stock")
         worker = start_worker() if args.worker_during else None
         server = start_server(port, args.workers, args.worker_class, args.server_threads)
         load(wrk, port, files["warmup"], args.connections, args.threads)
@@ -503,11 +510,7 @@ def main() -> None:
         stop_server(server)
         # The ceiling again after the project's runs: the machine's speed drifts (other work, CPU frequency), so
         # the faster of the two stock runs is the ceiling every ratio is taken against.
-        server = start_server(port, args.workers, args.worker_class, args.server_threads, stock=True)
-        load(wrk, port, files["stock_warmup"], args.connections, args.threads)
-        stock_after = load(wrk, port, files["stock_after"], args.connections, args.threads)
-        stop_server(server)
-        stock_before = stock
+        stock_after = ceiling("stock_after")
         stock = max(stock_before, stock_after, key=lambda stats: stats["rate"])
         worker = worker or start_worker()
         flags, handed, drained = wait_for_hand_over(args.hand_over_seconds, floor_targets)
