@@ -183,7 +183,7 @@ def coverage(unit: OrgUnit, *, today: date | None = None) -> UnitCoverage:
     if child:
         kind, column = child
         rows = {row[column]: Figures.of(row) for row in base.values(column).annotate(**_COUNTS).order_by()}
-        names = dict(OrgUnit.objects.filter(pk__in=[k for k in rows if k is not None]).values_list("id", "name"))
+        names = unit_names(rows)
         for uid in sorted(rows, key=lambda i: (names.get(i, "\uffff") if i is not None else "\uffff", i or 0)):
             children.append(UnitRow(uid, names.get(uid, "—"), kind, rows[uid]))
     return UnitCoverage(unit=unit, periods=p, totals=totals, children=children,
