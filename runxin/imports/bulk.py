@@ -189,8 +189,8 @@ _FIRST_LINE = "(SELECT s.line FROM import_seen s WHERE s.student_number = b.stud
 _WRITTEN_TABLES = ("people_student", "people_enrollment", "people_guardian", "people_groupmembership")
 _TEMP_TABLES = ("import_batch", "import_seen", "import_classes", "import_touched_more")
 # The batch's rows with the class each goes to: what people.bulk.upsert_students reads.
-_PLACED_ROWS = ("(SELECT b.student_number, b.name, b.sex, b.birth_date, b.id_number, b.boarding, c.class_id "
-                "FROM import_batch b JOIN import_classes c "
+_PLACED_ROWS = ("(SELECT b.line, b.student_number, b.name, b.sex, b.birth_date, b.id_number, b.boarding, "
+                "c.class_id FROM import_batch b JOIN import_classes c "
                 "ON c.grade_level = b.grade_level AND c.class_number = b.class_number)")
 
 

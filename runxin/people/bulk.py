@@ -67,8 +67,9 @@ def upsert_students(cursor, *, source: str, params: dict, moved: list[str]) -> N
     """The roster's student rows, inserted or updated by 学籍号, placed in their class, and staged
     (PostgreSQL: the COPY path of the roster import; follow with place_staged(moves=…)).
 
-    `source` is a relation with student_number, name, sex, birth_date, id_number, boarding and class_id
-    (a class unit of the current year). A row that changes nothing is not written (a re-import of the same
+    `source` is a relation with line, student_number, name, sex, birth_date, id_number, boarding and class_id
+    (a class unit of the current year). New students are numbered in the order of `line` (the file's), not in
+    whatever order the join returned them. A row that changes nothing is not written (a re-import of the same
     file writes nothing); an empty id_number keeps the one on file. Every student written is staged with
     the reason "imported" when new, "transferred_in" when its number is in `moved`, else "class_changed"
     (it only counts when the class did change). `params` holds `now`."""
@@ -82,6 +83,7 @@ def upsert_students(cursor, *, source: str, params: dict, moved: list[str]) -> N
           FROM {source} r JOIN (SELECT {placement_sql("c")} FROM org_orgunit c
                                 WHERE c.id IN (SELECT DISTINCT s.class_id FROM {source} s))
                               AS p ({", ".join(PLACEMENT)}) ON p.school_class_id = r.class_id
+          ORDER BY r.line
           ON CONFLICT (student_number) DO UPDATE SET
               name = EXCLUDED.name, sex = EXCLUDED.sex, birth_date = EXCLUDED.birth_date,
               id_number = COALESCE(NULLIF(EXCLUDED.id_number, ''), st.id_number),

@@ -402,7 +402,10 @@ def target_students(campaign: Campaign):
 
 
 def _materialise_targets(campaign: Campaign) -> int:
-    """Insert one target per student in one set-based INSERT … SELECT (no row-by-row loop)."""
+    """Insert one target per student in one set-based INSERT … SELECT (no row-by-row loop), in the order of the
+    students' ids: without ORDER BY the targets' ids followed whatever order the scan returned the students in,
+    which on PostgreSQL moves with updates and vacuum (the same campaign opened twice numbered its targets
+    differently, and the demo city, which walks targets by id, played a different semester)."""
     students = target_students(campaign).order_by().values(
         sid=F("id"), cid=F("school_class_id"), gid=F("grade_id"), scid=F("school_id"), did=F("district_id"),
         level=F("school_class__grade_level"),
@@ -414,7 +417,7 @@ def _materialise_targets(campaign: Campaign) -> int:
         f"INSERT INTO {table} (campaign_id, student_id, school_class_id, grade_id, school_id, district_id, "  # noqa: S608
         f"grade_level, student_decision) "
         f"SELECT %s, sub.sid, sub.cid, sub.gid, sub.scid, sub.did, sub.level, '' FROM ({select_sql}) sub "
-        f"WHERE true ON CONFLICT DO NOTHING"
+        f"WHERE true ORDER BY sub.sid ON CONFLICT DO NOTHING"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [campaign.pk, *params])

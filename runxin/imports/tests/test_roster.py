@@ -241,3 +241,15 @@ def test_the_foreign_key_shortcut_does_not_outlive_the_import(world, tmp_path):
     with connection.cursor() as cursor:
         cursor.execute("SHOW session_replication_role")
         assert cursor.fetchone()[0] == "origin"
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_new_students_are_numbered_in_the_order_of_the_file(world, tmp_path, engine):
+    # Classes interleaved and numbers descending: ids in the join's order would group them by class.
+    classes = ["七年级(3)班", "八年级(1)班", "七年级(1)班"]
+    rows = [student_row(n, klass=classes[n % 3]) for n in range(12, 0, -1)]
+    run(world, tmp_path, rows, engine=engine)
+    numbers = [row[0] for row in rows]
+    by_id = list(Student.objects.filter(student_number__in=numbers).order_by("id")
+                 .values_list("student_number", flat=True))
+    assert by_id == numbers

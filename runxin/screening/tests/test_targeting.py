@@ -132,3 +132,18 @@ def test_codes_are_unique_readable_and_stable(world):
     assert [t.access_code for t in again] == codes  # reprinting shows the same codes
     with pytest.raises(services.ScreeningError):
         services.codes_for_class(user=world.other_psych, campaign=campaign, school_class=world.class1)
+
+
+def test_targets_are_numbered_in_the_order_of_their_students(world):
+    # Rewriting the first students' rows moves them to the end of the table: a scan then returns them last, and
+    # targets numbered in scan order came out of student order (the demo city, which walks targets by id, then
+    # played a different semester from the same seed).
+    extra = [f.StudentFactory(name=f"七年级{n}", school_class=world.class1) for n in range(6)]
+    for student in [world.a1, world.a2, *extra[:3]]:
+        for n in range(3):
+            student.name = f"{student.name[:2]}{n}"
+            student.save(update_fields=["name"])
+    campaign = open_campaign(world, grades=[7])
+    students = list(CampaignTarget.objects.filter(campaign=campaign).order_by("id").values_list("student_id", flat=True))
+    assert len(students) >= 9
+    assert students == sorted(students)
