@@ -61,3 +61,16 @@ def test_the_navigation_groups_links_into_menus_and_keeps_a_lone_link_plain(worl
     request.user = world.student_user
     assert all("links" not in entry for entry in nav.items_for(request))
     assert "/cases/contact-policy/" not in str(nav.links_of(nav.items_for(request)))
+
+
+def test_every_page_names_its_icon_and_the_icon_is_served(world, client_for, client):
+    # Without a <link rel="icon"> each page view made the browser ask for /favicon.ico, a 404 in every log.
+    import re
+
+    from django.contrib.staticfiles import finders
+
+    for response in (client_for(world.psych).get(reverse("front:home")), client.get(reverse("accounts:login"))):
+        match = re.search(r'<link rel="icon" href="([^"]+)" type="image/svg\+xml">', response.content.decode())
+        assert match, "the page names no icon"
+        found = finders.find(match.group(1).removeprefix("/static/"))
+        assert found and "<svg" in open(found, encoding="utf-8").read()
