@@ -472,7 +472,7 @@ def _open_due_rounds(series: Campaign, today: date) -> list[Campaign]:
         number = (series.rounds.count() or 0) + 1
         start = series.next_run
         round_ = Campaign.objects.create(
-            name=f"{series.name} · {_('round')} {number}", kind=series.kind, owner=series.owner,
+            name=_("%(series)s · round %(number)s") % {"series": series.name, "number": number}, kind=series.kind, owner=series.owner,
             status=Campaign.Status.OPEN, window_start=start,
             window_end=min(start + timedelta(days=(series.round_days or 1) - 1), series.window_end),
             consent_mode=series.consent_mode, target_grades=series.target_grades,

@@ -15,6 +15,7 @@ from runxin.org import grades
 
 from . import pdf, selectors, services
 from .forms import CampaignForm, ConsentEntryForm
+from .i18n import lang
 from .models import Campaign, CampaignTarget
 
 
@@ -98,7 +99,9 @@ def campaign_detail(request, campaign_id: int):
         "campaign": campaign, "manage": selectors.can_manage(request.user, campaign),
         "completion": _in_grade_order(selectors.completion(request.user, campaign, school_id=school_id)),
         "school_id": school_id, "target_grades": [grades.grade_name(g) for g in sorted(campaign.target_grades)],
-        "instruments": campaign.instruments.select_related("version__instrument"),
+        "instruments": [SimpleNamespace(title=ci.version.title_in(lang()), code=ci.version.instrument.code,
+                                        version=ci.version.version)
+                        for ci in campaign.instruments.select_related("version__instrument")],
         "rounds": campaign.rounds.order_by("-round_number") if campaign.is_series else [],
         "results": selectors.sees_results(request.user),
         "events": campaign.events.select_related("actor")[:10],

@@ -243,3 +243,18 @@ def test_notify_lines_go_to_the_file_and_errors_still_reach_stderr(tmp_path, cap
     assert "sms to 13800000000" in text and "refused the account" in text
     assert "refused the account" in capsys.readouterr().err
     assert [r.getMessage() for r in caplog.records if r.name == "runxin.notify"] == ["after the demo"]
+
+
+def test_what_the_demo_wrote_for_people_to_read_is_chinese(city):
+    # The roster and unit imports used to switch the whole process to English (their CLI report is English):
+    # every notice and history line the generator wrote after them was English in the Chinese interface.
+    import re
+
+    from runxin.alerts.models import WarningEvent
+    from runxin.notify.models import Notification
+
+    english = re.compile(r"^[A-Z][a-z]+ [a-z]+")
+    texts = [*Notification.objects.values_list("subject", "body"), *WarningEvent.objects.values_list("reason", "clinical_note")]
+    assert len(texts) > 50
+    leaked = [text for pair in texts for text in pair if english.match(text or "")]
+    assert leaked == []

@@ -118,3 +118,14 @@ def test_student_page_query_count_is_bounded(world, client_for, screened, django
     print(f"student page: {len(one)} queries")
     assert len(one) <= 25, [q["sql"][:80] for q in one.captured_queries]
     assert Result.objects.filter(student=world.a1).count() == 1
+
+
+def test_in_chinese_the_questionnaire_and_its_band_are_named_in_chinese(world, client_for, screened):
+    # Django calls the language "zh-hans", the definitions "zh-Hans": the pages fell back to the English texts.
+    with translation.override("zh-hans"):
+        client = client_for(world.psych)
+        for url in (reverse("people:student_detail", args=[world.a1.pk]),
+                    reverse("cases:file", args=[world.a1.pk])):
+            html = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+            assert "青少年版患者健康问卷（PHQ-A）" in html and "中度抑郁" in html, url
+            assert "PHQ-9 modified for Adolescents" not in html and "Moderate depression" not in html, url

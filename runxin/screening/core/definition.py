@@ -38,8 +38,14 @@ ORIENTATIONS = ("horizontal", "vertical")
 
 
 def text_in(text: LocalizedText, language: str) -> str:
-    """The text in `language`, else in English, else in whichever language it has."""
-    return text.get(language) or text.get("en") or next(iter(text.values()), "")
+    """The text in `language`, else in English, else in whichever language it has. Tags match in any case
+    (BCP 47 tags are case-insensitive): Django's "zh-hans" finds a definition's "zh-Hans" (the case file showed
+    Chinese readers the English titles and bands)."""
+    found = text.get(language)
+    if not found and language:
+        wanted = language.lower()
+        found = next((value for key, value in text.items() if key.lower() == wanted and value), None)
+    return found or text.get("en") or next(iter(text.values()), "")
 
 
 @dataclass(frozen=True)

@@ -186,3 +186,15 @@ def test_the_core_never_imports_django_and_only_fhir_py_imports_fhir_resources()
         assert not any(name == "django" or name.startswith("django.") for name in imports), path.name
         if path.name != "fhir.py":
             assert not any(name.startswith("fhir") for name in imports), path.name
+
+
+def test_a_text_is_found_by_its_language_tag_in_any_case():
+    # Django names the language "zh-hans", the definitions "zh-Hans": the case file showed the English titles.
+    from runxin.screening.core.definition import text_in
+
+    text = {"zh-Hans": "患者健康问卷", "en": "Patient Health Questionnaire"}
+    assert [text_in(text, tag) for tag in ("zh-Hans", "zh-hans", "ZH-HANS", "en", "fr", "")] == [
+        "患者健康问卷", "患者健康问卷", "患者健康问卷", "Patient Health Questionnaire",
+        "Patient Health Questionnaire", "Patient Health Questionnaire"]
+    assert text_in({"zh-Hans": "", "en": "E"}, "zh-hans") == "E"
+    assert text_in({}, "zh-hans") == ""

@@ -71,10 +71,14 @@ def test_monitoring_opens_rounds_for_key_students(world):
     series = services.campaign_create(user=world.psych, spec=make_spec(
         world, kind=Campaign.Kind.MONITORING, grades=[], key_students=True, interval_days=14, round_days=3,
         window_end=today + dt.timedelta(days=60)))
-    services.campaign_open(user=world.psych, campaign=series)
+    from django.utils import translation
+
+    with translation.override("zh-hans"):  # the round is named in the language of the moment it opens
+        services.campaign_open(user=world.psych, campaign=series)
     series.refresh_from_db()
     first = series.rounds.get()
     assert first.round_number == 1 and first.status == "open" and targeted(first) == ["张一"]
+    assert first.name == f"{series.name} · 第 1 轮"  # "round" had no translation: "… · round 1" in Chinese
     assert first.window_end == today + dt.timedelta(days=2)
     assert series.next_run == today + dt.timedelta(days=14)
     assert targeted(series) == []  # the series itself targets nobody

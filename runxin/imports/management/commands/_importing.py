@@ -30,6 +30,13 @@ class FileCommand(BaseCommand):
                             help="valid: import the valid rows (default); all: import only if every row is valid")
         parser.add_argument("--as", dest="username", default=None, help=self.as_help)
 
+    def execute(self, *args, **options):
+        # The report is in English for the scripts and the terminal that read it, for this command only:
+        # translation.activate() left the whole process English after it (the demo generator calls the imports,
+        # and then wrote its warnings' notices and histories in English).
+        with translation.override("en"):
+            return super().execute(*args, **options)
+
     def fail(self, message: str) -> CommandError:
         self.stdout.write(json.dumps({"error": message}, ensure_ascii=False))
         return CommandError(message, returncode=2)
@@ -73,7 +80,6 @@ class ImportCommand(FileCommand):
         parser.add_argument("--school", required=True, help="the school's code (OrgUnit.code)")
 
     def handle(self, *args, **options) -> None:
-        translation.activate("en")
         path = self.existing_file(options["file"])
         school = OrgUnit.objects.filter(code=options["school"], kind=OrgUnit.Kind.SCHOOL).first()
         if school is None:

@@ -9,7 +9,6 @@ docs/imports.md ("Units").
 """
 
 from auditlog.context import set_actor
-from django.utils import translation
 
 from runxin.access import roles, scope
 from runxin.imports import units
@@ -23,7 +22,6 @@ class Command(FileCommand):
     as_help = "act as this user (they need org.manage; the audit names them)"
 
     def handle(self, *args, **options) -> None:
-        translation.activate("en")
         path = self.existing_file(options["file"])
         if path.suffix.lower() not in {".csv", ".xlsx"}:
             raise self.fail(f"{path.name}: only .xlsx and .csv files are read")
