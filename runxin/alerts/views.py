@@ -112,6 +112,9 @@ def _detail_context(request, warning: Warning) -> dict:
     return {
         "next_step": next_step,
         "can_take_step": next_step is not None and bool(STEP_ACTIONS.get(next_step.step, set()) & actions),
+        # Waiting for the centre to accept a hand-up, the school team keeps the case and its own next step.
+        "school_goes_on": next_step is not None and next_step.step == "accept_hand_up"
+        and bool(actions & {"assess", "start_intervention", "monitor"}),
         "clearing": _clearing_card(warning, events, follow_ups, now),
         "warning": warning, "student": warning.student, "clinical": clinical, "now": now,
         "events": events, "reports": selectors.reports(warning),

@@ -202,6 +202,25 @@ def test_hand_up_through_the_page(world, client_for, frozen):
     assert Warning.objects.get().hand_up_accepted_at is not None
 
 
+def test_while_the_centre_decides_the_school_goes_on_without_the_centres_clock(world, client_for, frozen):
+    # The hand-up's deadline is the centre's (accept by …): the psychology teacher's list showed it as her own
+    # countdown to start the intervention, and her warning page said she could not act while offering the form.
+    warning = services.warning_hand_up(warning=assessed(world, red(world)), actor=world.psych, reason="Complex.")
+    mine = selectors.my_work(world.psych).act_now
+    assert [(item.warning.pk, item.step, item.due_at, item.overdue) for item in mine] == [
+        (warning.pk, "start_intervention", None, False)]
+    centre = selectors.my_work(world.district_centre).act_now
+    assert [(item.step, item.due_at) for item in centre] == [("accept_hand_up", warning.due_at)]
+    home = client_for(world.psych).get(reverse("front:home")).content.decode()
+    assert "waiting for the district centre to accept" in home
+    body = client_for(world.psych).get(reverse("alerts:detail", args=[warning.pk])).content.decode()
+    assert 'id="school-goes-on"' in body and "You cannot take this step yourself" not in body
+    assert reverse("alerts:act", args=[warning.pk, "start_intervention"]) in body
+    # The head teacher, who takes no professional step, is still told that others act.
+    body = client_for(world.head).get(reverse("alerts:detail", args=[warning.pk])).content.decode()
+    assert 'id="school-goes-on"' not in body and "You cannot take this step yourself" in body
+
+
 # ---------------------------------------------------------------------------------- peer anonymity
 
 def test_a_peer_reporter_is_seen_only_by_the_care_team(world, client_for, frozen):

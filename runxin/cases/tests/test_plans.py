@@ -290,6 +290,24 @@ def test_the_care_team_reads_the_content_and_the_read_is_audited(world, client_f
     assert ReadEvent.objects.filter(user=world.psych, student=world.a1, record_type="cases.plan_list").exists()
 
 
+def test_every_link_of_the_plan_page_opens_for_whoever_sees_it(world, client_for):
+    # The leader reads the plan but records no counseling: its "record a counseling session" led to a 403.
+    import re
+
+    plan = open_plan(world)
+    url = reverse("cases:plan", kwargs={"plan_id": plan.pk})
+    seen = {}
+    for user in (world.psych, world.leader):
+        client = client_for(user)
+        body = client.get(url).content.decode()
+        links = {href for href in re.findall(r'href="(/[^"#]*)', body) if not href.startswith("/static/")}
+        seen[user.username] = links
+        refused = {href: code for href in links if (code := client.get(href).status_code) in (403, 404)}
+        assert refused == {}, user.username
+    session_new = reverse("counseling:session_new", args=[world.a1.pk])
+    assert session_new in seen[world.psych.username] and session_new not in seen[world.leader.username]
+
+
 # -------------------------------------------------------------------------------------------- peer watch
 
 def test_a_peer_watcher_sees_their_task_and_nothing_of_the_plan(world, client_for):
