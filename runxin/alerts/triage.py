@@ -34,10 +34,35 @@ def _normalise(text: str) -> str:
     return re.sub(r"[\s\W_]+", "", folded)
 
 
+# A floor under the city's editable list: statements of intent, a method or a plan, in the shapes people write them
+# (a method with words between: "从学校楼顶跳下去"; negations of living: "不想再活"; "要去死" but not "累得要死").
+# Matched on the normalised text (no spaces or punctuation). When in doubt, up: a false alarm costs a
+# professional's look; a miss can cost a child. The city cannot switch these off; its list adds to them.
+INTENT_PATTERNS = tuple(re.compile(p) for p in (
+    r"跳(?:楼|河|江|湖|海|桥|崖|轨|下去|下来|下楼)",
+    r"(?:楼顶|顶楼|天台|阳台|窗台|窗户|窗外|桥上|楼上|高处|屋顶)\w{0,6}跳",
+    r"(?:不想|不愿|不要|没必要|不值得|没有必要|不配)(?:再)?(?:继续)?活",
+    r"活(?:够了|腻了|着没意思|着没有意思|着没劲|着好累|着太累|不下去|着有什么意思|着干嘛|着干什么)",
+    r"(?<!得)(?:想|要|去|准备|打算|计划|决定|还不如)(?:去)?(?:死|自杀|轻生|寻死)",
+    r"(?:死了|去死)(?:算了|就好|也好|一了百了)",
+    r"自杀|轻生|寻死|自尽|自残|自伤|自我了断|了结自己|结束自己|结束生命|一了百了|遗书|遗言|后事",
+    r"离开(?:这个)?世界|消失(?:就好|算了|了就好)|不在了就好",
+    r"割腕|割脉|割手|划手|上吊|吞药|喝药|农药|安眠药|烧炭|卧轨|撞车|吃了?(?:很多|一瓶|整瓶|一把|好多)药",
+    r"(?:伤害|弄伤|割伤|划伤|打|割|划|刺|烫|烧)自己|(?:刀|刀片|美工刀|圆规)\w{0,4}(?:割|划|刺)",
+    r"killmyself|killherself|killhimself|hurtmyself|suicid|wanttodie|wanttobedead|endmylife|endmyself",
+))
+
+
 def find_phrases(text: str, phrases) -> tuple[str, ...]:
-    """The phrases of the list that occur in the text, in the list's order."""
+    """The phrases of the list that occur in the text, in the list's order, then what the built-in patterns
+    found (INTENT_PATTERNS: the floor the list cannot lower)."""
     flat = _normalise(text)
-    return tuple(p for p in phrases if p and _normalise(p) and _normalise(p) in flat)
+    found = [p for p in phrases if p and _normalise(p) and _normalise(p) in flat]
+    for pattern in INTENT_PATTERNS:
+        for match in pattern.finditer(flat):
+            if not any(match.group(0) in f or f in match.group(0) for f in map(_normalise, found)):
+                found.append(match.group(0))
+    return tuple(found)
 
 
 def triage(*, urgency: str, text: str, phrases, default: str = CONCERN) -> Triage:
