@@ -97,9 +97,12 @@ def _grade(warning: Warning) -> dict[int, tuple[str, ...]]:
 def _deadline_text(warning: Warning) -> str:
     if warning.tier >= states.TOP_TIER:
         return _("It stays overdue with the city centre, marked on every page and in the daily report.")
+    tier = Tier(states.next_tier(warning.tier, through_grade=warning.level.routes_through_grade)).label
+    if warning.hand_up_accepted_at:  # the centre took the case on: it is no longer the school's alone
+        return _("Unless the step is taken by then, it escalates to the %(tier)s, who are told at once; the district "
+                 "centre holds the case, with the school team.") % {"tier": tier}
     return _("Unless the step is taken by then, it escalates to the %(tier)s, who are told at once; the school "
-             "team keeps the case.") % {
-                 "tier": Tier(states.next_tier(warning.tier, through_grade=warning.level.routes_through_grade)).label}
+             "team keeps the case.") % {"tier": tier}
 
 
 def next_step(warning: Warning) -> NextStep | None:

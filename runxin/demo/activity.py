@@ -447,7 +447,10 @@ class Activity:
         # A student's own "I need help" (我要求助).
         student = u.get("student")
         if student is not None:
-            with at(self.sem.ago(2)):  # joins the student's open warning if there is one
+            # Joins the student's open warning if there is one: after its second escalation (about two hours ago,
+            # escalation_nobody_acknowledged), so the history reads in order (joined two minutes before it, the
+            # escalation's message named the old level and its time).
+            with at(self.sem.ago(1.5)):
                 alert_intake.self_help_request(actor=student, message="最近压力很大，晚上睡不着，想找老师聊聊。")
         self.progress("activity: reports from people")
 

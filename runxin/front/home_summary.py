@@ -49,6 +49,11 @@ def work_students(work) -> list[tuple[int, int]]:
     return alert_selectors.work_students(work)
 
 
+def screenings_waiting(user) -> int:
+    """How many open questionnaires a student has not handed in yet (the home card says so, not just "open")."""
+    return sum(1 for target in screening_selectors.student_open_targets(user) if target.finished_at is None)
+
+
 def open_campaigns(user) -> list:
     return screening_selectors.campaign_list(user, status="open")[:5]
 

@@ -33,7 +33,7 @@ def home(request):
     context = {"assignments": assignments, "can": {}}
     for perm in (roles.STUDENT_ROSTER, roles.ROSTER_IMPORT, roles.ORG_BROWSE, roles.AUDIT_SEARCH,
                  roles.ROLLOVER_RUN, roles.PEER_REPORT, roles.STAFF_MANAGE, roles.ALERT_PARENT_REPORT,
-                 roles.ALERT_SELF_HELP, roles.SCREENING_TAKE):
+                 roles.ALERT_SELF_HELP, roles.SCREENING_TAKE, roles.ALERT_RAISE, roles.KEY_STUDENT_VIEW):
         context["can"][perm.replace(".", "_")] = scope.has_permission(user, perm)
     if scope.has_permission(user, roles.ALERT_QUEUE):
         # "What must I do now" opens the page: the steps waiting for this person, by time left.
@@ -58,7 +58,10 @@ def home(request):
     if context["can"]["student_roster"]:
         visible = scope.students(user, roles.STUDENT_ROSTER)
         context["student_count"] = visible.filter(status="enrolled").count()
-        context["key_student_count"] = visible.filter(status="enrolled", is_key_student=True).count()
+        if context["can"]["key_student_view"]:  # who is a key student is not the whole roster's to know
+            context["key_student_count"] = visible.filter(status="enrolled", is_key_student=True).count()
+    if context["can"]["screening_take"]:
+        context["screenings_waiting"] = home_summary.screenings_waiting(user)
     return render(request, "front/home.html", context)
 
 

@@ -164,6 +164,8 @@ def test_the_school_hands_a_case_up_and_the_centre_accepts_it(world, frozen):
         services.warning_accept_hand_up(warning=warning, actor=world.psych)
     warning = services.warning_accept_hand_up(warning=warning, actor=world.district_centre, reason="Taken over.")
     assert warning.hand_up_accepted_by == world.district_centre
+    # The card no longer says the school keeps the case alone.
+    assert "the district centre holds the case" in responsibility.next_step(warning).at_deadline
     told = set(Notification.objects.filter(kind="warning.hand_up_accepted")
                .values_list("recipient__username", flat=True))
     assert {"psych", "leader", "head"} <= told  # the school stays in the loop

@@ -152,7 +152,13 @@ def test_peer_form_shows_only_thanks(world, client_for, frozen):
 
 
 def test_self_help_and_parent_pages(world, client_for, frozen):
-    assert "12356" in client_for(world.student_user).get(reverse("alerts:self_help")).content.decode()
+    body = client_for(world.student_user).get(reverse("alerts:self_help")).content.decode()
+    assert "12356" in body
+    # 110 and 120 are numbers to tap, like the hotlines (they were plain text); the box speaks to whoever reads it.
+    assert 'href="tel:110"' in body and 'href="tel:120"' in body and "If you are in danger right now" in body
+    body = client_for(world.parent).get(reverse("alerts:parent_report")).content.decode()
+    assert 'href="tel:110"' in body and "If your child is in danger right now" in body
+    assert "If you are in danger right now" not in body
     assert client_for(world.student_user).post(reverse("alerts:self_help"), {"message": ""}).status_code == 200
     parent = client_for(world.parent)
     assert parent.post(reverse("alerts:parent_report"), {"student": world.a1.pk, "summary": "Worried.",

@@ -102,3 +102,14 @@ def test_if_empty_runs_nothing_again_and_no_activity_skips_it(city):
     call_command("demo_city", students=N, seed=7, if_empty=True, stdout=out)
     assert "already holds a city" in out.getvalue()
     assert (Submission.objects.count(), Warning.objects.count(), Notification.objects.count()) == counts
+
+
+def test_each_warnings_history_reads_in_the_order_it_happened(city):
+    # The demo once joined a student's help request two minutes before an escalation it played later: the
+    # escalation's message then named the old level and its time, and the history read out of order.
+    out_of_order = []
+    for warning_id in Warning.objects.values_list("id", flat=True):
+        moments = list(WarningEvent.objects.filter(warning_id=warning_id).order_by("id").values_list("at", flat=True))
+        if moments != sorted(moments):
+            out_of_order.append(warning_id)
+    assert out_of_order == []

@@ -74,3 +74,27 @@ def test_every_page_names_its_icon_and_the_icon_is_served(world, client_for, cli
         assert match, "the page names no icon"
         found = finders.find(match.group(1).removeprefix("/static/"))
         assert found and "<svg" in open(found, encoding="utf-8").read()
+
+
+def test_the_hotline_is_offered_the_report_form_and_no_key_student_link_it_may_not_open(world, client_for):
+    # The operator's home showed only counts, and "key students · show them" led to a bare 400.
+    body = client_for(world.hotline).get(reverse("front:home")).content.decode()
+    assert 'id="report-card"' in body and reverse("alerts:report") in body
+    assert "?flag=key" not in body
+    body = client_for(world.psych).get(reverse("front:home")).content.decode()
+    assert "?flag=key" in body
+
+
+def test_a_student_sees_whether_a_questionnaire_waits(world, client_for):
+    import re
+
+    from runxin.screening.tests.helpers import notify_guardians, open_campaign
+
+    client = client_for(world.student_user)
+    body = client.get(reverse("front:home")).content.decode()
+    assert '<p id="screenings-waiting"><span class="muted">' in body  # nothing waits, said plainly
+    campaign = open_campaign(world, grades=[7])
+    notify_guardians(world, campaign)
+    body = client.get(reverse("front:home")).content.decode()
+    waiting = re.search(r'<p id="screenings-waiting"><strong>([^<]*)</strong>', body)
+    assert waiting and re.search(r"\b1\b", waiting.group(1))
