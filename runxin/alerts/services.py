@@ -642,12 +642,16 @@ def warning_change_level(*, warning: Warning, actor, level: WarningLevel, reason
     return _reload(warning)
 
 
-def _simple_step(action: str, kind: str, permission: str, *, reason_required: bool = False, extra=None):
-    """Build a service for a plain transition: permission, state check, conditional update, event."""
+def _simple_step(action: str, kind: str, permission: str, *, reason_required: bool = False, extra=None,
+                 says_what: str = ""):
+    """Build a service for a plain transition: permission, state check, conditional update, event. With
+    `says_what`, the step must say what is done, in the note or the clinical note (that message otherwise)."""
 
     @transaction.atomic
     def step(*, warning: Warning, actor, reason: str = "", clinical_note: str = "") -> Warning:
         _require(actor, warning, permission)
+        if says_what and not (reason or "").strip() and not (clinical_note or "").strip():
+            raise WarningError(str(says_what))
         to_state = _target(action, warning)
         now = clock.now()
         # A pending acknowledgement keeps its own clock running; otherwise the new state's clock starts.
@@ -662,10 +666,12 @@ def _simple_step(action: str, kind: str, permission: str, *, reason_required: bo
     return step
 
 
+# An intervention with nothing written is a red case "in intervention" that nobody can follow: say what it is.
 warning_start_intervention = _simple_step(
     "start_intervention", Kind.INTERVENTION_STARTED, roles.ALERT_ASSESS,
-    extra=lambda w, actor, now: {"monitoring_since": None, **({} if w.intervention_at else {"intervention_at": now})})
-warning_start_intervention.__doc__ = "Start (or resume, from monitoring) the intervention plan."
+    extra=lambda w, actor, now: {"monitoring_since": None, **({} if w.intervention_at else {"intervention_at": now})},
+    says_what=gettext_lazy("Say what the intervention is: the plan and measures (or open a plan, 一生一策)."))
+warning_start_intervention.__doc__ = "Start (or resume, from monitoring) the intervention plan; it says what it is."
 warning_monitor = _simple_step("monitor", Kind.MONITORING_STARTED, roles.ALERT_ASSESS,
                                extra=lambda w, actor, now: {"monitoring_since": now})
 warning_monitor.__doc__ = "The intervention has taken hold; the student is monitored."

@@ -103,7 +103,7 @@ def test_approvals_and_overdue_follow_ups_are_listed(world, frozen, levels):
     warning = intake.warning_report(actor=world.psych, student=world.a1, source="observation", summary="x",
                                       level=levels["orange"], urgency="concern")
     warning = assessed(world, warning)
-    warning = services.warning_start_intervention(warning=warning, actor=world.psych)
+    warning = services.warning_start_intervention(warning=warning, actor=world.psych, reason="Weekly counseling.")
     warning = services.warning_monitor(warning=warning, actor=world.psych)
     frozen.advance(days=7)
     warning = services.warning_request_clear(warning=warning, actor=world.psych, reason="Stable.")
@@ -170,7 +170,7 @@ def test_the_school_hands_a_case_up_and_the_centre_accepts_it(world, frozen):
                .values_list("recipient__username", flat=True))
     assert {"psych", "leader", "head"} <= told  # the school stays in the loop
     # The school keeps working the case.
-    warning = services.warning_start_intervention(warning=warning, actor=world.psych)
+    warning = services.warning_start_intervention(warning=warning, actor=world.psych, reason="Weekly counseling.")
     assert warning.state == states.INTERVENTION
     kinds = list(warning.events.values_list("kind", flat=True))
     assert "handed_up" in kinds and "hand_up_accepted" in kinds and "escalated" not in kinds
@@ -245,7 +245,7 @@ def monitored(world, frozen, levels, level="orange"):
     warning = intake.warning_report(actor=world.psych, student=world.a1, source="observation", summary="x",
                                       level=levels[level], urgency="concern")
     warning = assessed(world, warning)
-    warning = services.warning_start_intervention(warning=warning, actor=world.psych)
+    warning = services.warning_start_intervention(warning=warning, actor=world.psych, reason="Weekly counseling.")
     return services.warning_monitor(warning=warning, actor=world.psych)
 
 

@@ -31,7 +31,7 @@ def day_of_events(world, frozen, levels):
     yellow = intake.warning_report(actor=world.psych, student=world.a2, source="observation", summary="x")
     yellow = services.warning_acknowledge(warning=yellow, actor=world.psych)
     yellow = services.warning_assess(warning=yellow, actor=world.psych, confirm=True)
-    yellow = services.warning_start_intervention(warning=yellow, actor=world.psych)
+    yellow = services.warning_start_intervention(warning=yellow, actor=world.psych, reason="Weekly counseling.")
     yellow = services.warning_monitor(warning=yellow, actor=world.psych)
     yellow = services.warning_request_clear(warning=yellow, actor=world.psych, reason="Misread.",
                                              early_reason="A misread answer.")

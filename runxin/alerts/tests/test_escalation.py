@@ -129,7 +129,7 @@ def test_warnings_under_intervention_run_no_clock(world, frozen, levels):
                                       summary="x", level=levels["orange"])
     warning = services.warning_acknowledge(warning=warning, actor=world.leader)
     warning = services.warning_assess(warning=warning, actor=world.psych, confirm=True)
-    services.warning_start_intervention(warning=warning, actor=world.psych)
+    services.warning_start_intervention(warning=warning, actor=world.psych, reason="Weekly counseling.")
     frozen.advance(days=60)
     assert escalation.escalation_sweep() == 0
 

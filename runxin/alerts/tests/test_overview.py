@@ -20,7 +20,7 @@ def figures(world, frozen, levels):
     yellow = intake.warning_report(actor=world.psych, student=world.b1, source="observation", summary="x")
     for step in (lambda w: services.warning_acknowledge(warning=w, actor=world.psych),
                  lambda w: services.warning_assess(warning=w, actor=world.psych, confirm=True),
-                 lambda w: services.warning_start_intervention(warning=w, actor=world.psych),
+                 lambda w: services.warning_start_intervention(warning=w, actor=world.psych, reason="Weekly counseling."),
                  lambda w: services.warning_monitor(warning=w, actor=world.psych),
                  lambda w: services.warning_request_clear(warning=w, actor=world.psych, reason="ok",
                                                                   early_reason="Misread."),
@@ -120,7 +120,7 @@ def test_only_the_city_admin_edits_levels(world, client_for, levels):
 def _clear(warning, world):
     for step in (lambda w: services.warning_acknowledge(warning=w, actor=world.psych),
                  lambda w: services.warning_assess(warning=w, actor=world.psych, confirm=True),
-                 lambda w: services.warning_start_intervention(warning=w, actor=world.psych),
+                 lambda w: services.warning_start_intervention(warning=w, actor=world.psych, reason="Weekly counseling."),
                  lambda w: services.warning_monitor(warning=w, actor=world.psych),
                  lambda w: services.warning_request_clear(warning=w, actor=world.psych, reason="ok",
                                                           early_reason="Misread."),

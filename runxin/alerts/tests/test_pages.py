@@ -200,7 +200,7 @@ def test_queue_marks_a_follow_up_that_is_due(world, client_for, frozen):
     warning = intake.warning_report(actor=world.head, student=world.a1, source="observation", summary="x")
     for step in (lambda w: services.warning_acknowledge(warning=w, actor=world.psych),
                  lambda w: services.warning_assess(warning=w, actor=world.psych, confirm=True),
-                 lambda w: services.warning_start_intervention(warning=w, actor=world.psych),
+                 lambda w: services.warning_start_intervention(warning=w, actor=world.psych, reason="Weekly counseling."),
                  lambda w: services.warning_monitor(warning=w, actor=world.psych),
                  lambda w: services.warning_request_clear(warning=w, actor=world.psych, reason="ok", early_reason=EARLY),
                  lambda w: services.warning_approve_clear(warning=w, actor=world.leader)):

@@ -66,7 +66,7 @@ def test_a_report_during_continued_attention_reopens_the_warning(world, frozen):
     warning = intake.warning_report(actor=world.head, student=world.a1, source="observation", summary="One.")
     warning = services.warning_acknowledge(warning=warning, actor=world.psych)
     warning = services.warning_assess(warning=warning, actor=world.psych, confirm=True)
-    warning = services.warning_start_intervention(warning=warning, actor=world.psych)
+    warning = services.warning_start_intervention(warning=warning, actor=world.psych, reason="Weekly counseling.")
     warning = services.warning_monitor(warning=warning, actor=world.psych)
     warning = services.warning_request_clear(warning=warning, actor=world.psych, reason="Better.", early_reason=EARLY)
     warning = services.warning_approve_clear(warning=warning, actor=world.leader)

@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.db import connection
+from django.urls import reverse
 
 from runxin.alerts import intake, services, states
 from runxin.alerts.models import FollowUp, Warning, WarningEvent
@@ -129,7 +130,8 @@ def test_nobody_approves_their_own_clearing(world, frozen, levels):
                                       reporter_name="东区派出所", summary="Found on a rooftop.", level=levels["red"])
     warning = services.warning_acknowledge(warning=warning, actor=world.district_centre)
     warning = services.warning_assess(warning=warning, actor=world.district_centre, confirm=True)
-    warning = services.warning_start_intervention(warning=warning, actor=world.district_centre)
+    warning = services.warning_start_intervention(warning=warning, actor=world.district_centre,
+                                                  reason="Weekly counseling.")
     warning = services.warning_monitor(warning=warning, actor=world.district_centre)
     warning = services.warning_request_clear(warning=warning, actor=world.district_centre, reason="Stable.", early_reason=EARLY)
     with pytest.raises(services.WarningError, match="Someone other than"):
@@ -147,14 +149,29 @@ def test_refused_clearing_goes_back_to_monitoring_with_its_reason(world, frozen)
     assert warning.events.last().reason == "Exams are next week."
 
 
+def test_an_intervention_says_what_it_is_and_the_page_says_so(world, frozen, client_for, english):
+    # A red "in intervention" with nothing written: nobody could tell what was being done for the student.
+    warning = through(world, observed(world), ack(world), assess(world))
+    for blank in ({}, {"reason": " ", "clinical_note": "\n"}):
+        with pytest.raises(services.WarningError, match="Say what the intervention is"):
+            services.warning_start_intervention(warning=warning, actor=world.psych, **blank)
+    url = reverse("alerts:act", args=[warning.pk, "start_intervention"])
+    response = client_for(world.psych).post(url, {"clinical_note": "", "reason": ""})
+    assert response.status_code == 400 and "Say what the intervention is" in response.content.decode()
+    assert Warning.objects.get(pk=warning.pk).state == states.ASSESSED
+    response = client_for(world.psych).post(url, {"clinical_note": "每周两次个体辅导", "reason": ""})
+    assert response.status_code == 302 and Warning.objects.get(pk=warning.pk).state == states.INTERVENTION
+
+
 def test_monitoring_can_go_back_to_intervention(world, frozen):
     warning = through(world, observed(world), ack(world), assess(world), intervene(world), monitor(world))
-    assert services.warning_start_intervention(warning=warning, actor=world.psych).state == states.INTERVENTION
+    assert services.warning_start_intervention(warning=warning, actor=world.psych,
+                                               reason="Weekly counseling.").state == states.INTERVENTION
 
 
 @pytest.mark.parametrize(("step", "state_label"), [
     (lambda w, world: services.warning_monitor(warning=w, actor=world.psych), "Raised"),
-    (lambda w, world: services.warning_start_intervention(warning=w, actor=world.psych), "Raised"),
+    (lambda w, world: services.warning_start_intervention(warning=w, actor=world.psych, reason="Weekly."), "Raised"),
     (lambda w, world: services.warning_request_clear(warning=w, actor=world.psych, reason="x", early_reason=EARLY), "Raised"),
     (lambda w, world: services.warning_approve_clear(warning=w, actor=world.leader), "Raised"),
     (lambda w, world: services.warning_return_to_normal(warning=w, actor=world.psych), "Raised"),
