@@ -50,9 +50,12 @@ def level_choices(levels, language: str):
 class ReportForm(forms.Form):
     student_number = forms.CharField(label=_("Student number (学籍号)"), max_length=32, required=False)
     source = forms.ChoiceField(label=_("Source"))
-    level = forms.TypedChoiceField(label=_("Level"), coerce=int)
-    reporter_name = forms.CharField(label=_("Sent by (hospital, police station, court, community, caller)"),
-                                    max_length=100, required=False)
+    # Optional: by default the urgency (and the words) decide; a level chosen here only ever raises it. A lowest
+    # level picked in advance read as the staff member's choice, beside an urgency that said otherwise.
+    level = forms.TypedChoiceField(label=_("Level"), coerce=int, required=False, empty_value=None)
+    reporter_name = forms.CharField(
+        label=_("Sent by (hospital, police station, court, community, caller)"), max_length=100, required=False,
+        help_text=_("Only for a report from outside the school; leave it empty for what you saw yourself."))
     summary = forms.CharField(label=_("What was observed or reported"), widget=TEXT, max_length=services.MAX_TEXT)
 
     def __init__(self, *args, sources, levels, language, needs_student, **kwargs):
@@ -62,14 +65,13 @@ class ReportForm(forms.Form):
         self.fields["level"].help_text = _("Imminent risk, or words such as 想死 or 割腕 in the text, enter at the "
                                            "highest level whatever is chosen here.")
         self.fields["source"].choices = [(s, Warning.Source(s).label) for s in sources]
-        self.fields["level"].choices = level_choices(levels, language)
+        self.fields["level"].choices = [("", _("As the urgency says")), *level_choices(levels, language)]
         self.fields["student_number"].required = needs_student
         self.levels = {lv.pk: lv for lv in levels}
-        if levels:
-            self.fields["level"].initial = min(levels, key=lambda lv: lv.severity).pk
 
-    def chosen_level(self) -> WarningLevel:
-        return self.levels[self.cleaned_data["level"]]
+    def chosen_level(self) -> WarningLevel | None:
+        chosen = self.cleaned_data.get("level")
+        return None if chosen is None else self.levels[chosen]
 
 
 class PeerReportForm(forms.Form):

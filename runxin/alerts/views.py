@@ -292,6 +292,7 @@ def report_concern(request):
                 return redirect("alerts:detail", warning_id=warning.pk)
     return render(request, "alerts/report.html", {
         "form": form, "student": fixed, "choices": choices if len(choices) <= 60 else [],
+        "can_find": scope.has_permission(request.user, roles.STUDENT_ROSTER),
     }, status=400 if request.method == "POST" else 200)
 
 

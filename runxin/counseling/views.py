@@ -95,7 +95,10 @@ def session_new(request, student_id: int):
         messages.success(request, _("Session recorded."))
         return redirect("counseling:session", session_id=session.pk)
     now = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
-    context = _session_form_context(student, {"held_at": now, "duration_minutes": "45", "form": "individual"})
+    # A session with a student whose warning is open is part of that case: linked unless the counselor says not
+    # (left at "none", sessions in the middle of a red case went unlinked).
+    context = _session_form_context(student, {"held_at": now, "duration_minutes": "45", "form": "individual",
+                                              "warning": str(warnings[0].pk) if warnings else ""})
     context["warnings"] = warnings
     return render(request, "counseling/session_form.html", context)
 

@@ -1,8 +1,10 @@
 """What the home page shows each role at a glance, read through the other apps' scoped selectors."""
 
 from dataclasses import dataclass
+from datetime import date
 
 from django.db.models import Count, Q
+from django.utils import timezone
 
 from runxin.alerts import clock, states
 from runxin.alerts import selectors as alert_selectors
@@ -54,6 +56,13 @@ def screenings_waiting(user) -> int:
     return sum(1 for target in screening_selectors.student_open_targets(user) if target.finished_at is None)
 
 
+def accounts_needing_attention(user) -> dict[str, int]:
+    """The staff accounts in this manager's reach that are locked out or still on a temporary password."""
+    from runxin.accounts import selectors as account_selectors
+
+    return {status: account_selectors.staff_search(user, status=status).count() for status in ("locked", "must_change")}
+
+
 def open_campaigns(user) -> list:
     return screening_selectors.campaign_list(user, status="open")[:5]
 
@@ -68,6 +77,7 @@ class CaseWork:
     referrals_waiting: int  # referrals to my unit waiting for an answer
     mentees_overdue: list  # my paired students whose contact is overdue (cases.mentoring.MenteeRow)
     visits: list  # home visits I planned, overdue first
+    today: date | None = None  # the day the lists were read (a review date before it is overdue)
 
     @property
     def empty(self) -> bool:
@@ -107,4 +117,5 @@ def case_work(user) -> CaseWork:
         mentees_overdue=[row for row in mentoring.my_mentees(user) if row.overdue][:10]
         if has[roles.MENTOR_CONTACT] else [],
         visits=visit_selectors.mine(user, limit=10) if has[roles.VISIT_RECORD] else [],
+        today=timezone.localdate(),
     )

@@ -1,7 +1,7 @@
 """The reference data a fresh database holds before anyone uses it, put back for tests.
 
 Three apps seed rows when the database is migrated: alerts (the default warning levels and crisis-path
-settings, data migrations 0002 and 0005), people (the built-in special-attention groups and key-student
+settings, data migrations 0002, 0005 and 0008), people (the built-in special-attention groups and key-student
 categories, data migrations 0002 and 0006) and screening (the shipped instruments, loaded after every migrate). A transactional test (the
 browser tests) ends with a flush that empties every table, and with --reuse-db the next session starts from
 what the flush left: data migrations do not run again. `restore()` puts back whatever is missing, so each
@@ -32,6 +32,7 @@ def restore_levels() -> None:
     for fields in importlib.import_module("runxin.alerts.migrations.0002_default_levels").LEVELS:
         WarningLevel.objects.create(**fields)
     importlib.import_module("runxin.alerts.migrations.0005_crisis_path_defaults").forward(apps, None)
+    importlib.import_module("runxin.alerts.migrations.0008_level_meanings_in_chinese").forward(apps, None)
 
 
 def restore_special_groups() -> None:

@@ -72,3 +72,18 @@ def test_error_page_on_a_phone_is_styled_and_leads_home(world, page_for, live_se
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.click("main .error-links a.btn:not(.secondary)")
     page.wait_for_url(f"{live_server.url}/")
+
+
+def test_the_staff_list_fits_a_phone_with_long_role_names(world, page_for, live_server):
+    # A role tag names the role, the school and the class; in one unbreakable line it pushed the page sideways
+    # (425 px on a 390 px phone in the demo city).
+    from runxin.org.models import OrgUnit
+    from runxin.testing.browser import fits_the_screen
+
+    OrgUnit.objects.filter(pk=world.school.pk).update(name="丹溪县东岭镇九年一贯制实验学校初中部（东校区）")
+    OrgUnit.objects.filter(pk=world.class1.pk).update(name="七年级(1)班（创新实验班）")
+    page = page_for(world.secadmin, viewport={"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/accounts/staff/")
+    page.wait_for_selector("table.data")
+    page.screenshot(path="test-artifacts/staff-list-390.png", full_page=True)
+    assert fits_the_screen(page)

@@ -159,6 +159,8 @@ def test_the_supervisor_reads_numbers_not_names_and_leaves_no_read(events, clien
     for unit in (world.city, world.east):
         body = _page(client, unit)
         assert f"#{red.id}" in body and 'id="numbers-only"' in body and "东区第一中学" in body
+        # The note says what the page shows: the levels are there (it said the role did not see them).
+        assert "by number, level and class only" in body and 'class="tag red"' in body
         for student in ("张一", "李二", "王三", "赵四"):
             assert student not in body
         assert reverse("alerts:detail", args=[red.id]) not in body  # a page the supervisor cannot open

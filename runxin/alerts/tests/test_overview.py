@@ -79,6 +79,15 @@ def test_overview_query_count(figures, client_for, django_assert_max_num_queries
         assert client.get(reverse("alerts:overview", args=[figures.city.pk])).status_code == 200
 
 
+def test_the_default_levels_mean_what_they_mean_in_chinese(levels):
+    # The field holds one text, read and edited in the Chinese interface: it was seeded in English.
+    from runxin.alerts.models import WarningLevel
+
+    meanings = dict(WarningLevel.objects.filter(code__in=["red", "orange", "yellow"]).values_list("code", "description"))
+    assert meanings == {"red": "一天内存在自伤、自杀或伤人的风险。", "orange": "严重心理困扰，需要专业干预。",
+                        "yellow": "需要关注和观察。"}
+
+
 def test_city_admin_renames_a_level_and_adds_one(world, client_for, levels):
     client = client_for(world.city_admin)
     assert "Red" in client.get(reverse("alerts:levels")).content.decode()

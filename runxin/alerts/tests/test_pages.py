@@ -128,6 +128,26 @@ def test_report_page_raises_then_joins(world, client_for, frozen, levels):
     assert Warning.objects.count() == 1 and warning.reports.count() == 2
 
 
+def test_the_report_form_leaves_the_level_to_the_urgency_and_leads_back_to_the_student(world, client_for, frozen):
+    # The level came preset to the lowest: a head teacher who chose "today" and left it saw two answers disagree.
+    client = client_for(world.head)
+    url = reverse("alerts:report") + f"?student={world.a1.pk}"
+    page = client.get(url).content.decode()
+    assert '<option value="" selected>As the urgency says</option>' in page
+    assert f'href="{reverse("people:student_detail", args=[world.a1.pk])}"' in page
+    response = client.post(url, {"student": world.a1.pk, "source": "observation", "level": "",
+                                 "summary": "Cried all morning, would not say why.", "urgency": "today"})
+    assert response.status_code == 302 and Warning.objects.get().level.code == "orange"
+    # The hotline, whose scope is the city (too many students for a picker), is shown where to find one by name.
+    from runxin.testing.factories import StudentFactory
+
+    for _n in range(61):
+        StudentFactory(school_class=world.other_class)
+    page = client_for(world.hotline).get(reverse("alerts:report")).content.decode()
+    assert 'id="pick-student"' not in page
+    assert 'id="find-student"' in page and f'href="{reverse("people:student_list")}"' in page
+
+
 def test_report_page_errors_keep_the_text(world, client_for, frozen, levels):
     client = client_for(world.head)
     response = client.post(reverse("alerts:report"), {

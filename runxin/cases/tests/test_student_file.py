@@ -95,6 +95,19 @@ def test_a_hospital_is_sent_home_to_its_referrals(case, client_for):
     assert response.status_code == 302 and response.url == reverse("referrals:received")
 
 
+def test_a_plan_review_past_its_date_is_marked_overdue_on_the_home_page(case, client_for):
+    # Reviews two months late read "review by 2026-10-08", like one due tomorrow.
+    from runxin.cases.models import CasePlan
+
+    client = client_for(case.psych)
+    CasePlan.objects.filter(pk=case.plan.pk).update(next_review_on=timezone.localdate() + dt.timedelta(days=1))
+    html = client.get(reverse("front:home")).content.decode()
+    assert 'id="plans-to-review"' in html and "review-overdue" not in html
+    CasePlan.objects.filter(pk=case.plan.pk).update(next_review_on=timezone.localdate() - dt.timedelta(days=60))
+    html = client.get(reverse("front:home")).content.decode()
+    assert 'class="text-red review-overdue"' in html
+
+
 def test_the_home_page_lists_my_plan_actions_and_the_referrals_waiting(case, client_for):
     from runxin.cases.models import PlanAction
 

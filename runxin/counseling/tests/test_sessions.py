@@ -99,6 +99,20 @@ def test_a_linked_warning_must_be_an_open_warning_of_the_student(world):
     assert caught.value.field == "warning"
 
 
+def test_the_form_links_the_students_open_warning_unless_told_otherwise(world, client_for):
+    # Left at "none", sessions in the middle of a red case were saved unlinked.
+    import re
+
+    client = client_for(world.psych)
+    url = reverse("counseling:session_new", args=[world.a1.pk])
+    assert 'id="s-warning"' not in client.get(url).content.decode()  # no open warning: nothing to link
+    warning = alert_services.warning_raise_from_screening(student=world.a1, result_id="r1", suggested_level="critical",
+                                                          reasons=[], instrument_code="phq-a")
+    body = client.get(url).content.decode()
+    selected = re.findall(r'<option value="(\d*)" selected>', body)
+    assert selected == [str(warning.pk)]
+
+
 # ------------------------------------------------------------------------------------------- who reads what
 
 def test_the_counselor_and_the_centre_read_the_notes(world, client_for, session):

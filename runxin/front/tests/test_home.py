@@ -98,3 +98,17 @@ def test_a_student_sees_whether_a_questionnaire_waits(world, client_for):
     body = client.get(reverse("front:home")).content.decode()
     waiting = re.search(r'<p id="screenings-waiting"><strong>([^<]*)</strong>', body)
     assert waiting and re.search(r"\b1\b", waiting.group(1))
+
+
+def test_the_security_administrator_sees_the_accounts_that_need_them(world, client_for):
+    # Their home showed their role and the region card; accounts were two menus away.
+    from runxin.accounts.models import User
+
+    User.objects.filter(pk=world.head.pk).update(must_change_password=True)
+    response = client_for(world.secadmin).get(reverse("front:home"))
+    body = response.content.decode()
+    assert 'id="accounts-card"' in body and reverse("accounts:staff_create") in body
+    assert "?status=locked" in body and "?status=must_change" in body
+    temporary = User.objects.filter(must_change_password=True, role_assignments__isnull=False).distinct().count()
+    assert response.context["accounts"] == {"locked": 0, "must_change": temporary} and temporary >= 1
+    assert 'id="accounts-card"' not in client_for(world.psych).get(reverse("front:home")).content.decode()

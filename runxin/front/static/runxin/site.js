@@ -6,6 +6,7 @@
  *   <a data-history-back hidden>          shown when there is a page to go back to; goes back
  *   <details data-nav-group>              a menu of the main navigation: opening one closes the others, a click
  *                                         outside closes it
+ *   <form data-confirm="question">        asks before it is sent (a step that cannot be undone from the page)
  */
 (function () {
   "use strict";
@@ -35,6 +36,12 @@
     if (!link) return;
     event.preventDefault();
     history.back();
+  });
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.matches && form.matches("form[data-confirm]") && !window.confirm(form.getAttribute("data-confirm"))) {
+      event.preventDefault();
+    }
   });
   function showBackLinks() {
     if (history.length < 2) return;
