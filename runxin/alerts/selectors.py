@@ -415,3 +415,11 @@ def follow_up_figures(unit, *, since=None, today=None) -> tuple[FollowUpFigures,
 def follow_up_figure_units(user) -> list:
     """The cities, districts and schools whose follow-up figures the user sees (ALERT_OVERVIEW roots)."""
     return [u for u in scope.root_units(user, roles.ALERT_OVERVIEW) if u.kind in _FIGURE_COLUMN]
+
+
+def my_last_help_request(user, *, days: int = 14) -> datetime | None:
+    """When this student last pressed "I need help" (their own reports only), within `days`: their home says it
+    arrived, so a student waiting for the teacher is not left wondering and pressing again."""
+    since = clock.now() - timedelta(days=days)
+    return (WarningReport.objects.filter(reported_by_id=user.pk, source=Warning.Source.SELF, reported_at__gte=since)
+            .order_by("-reported_at").values_list("reported_at", flat=True).first())

@@ -56,6 +56,10 @@ def screenings_waiting(user) -> int:
     return sum(1 for target in screening_selectors.student_open_targets(user) if target.finished_at is None)
 
 
+def my_last_help_request(user):
+    return alert_selectors.my_last_help_request(user)
+
+
 def accounts_needing_attention(user) -> dict[str, int]:
     """The staff accounts in this manager's reach that are locked out or still on a temporary password."""
     from runxin.accounts import selectors as account_selectors

@@ -62,6 +62,8 @@ def home(request):
             context["key_student_count"] = visible.filter(status="enrolled", is_key_student=True).count()
     if context["can"]["screening_take"]:
         context["screenings_waiting"] = home_summary.screenings_waiting(user)
+    if context["can"]["alert_self_help"]:
+        context["asked_for_help_at"] = home_summary.my_last_help_request(user)
     if context["can"]["staff_manage"]:  # the security administrator's day: who cannot sign in, who must
         context["accounts"] = home_summary.accounts_needing_attention(user)
     return render(request, "front/home.html", context)

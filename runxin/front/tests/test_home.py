@@ -112,3 +112,15 @@ def test_the_security_administrator_sees_the_accounts_that_need_them(world, clie
     temporary = User.objects.filter(must_change_password=True, role_assignments__isnull=False).distinct().count()
     assert response.context["accounts"] == {"locked": 0, "must_change": temporary} and temporary >= 1
     assert 'id="accounts-card"' not in client_for(world.psych).get(reverse("front:home")).content.decode()
+
+
+def test_a_student_who_asked_for_help_sees_that_it_arrived(world, client_for):
+    # After "I need help" the home page said nothing: a student waiting for the teacher pressed again and again.
+    from runxin.alerts import intake
+
+    client = client_for(world.student_user)
+    assert 'id="help-asked"' not in client.get(reverse("front:home")).content.decode()
+    intake.self_help_request(actor=world.student_user, message="睡不着")
+    assert 'id="help-asked"' in client.get(reverse("front:home")).content.decode()
+    # Another student's request is not theirs to see.
+    assert 'id="help-asked"' not in client_for(world.head).get(reverse("front:home")).content.decode()
