@@ -193,7 +193,7 @@ def _run_action(action: str, *, warning: Warning, actor, post) -> tuple[Warning,
             _("The case was handed up to the district centre; it has been told and must accept it.")
     if action == "accept_hand_up":
         return services.warning_accept_hand_up(warning=warning, actor=actor, reason=reason, clinical_note=note), \
-            _("Accepted: the district centre is now responsible for this case; the school has been told.")
+            _("Accepted: your centre is now responsible for this case; the school has been told.")
     if action == "approve_clear":
         return services.warning_approve_clear(warning=warning, actor=actor, reason=reason), \
             _("Cleared (解除). Follow-up visits are scheduled.")

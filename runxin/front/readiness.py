@@ -12,12 +12,12 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from runxin.access import roles, scope
+from runxin.access import policy, roles, scope
 from runxin.org.models import OrgUnit, SchoolYear
 from runxin.people.models import RoleAssignment, Student
 from runxin.screening import help
@@ -48,6 +48,7 @@ class Line:
     names: list[tuple[str, str]] = field(default_factory=list)  # (text, url or "")
     fix_url: str = ""
     fix_label: str = ""
+    fix_by: str = ""  # when the viewer may not open the page: the roles that may (the link is dropped)
     review: ReadinessReview | None = None
     stale: bool = False  # signed, but changed since
     detail: str = ""
@@ -91,7 +92,27 @@ def checklist(user, unit: OrgUnit) -> list[Line]:
         kind=OrgUnit.Kind.CITY, pk__in=[int(p) for p in unit.path.strip("/").split("/") if p]).first()
     if city is not None:
         lines += _reviews(city)
+    _links_for(user, lines)
     return lines
+
+
+def _links_for(user, lines: list[Line]) -> None:
+    """Keep the links to pages the viewer may open; for the others, name the roles that may (a system
+    administrator's checklist led to seven 403 pages that told them to ask for a role)."""
+    held = scope.role_codes(user)
+    for line in lines:
+        if not line.fix_url:
+            continue
+        try:
+            match = resolve(line.fix_url)
+            route = policy.row(match.view_name)
+        except (Resolver404, KeyError):
+            continue
+        if route.objects is not None or any(route.get.allows(code, policy.NONE) for code in held):
+            continue  # a record's page: its own check answers for the unit named
+        line.fix_by = ", ".join(str(roles.role_label(code)) for code in sorted(route.get.allowed)
+                                if code in roles.ROLES)
+        line.fix_url = ""
 
 
 def _school_year() -> Line:

@@ -62,6 +62,13 @@ class InstrumentVersion(models.Model):
     def __str__(self) -> str:
         return f"{self.instrument.code} {self.version}"
 
+    RESPONDENT_LABELS = {"student": _("Student"), "parent": _("Parent/guardian"), "teacher": _("Teacher")}
+
+    @property
+    def respondent_label(self) -> str:
+        """Who answers it, in the reader's language (the lists showed the raw "student" / "parent")."""
+        return str(self.RESPONDENT_LABELS.get(self.respondent, self.respondent))
+
     def title_in(self, language: str) -> str:
         title = self.definition.get("title", {})
         zh = title.get("zh-Hans") or ""

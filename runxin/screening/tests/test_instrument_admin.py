@@ -137,3 +137,9 @@ def test_instrument_list_query_count(world, client_for, django_assert_max_num_qu
     with django_assert_max_num_queries(8):
         response = client.get("/screening/instruments/")
     assert response.status_code == 200 and "phqa" in response.content.decode()
+    # Who answers, in words (it showed the raw "student" / "parent").
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        body = client.get("/screening/instruments/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "<td>学生</td>" in body and "<td>student</td>" not in body and "<td>parent</td>" not in body
