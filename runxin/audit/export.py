@@ -35,7 +35,7 @@ def header() -> list[str]:
 def cells(row: AuditRow) -> list[str]:
     return [safe_cell(value) for value in (
         timezone.localtime(row.at).strftime("%Y-%m-%d %H:%M:%S"), row.kind_label, row.actor, row.remote_addr or "",
-        row.record_type, row.record_id, row.student, row.summary, _("yes") if row.is_break_glass else "",
+        row.record_label or row.record_type, row.record_id, row.student, row.summary, _("yes") if row.is_break_glass else "",
     )]
 
 

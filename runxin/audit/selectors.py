@@ -31,6 +31,7 @@ from django.utils.translation import gettext_lazy as _
 
 from runxin.access import roles, scope
 from runxin.access.models import BreakGlassGrant, ReadEvent
+from runxin.access.read_labels import read_label
 from runxin.people.models import Guardian, RoleAssignment, Student
 
 from .registry import CREATE, DELETE, UPDATE, spec_for, student_linked_labels
@@ -101,6 +102,7 @@ class AuditRow:
     record_id: str = ""
     student_id: int | None = None
     student: str = ""  # the student's pseudonym
+    record_label: str = ""  # a read's record type in words (access.read_labels); the code stays for searching
     summary: str = ""
     entry_id: int | None = None  # the change event behind this row, for its detail page
     actor_id: int | None = None  # resolved with the page's other people (_attach_people), then not shown
@@ -394,7 +396,8 @@ def _reads(filters: Filters, student_id: int | None, bound, newer: bool, limit: 
         AuditRow(
             position=Position(v["at"], READ, v["id"]), kind="break_glass_read" if v["via_break_glass"] else "read",
             actor=v["user__username"], actor_id=v["user_id"], remote_addr=v["remote_addr"],
-            record_type=v["record_type"], record_id=f"#{v['record_id']}" if v["record_id"] else "",
+            record_type=v["record_type"], record_label=read_label(v["record_type"]),
+            record_id=f"#{v['record_id']}" if v["record_id"] else "",
             student_id=v["student_id"], summary=v["purpose"],
         )
         for v in values

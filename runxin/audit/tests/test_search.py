@@ -55,6 +55,10 @@ def test_filter_by_student_number_finds_reads_and_changes_of_related_records(eve
     assert {row.student for row in found} == {pseudonym("student", events.a1.pk)}  # by pseudonym (issue 9)
     record_types = {row.record_type for row in found}
     assert "student.profile" in record_types  # the reads
+    # Shown in words, the code kept for the search box (the trail showed "alerts.queue #282").
+    body = client_for(events.auditor).get(URL, {"subject": events.a1.student_number},
+                                          HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<span title="student.profile">Student profile</span>' in body
     assert {"update", "break_glass", "break_glass_read", "read"} <= {row.kind for row in found}
     assert not any(row.kind.startswith("sign_in") for row in found)
 
