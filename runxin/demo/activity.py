@@ -163,7 +163,7 @@ class Activity:
         self.result = ActivityResult()
         self.users = {u.username: u for u in User.objects.filter(username__in=[
             "psych_teacher", "school_leader", "head_teacher", "district_centre", "hotline", "psych_committee",
-            "parent", "student", "hospital", "mentor"])}
+            "parent", "student", "hospital", "mentor", "mhc"])}
         self.levels = {level.code: level for level in WarningLevel.objects.filter(is_active=True)}
 
     def _versions(self, codes: list[str]) -> list[InstrumentVersion]:
@@ -640,6 +640,26 @@ class CaseWork:
                     reason="情绪低落伴进食减少，建议专科评估。", guardian_name="学生父亲",
                     guardian_how=Referral.GuardianHow.IN_PERSON, guardian_informed_at=self.sem.ago(6),
                     guardian_response="同意，希望尽快安排。")
+        self._referral_to_the_centre(warnings, referred={w.pk for w in red[:2]})
+
+    def _referral_to_the_centre(self, warnings: list, *, referred: set[int]) -> None:
+        """One referral to the minors' mental-health centre (the demo login "mhc"), waiting for its answer: the
+        centre's clinician has a referral to accept, as the hospital's has."""
+        from runxin.referrals import services as referrals
+        from runxin.referrals.models import Referral
+
+        clinician = self.users.get("mhc")
+        others = [w for w in warnings if w.pk not in referred]
+        centre = OrgUnit.objects.filter(pk__in=RoleAssignment.objects.filter(
+            user=clinician, role="hospital", is_active=True).values("org_unit_id")).first() if clinician else None
+        if centre is None or not others:
+            return
+        with at(self.sem.ago(20)):
+            referrals.referral_create(
+                actor=self.users["psych_teacher"], student=others[0].student, to_unit=centre, urgent=False,
+                warning=others[0], reason="考试焦虑明显，伴睡眠问题，学校辅导后仍反复，申请专科心理评估与干预。",
+                guardian_name="学生母亲", guardian_how=Referral.GuardianHow.PHONE,
+                guardian_informed_at=self.sem.ago(22), guardian_response="同意转介，请尽快安排时间。")
 
     def home_visits(self) -> None:
         from runxin.visits import services as visits

@@ -113,3 +113,13 @@ def test_each_warnings_history_reads_in_the_order_it_happened(city):
         if moments != sorted(moments):
             out_of_order.append(warning_id)
     assert out_of_order == []
+
+
+def test_the_mental_health_centre_has_a_referral_waiting_for_its_answer(city):
+    # Its clinician's page was empty: every demo referral went to the hospital.
+    from runxin.people.models import RoleAssignment
+    from runxin.referrals.models import Referral
+
+    centre = RoleAssignment.objects.get(user__username="mhc", role="hospital", is_active=True).org_unit
+    waiting = Referral.objects.filter(to_unit=centre, status=Referral.Status.SENT)
+    assert waiting.count() == 1 and waiting.get().warning_id is not None
