@@ -64,6 +64,8 @@ def home(request):
         context["screenings_waiting"] = home_summary.screenings_waiting(user)
     if context["can"]["alert_self_help"]:
         context["asked_for_help_at"] = home_summary.my_last_help_request(user)
+    # A partner's liaison (police, court, community) enters nothing here: their home says whom to tell.
+    context["passes_concerns_on"] = "society_partner" in scope.role_codes(user) and not context["can"]["alert_raise"]
     if context["can"]["staff_manage"]:  # the security administrator's day: who cannot sign in, who must
         context["accounts"] = home_summary.accounts_needing_attention(user)
     return render(request, "front/home.html", context)

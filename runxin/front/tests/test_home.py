@@ -124,3 +124,17 @@ def test_a_student_who_asked_for_help_sees_that_it_arrived(world, client_for):
     assert 'id="help-asked"' in client.get(reverse("front:home")).content.decode()
     # Another student's request is not theirs to see.
     assert 'id="help-asked"' not in client_for(world.head).get(reverse("front:home")).content.decode()
+
+
+def test_a_partners_liaison_is_told_whom_to_call(world, client_for):
+    # The police liaison's home showed only their role: nothing said what to do about a student in danger.
+    from runxin.org import services as org_services
+    from runxin.org.models import OrgUnit
+    from runxin.testing import factories as f
+
+    liaison = f.UserFactory(username="liaison", display_name="liaison")
+    f.assign(liaison, "society_partner", org_services.unit_create(
+        kind=OrgUnit.Kind.SOCIETY, name="东区公安分局", parent=world.east, partner_type="police"))
+    body = client_for(liaison).get(reverse("front:home")).content.decode()
+    assert 'id="pass-it-on"' in body and 'href="tel:' in body
+    assert 'id="pass-it-on"' not in client_for(world.psych).get(reverse("front:home")).content.decode()
