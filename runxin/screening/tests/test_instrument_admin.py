@@ -142,4 +142,4 @@ def test_instrument_list_query_count(world, client_for, django_assert_max_num_qu
 
     with translation.override("zh-hans"):
         body = client.get("/screening/instruments/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
-    assert "<td>学生</td>" in body and "<td>student</td>" not in body and "<td>parent</td>" not in body
+    assert ">学生</td>" in body and ">student</td>" not in body and ">parent</td>" not in body
