@@ -27,12 +27,13 @@ def test_a_risk_phrase_enters_at_the_highest_level_whatever_the_urgency(text):
 # call "from the school roof tonight" entered yellow because the list held 跳楼 and not this shape.
 INTENT = ["来电人称学生说今晚要从学校楼顶跳下去。", "他说活着没什么意思，不想再活了", "孩子说要去死", "她说还不如死了算了",
           "书包里发现遗书", "说想一了百了", "手臂上有很多划痕，说用刀割自己", "他在网上查怎么烧炭", "说吃了一瓶药",
-          "在天台上徘徊，说想跳", "准备从桥上跳河", "说自己活够了", "打算轻生", "She said she wants to kill herself",
+          "在天台上徘徊，说想跳", "准备从桥上跳河", "说自己活够了", "打算轻生", "说要喝农药", "She said she wants to kill herself",
           "I want to die"]
 # Everyday words that share characters with them: not raised (a false alarm costs a professional's look, and a
 # list that cries wolf at 跳绳 and 累得要死 is soon ignored).
 ORDINARY = ["最近作业多得要死", "笑死我了", "体育课跳绳比赛", "跳高得了第一", "在楼顶晒被子", "他吃药后好多了",
-            "毕业告别会", "成绩下滑，不太开心", "热得要死", "晚上睡不着，想家", "他说想活得开心一点", "跳舞社团"]
+            "毕业告别会", "成绩下滑，不太开心", "热得要死", "晚上睡不着，想家", "他说想活得开心一点", "跳舞社团",
+            "爸爸在地里打农药", "放学路上看到两辆车撞车了"]
 
 
 @pytest.mark.parametrize("text", INTENT)
