@@ -290,10 +290,28 @@ def report_concern(request):
                     messages.warning(request, _("This is a warning of the highest level: the people below have been "
                                                 "told. Do not leave the student alone until one of them takes over."))
                 return redirect("alerts:detail", warning_id=warning.pk)
+    query, found = _find_students(user, request.GET.get("q", "")) if fixed is None and len(choices) > 60 else ("", None)
     return render(request, "alerts/report.html", {
         "form": form, "student": fixed, "choices": choices if len(choices) <= 60 else [],
-        "can_find": scope.has_permission(request.user, roles.STUDENT_ROSTER),
+        "query": query, "found": found,
+        "searchable": fixed is None and len(choices) > 60,
     }, status=400 if request.method == "POST" else 200)
+
+
+FIND_LIMIT = 20
+
+
+def _find_students(user, text: str) -> tuple[str, list[dict] | None]:
+    """A caller gives a name and a school, not a 学籍号: the students in the reporter's scope whose name contains
+    the text, with school and class, the number masked (None when nothing was asked)."""
+    query = " ".join("".join(ch for ch in str(text) if ch.isprintable()).split())[:20]  # no NUL for PostgreSQL
+    if not query:
+        return "", None
+    rows = (scope.students(user, roles.ALERT_RAISE).filter(status=Student.Status.ENROLLED, name__contains=query)
+            .order_by("name", "school__name", "id")
+            .values("id", "name", "student_number", "school__name", "school_class__name")[:FIND_LIMIT])
+    return query, [{"pk": r["id"], "name": r["name"], "school": r["school__name"], "class": r["school_class__name"],
+                    "masked_number": mask_student_number(r["student_number"])} for r in rows]
 
 
 def _thanks(request, kind: str, outcome):

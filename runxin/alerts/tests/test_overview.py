@@ -80,12 +80,23 @@ def test_overview_query_count(figures, client_for, django_assert_max_num_queries
 
 
 def test_the_default_levels_mean_what_they_mean_in_chinese(levels):
-    # The field holds one text, read and edited in the Chinese interface: it was seeded in English.
+    # The field holds one text, read and edited in the Chinese interface: 0002 seeded it in English. 0008 turns
+    # the seeded texts into Chinese and leaves a city's own text alone.
+    import importlib
+
+    from django.apps import apps
+
     from runxin.alerts.models import WarningLevel
 
+    seeded = {f["code"]: f["description"] for f in importlib.import_module(
+        "runxin.alerts.migrations.0002_default_levels").LEVELS}
+    for code in ("red", "orange"):
+        WarningLevel.objects.filter(code=code).update(description=seeded[code])
+    WarningLevel.objects.filter(code="yellow").update(description="本市自定：需班主任关注")
+    importlib.import_module("runxin.alerts.migrations.0008_level_meanings_in_chinese").forward(apps, None)
     meanings = dict(WarningLevel.objects.filter(code__in=["red", "orange", "yellow"]).values_list("code", "description"))
     assert meanings == {"red": "一天内存在自伤、自杀或伤人的风险。", "orange": "严重心理困扰，需要专业干预。",
-                        "yellow": "需要关注和观察。"}
+                        "yellow": "本市自定：需班主任关注"}
 
 
 def test_city_admin_renames_a_level_and_adds_one(world, client_for, levels):

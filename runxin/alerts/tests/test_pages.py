@@ -142,10 +142,21 @@ def test_the_report_form_leaves_the_level_to_the_urgency_and_leads_back_to_the_s
     from runxin.testing.factories import StudentFactory
 
     for _n in range(61):
-        StudentFactory(school_class=world.other_class)
-    page = client_for(world.hotline).get(reverse("alerts:report")).content.decode()
-    assert 'id="pick-student"' not in page
-    assert 'id="find-student"' in page and f'href="{reverse("people:student_list")}"' in page
+        StudentFactory(school_class=world.class2)
+    hotline = client_for(world.hotline)
+    page = hotline.get(reverse("alerts:report")).content.decode()
+    assert 'id="pick-student"' not in page and 'id="find-by-name"' in page
+    # A caller names the student: the search finds them with school and class, and leads to the form for them.
+    page = hotline.get(reverse("alerts:report"), {"q": "张一"}).content.decode()
+    assert f'href="?student={world.a1.pk}"' in page and world.school.name in page
+    assert world.a1.student_number not in page  # masked, as in the picker
+    page = hotline.get(reverse("alerts:report"), {"q": "不存在的名字"}).content.decode()
+    assert 'id="found-none"' in page
+    for odd in ("\x00张", "%", "_", "'; --", "张" * 500):  # bad input is a search like any other, never a 500
+        assert hotline.get(reverse("alerts:report"), {"q": odd}).status_code == 200
+    # Nobody outside the reporter's scope is found: the east district's centre does not find the west's 赵四.
+    page = client_for(world.district_centre).get(reverse("alerts:report"), {"q": "赵四"}).content.decode()
+    assert f'?student={world.w1.pk}"' not in page and 'id="found-none"' in page
 
 
 def test_report_page_errors_keep_the_text(world, client_for, frozen, levels):
