@@ -237,12 +237,11 @@ def my_work(user, *, limit: int = 100) -> MyWork:
         if step is None:
             continue
         critical = warning.ack_pending and warning.level.severity == top
-        if step != "accept_hand_up" and warning.handed_up_at and not warning.hand_up_accepted_at:
-            # While a hand-up waits for the centre, the warning's clock is the centre's (accept by …): the school
-            # team may go on with its step, but the countdown is not theirs and would tell them it was.
-            act_now.append(WorkItem(warning, step, None, False, critical))
-            continue
-        act_now.append(WorkItem(warning, step, warning.due_at, warning.is_overdue(now), critical))
+        # While a hand-up waits for the centre, the warning's clock is the centre's (accept by …): the school team
+        # may go on with its step, but the countdown is not theirs and would tell them it was.
+        theirs = step == "accept_hand_up" or not warning.handed_up_at or warning.hand_up_accepted_at
+        act_now.append(WorkItem(warning, step, warning.due_at if theirs else None,
+                                bool(theirs) and warning.is_overdue(now), critical))
     far = datetime.max.replace(tzinfo=now.tzinfo)
     act_now.sort(key=lambda item: (not item.critical, item.due_at or far))
     approvals = []

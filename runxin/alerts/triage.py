@@ -57,11 +57,14 @@ def find_phrases(text: str, phrases) -> tuple[str, ...]:
     """The phrases of the list that occur in the text, in the list's order, then what the built-in patterns
     found (INTENT_PATTERNS: the floor the list cannot lower)."""
     flat = _normalise(text)
-    found = [p for p in phrases if p and _normalise(p) and _normalise(p) in flat]
+    found = [p for p in phrases if p and (n := _normalise(p)) and n in flat]
+    seen = [_normalise(p) for p in found]  # what a pattern's match is compared with, normalised once
     for pattern in INTENT_PATTERNS:
         for match in pattern.finditer(flat):
-            if not any(match.group(0) in f or f in match.group(0) for f in map(_normalise, found)):
-                found.append(match.group(0))
+            words = match.group(0)
+            if not any(words in s or s in words for s in seen):
+                found.append(words)
+                seen.append(words)
     return tuple(found)
 
 

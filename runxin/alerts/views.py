@@ -269,7 +269,8 @@ def report_concern(request):
         # The picker posts the student's id; its label masks the 学籍号 (it carries the ID number).
         choices = [{"pk": row["id"], "name": row["name"], "masked_number": mask_student_number(row["student_number"])}
                    for row in scope.students(user, roles.ALERT_RAISE).filter(status=Student.Status.ENROLLED)
-                   .order_by("name").values("id", "name", "student_number")[:61]]
+                   .order_by("name").values("id", "name", "student_number")[:PICKER_LIMIT + 1]]
+    searchable = fixed is None and len(choices) > PICKER_LIMIT  # too many to pick from: find by name
     if request.method == "POST" and form.is_valid():
         student = fixed or _student_for_report(user, student_number=form.cleaned_data["student_number"])
         if student is None:
@@ -290,24 +291,25 @@ def report_concern(request):
                     messages.warning(request, _("This is a warning of the highest level: the people below have been "
                                                 "told. Do not leave the student alone until one of them takes over."))
                 return redirect("alerts:detail", warning_id=warning.pk)
-    query, found = _find_students(user, request.GET.get("q", "")) if fixed is None and len(choices) > 60 else ("", None)
+    query, found = _find_students(user, request.GET.get("q", "")) if searchable else ("", None)
     return render(request, "alerts/report.html", {
-        "form": form, "student": fixed, "choices": choices if len(choices) <= 60 else [],
-        "query": query, "found": found,
-        "searchable": fixed is None and len(choices) > 60,
+        "form": form, "student": fixed, "choices": [] if searchable else choices,
+        "query": query, "found": found, "searchable": searchable,
     }, status=400 if request.method == "POST" else 200)
 
 
+PICKER_LIMIT = 60  # students the report form lists to pick from; beyond, it finds them by name
 FIND_LIMIT = 20
 
 
 def _find_students(user, text: str) -> tuple[str, list[dict] | None]:
-    """A caller gives a name and a school, not a 学籍号: the students in the reporter's scope whose name contains
-    the text, with school and class, the number masked (None when nothing was asked)."""
+    """A caller gives a name and a school, not a 学籍号: the students in the reporter's scope whose name starts
+    with the text (the prefix the name indexes serve, as people.selectors.student_search searches: a city-wide
+    scope is a hotline's), with school and class, the number masked (None when nothing was asked)."""
     query = " ".join("".join(ch for ch in str(text) if ch.isprintable()).split())[:20]  # no NUL for PostgreSQL
     if not query:
         return "", None
-    rows = (scope.students(user, roles.ALERT_RAISE).filter(status=Student.Status.ENROLLED, name__contains=query)
+    rows = (scope.students(user, roles.ALERT_RAISE).filter(status=Student.Status.ENROLLED, name__startswith=query)
             .order_by("name", "school__name", "id")
             .values("id", "name", "student_number", "school__name", "school_class__name")[:FIND_LIMIT])
     return query, [{"pk": r["id"], "name": r["name"], "school": r["school__name"], "class": r["school_class__name"],

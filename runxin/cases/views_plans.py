@@ -125,14 +125,14 @@ def _context(request, plan: CasePlan, *, failed: str = "", bound=None, error: st
         "action_blank": forms.ActionForm(staff=staff, prefix="action"),
         "posted_step": request.POST.get("action-step", "") if failed == "action" else "",
         "failed_action_id": action_id if failed == "done" else None, "done_form": bound if failed == "done" else None,
-        "may": _links_allowed(request.user, plan),
+        "may": _links_allowed(access),
     }
 
 
-def _links_allowed(user, plan: CasePlan) -> dict[str, bool]:
-    """Which of the records the plan's steps link to this user may write (a leader reads the plan but records no
-    counseling: the link led to a 403)."""
-    held = scope.permissions_for_student(user, plan.student)
+def _links_allowed(access: selectors.PlanAccess) -> dict[str, bool]:
+    """Which of the records the plan's steps link to its reader may write (a leader reads the plan but records no
+    counseling: the link led to a 403), from the permissions plan_access already read."""
+    held = access.held
     return {"session": roles.COUNSELING_RECORD in held, "consult": roles.CONSULT_REQUEST in held,
             "visit": roles.VISIT_RECORD in held, "mentors": roles.CASE_PLAN in held}
 
