@@ -110,9 +110,13 @@ def _links_for(user, lines: list[Line]) -> None:
             continue
         if route.objects is not None or any(route.get.allows(code, policy.NONE) for code in held):
             continue  # a record's page: its own check answers for the unit named
-        line.fix_by = ", ".join(str(roles.role_label(code)) for code in sorted(route.get.allowed)
-                                if code in roles.ROLES)
+        # A judgement is done by whoever signs it (may_review), not by everyone who may open the page it looks at.
+        doers = _SIGNERS if line.code.startswith("review:") else sorted(route.get.allowed)
+        line.fix_by = ", ".join(str(roles.role_label(code)) for code in doers if code in roles.ROLES)
         line.fix_url = ""
+
+
+_SIGNERS = sorted(code for code, role in roles.ROLES.items() if roles.ALERT_LEVELS in role.permissions)
 
 
 def _school_year() -> Line:

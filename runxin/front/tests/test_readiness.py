@@ -113,3 +113,5 @@ def test_every_link_of_the_checklist_opens_for_its_reader_and_the_rest_say_who_d
     from runxin.access import roles
 
     assert levels.fix_url == "" and levels.fix_by == roles.role_label("city_admin")
+    # The consent judgement looks at the campaign list, which many roles open; the city admin signs it.
+    assert lines["review:consent"].fix_by == roles.role_label("city_admin")
